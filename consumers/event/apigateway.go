@@ -45,13 +45,13 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	switch {
 	case media == MediaCloudEventBatch:
 		batch := gjson.Parse(body)
-		if !gjson.Valid(body) || !batch.IsArray() {
+		if !validJSON(body) || !batch.IsArray() {
 			return dst, errorf(shape, "body", "a %s body must be a JSON array of CloudEvents", MediaCloudEventBatch)
 		}
 		start, i := len(dst), 0
 		batch.ForEach(func(_, item gjson.Result) bool {
 			if !item.IsObject() {
-				err = errorf(shape, "body["+strconv.Itoa(i)+"]", "want a CloudEvent object, got %s", kind(item))
+				err = errorf(shape, "body["+strconv.Itoa(i)+"]", "want a CloudEvent object, got %s", rawKind(item.Raw))
 				return false
 			}
 			child := *env
@@ -68,7 +68,7 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 		}
 		return dst, nil
 	case media == MediaCloudEvent:
-		if !gjson.Valid(body) {
+		if !validJSON(body) {
 			return dst, invalidJSON(shape, "body", body)
 		}
 		out, err := structured(dst, env, body)
@@ -78,7 +78,7 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 		return out, within("headers", err)
 	}
 	a := attrs{typ: TypeAPIRequest, data: []byte(body), contentType: contentType}
-	if a.id, err = str(shape, "requestContext.requestId", rc.Get("requestId")); err != nil {
+	if a.id, err = str(shape, "requestContext.requestId", rc.Get("requestId").Raw); err != nil {
 		return dst, err
 	}
 	apiID := rc.Get("apiId").Str
@@ -103,7 +103,7 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	if body == "" {
 		a.data, a.contentType = nil, ""
 	} else if a.contentType == "" {
-		if looksLikeJSON(trimSpace(body)) && gjson.Valid(body) {
+		if validJSON(body) {
 			a.contentType = ContentJSON
 		} else {
 			a.contentType = ContentBinary
@@ -120,7 +120,7 @@ func requestBody(req gjson.Result) (string, error) {
 		return "", nil
 	}
 	if b.Type != gjson.String {
-		return "", errorf("apigateway", "body", "want a string, got %s", kind(b))
+		return "", errorf("apigateway", "body", "want a string, got %s", rawKind(b.Raw))
 	}
 	if !req.Get("isBase64Encoded").Bool() {
 		return b.Str, nil

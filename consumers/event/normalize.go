@@ -57,77 +57,110 @@ func (n *Normalizer) message(dst []ce.Event, env *envelope, m Message) ([]ce.Eve
 		out, err := binaryMode(dst, env, "sqs", m.MessageAttributes, m.Body)
 		return out, nil, err
 	}
-	body := strings.TrimSpace(m.Body)
-	if looksLikeJSON(body) {
-		if !gjson.Valid(body) {
+	body := trimSpace(m.Body)
+	switch {
+	case body != "" && body[0] == '{':
+		f, valid := scanFields(body)
+		if !valid {
 			return dst, nil, invalidJSON("sqs", "body", body)
 		}
-		if out, ctl, ok, err := n.document(dst, env, body); ok || err != nil {
+		if out, ctl, ok, err := n.document(dst, env, body, &f); ok || err != nil {
 			return out, ctl, err
+		}
+	case body != "" && body[0] == '[':
+		if !validJSON(body) {
+			return dst, nil, invalidJSON("sqs", "body", body)
 		}
 	}
 	out, err := n.fallback(dst, env, m, body)
 	return out, nil, err
 }
 
-// top holds the top-level members of a JSON object that decide its shape.
-type top struct {
-	specversion, snsType, topicArn, detailType, source, records gjson.Result
-	s3Event, requestContext, httpMethod, routeKey                gjson.Result
+// fields holds the raw values of the top-level members of a JSON object that
+// decide its shape and feed the SNS and EventBridge mappings ("" = absent).
+type fields struct {
+	specversion, records, event, requestContext, httpMethod, routeKey string
+	// SNS
+	snsType, topicArn, messageID, message, subject, timestamp, subscribeURL, messageAttributes string
+	// EventBridge
+	id, source, detailType, time, resources, detail string
+	// S3 test event
+	bucket string
 }
 
-func scanTop(doc string) (t top) {
-	gjson.Parse(doc).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+// scanFields reads the members of the object doc; valid is false if doc is
+// not a well-formed JSON object.
+func scanFields(doc string) (f fields, valid bool) {
+	m := objectMembers(doc)
+	for m.next() {
+		switch m.key {
 		case "specversion":
-			t.specversion = v
-		case "Type":
-			t.snsType = v
-		case "TopicArn":
-			t.topicArn = v
-		case "detail-type":
-			t.detailType = v
-		case "source":
-			t.source = v
+			f.specversion = m.val
 		case "Records":
-			t.records = v
+			f.records = m.val
 		case "Event":
-			t.s3Event = v
+			f.event = m.val
 		case "requestContext":
-			t.requestContext = v
+			f.requestContext = m.val
 		case "httpMethod":
-			t.httpMethod = v
+			f.httpMethod = m.val
 		case "routeKey":
-			t.routeKey = v
+			f.routeKey = m.val
+		case "Type":
+			f.snsType = m.val
+		case "TopicArn":
+			f.topicArn = m.val
+		case "MessageId":
+			f.messageID = m.val
+		case "Message":
+			f.message = m.val
+		case "Subject":
+			f.subject = m.val
+		case "Timestamp":
+			f.timestamp = m.val
+		case "SubscribeURL":
+			f.subscribeURL = m.val
+		case "MessageAttributes":
+			f.messageAttributes = m.val
+		case "id":
+			f.id = m.val
+		case "source":
+			f.source = m.val
+		case "detail-type":
+			f.detailType = m.val
+		case "time":
+			f.time = m.val
+		case "resources":
+			f.resources = m.val
+		case "detail":
+			f.detail = m.val
+		case "Bucket":
+			f.bucket = m.val
 		}
-		return true
-	})
-	return t
+	}
+	return f, m.complete()
 }
 
-// document recognises a valid JSON document by content. ok is false when the
-// document has no known shape.
-func (n *Normalizer) document(dst []ce.Event, env *envelope, doc string) (out []ce.Event, ctl *Control, ok bool, err error) {
-	if doc == "" || doc[0] != '{' {
-		return dst, nil, false, nil
-	}
+// document recognises a valid JSON object doc, whose members are f, by
+// content. ok is false when the document has no known shape.
+func (n *Normalizer) document(dst []ce.Event, env *envelope, doc string, f *fields) (out []ce.Event, ctl *Control, ok bool, err error) {
 	if env.depth++; env.depth > maxDepth {
 		return dst, nil, true, errorf("json", "", "envelopes nested deeper than %d levels", maxDepth)
 	}
-	t := scanTop(doc)
 	switch {
-	case t.specversion.Exists():
+	case f.specversion != "":
 		out, err = structured(dst, env, doc)
-	case t.topicArn.Exists() && t.snsType.Type == gjson.String:
-		out, ctl, err = n.sns(dst, env, doc)
-	case t.detailType.Exists() && t.source.Exists():
-		out, err = eventBridge(dst, env, doc)
-	case t.records.IsArray():
-		out, ctl, err = n.records(dst, env, t.records)
-	case t.s3Event.Str == "s3:TestEvent":
-		return dst, &Control{Kind: S3TestEvent, Source: gjson.Get(doc, "Bucket").Str}, true, nil
-	case t.requestContext.IsObject() && (t.httpMethod.Exists() || t.routeKey.Exists()):
-		out, err = apiGateway(dst, env, doc, t.requestContext)
+	case f.topicArn != "" && f.snsType != "" && f.snsType[0] == '"':
+		out, ctl, err = n.sns(dst, env, f)
+	case f.detailType != "" && f.source != "":
+		out, err = eventBridge(dst, env, f)
+	case f.records != "" && f.records[0] == '[':
+		out, ctl, err = n.records(dst, env, gjson.Parse(f.records))
+	case f.event == `"s3:TestEvent"`:
+		bucket, _ := jsonString(f.bucket)
+		return dst, &Control{Kind: S3TestEvent, Source: bucket}, true, nil
+	case f.requestContext != "" && f.requestContext[0] == '{' && (f.httpMethod != "" || f.routeKey != ""):
+		out, err = apiGateway(dst, env, doc, gjson.Parse(f.requestContext))
 	default:
 		return dst, nil, false, nil
 	}
@@ -200,59 +233,45 @@ func epochMillis(s string) (time.Time, error) {
 	return time.UnixMilli(ms).UTC(), nil
 }
 
-// timestamp parses an RFC 3339 time of an AWS envelope.
-func timestamp(shape, path string, v gjson.Result) (time.Time, error) {
-	if !v.Exists() {
+// timestamp parses an optional RFC 3339 time of an AWS envelope.
+func timestamp(shape, path, raw string) (time.Time, error) {
+	if raw == "" {
 		return time.Time{}, nil
 	}
-	if v.Type != gjson.String {
-		return time.Time{}, errorf(shape, path, "want an RFC 3339 time string, got %s", kind(v))
+	v, ok := jsonString(raw)
+	if !ok {
+		return time.Time{}, errorf(shape, path, "want an RFC 3339 time string, got %s", rawKind(raw))
 	}
-	t, err := time.Parse(time.RFC3339Nano, v.Str)
+	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, errorf(shape, path, "not an RFC 3339 time: %q", v.Str)
+		return time.Time{}, errorf(shape, path, "not an RFC 3339 time: %q", v)
 	}
 	return t, nil
 }
 
-// str returns a required string member.
-func str(shape, path string, v gjson.Result) (string, error) {
-	if !v.Exists() {
+// str returns a required, non-blank string member.
+func str(shape, path, raw string) (string, error) {
+	if raw == "" {
 		return "", errorf(shape, path, "missing")
 	}
-	if v.Type != gjson.String {
-		return "", errorf(shape, path, "want a string, got %s", kind(v))
+	v, ok := jsonString(raw)
+	if !ok {
+		return "", errorf(shape, path, "want a string, got %s", rawKind(raw))
 	}
-	if strings.TrimSpace(v.Str) == "" {
+	if strings.TrimSpace(v) == "" {
 		return "", errorf(shape, path, "empty")
 	}
-	return v.Str, nil
+	return v, nil
 }
 
 // optStr returns an optional string member ("" when absent or null).
-func optStr(shape, path string, v gjson.Result) (string, error) {
-	if !v.Exists() || v.Type == gjson.Null {
+func optStr(shape, path, raw string) (string, error) {
+	if isNull(raw) {
 		return "", nil
 	}
-	if v.Type != gjson.String {
-		return "", errorf(shape, path, "want a string, got %s", kind(v))
+	v, ok := jsonString(raw)
+	if !ok {
+		return "", errorf(shape, path, "want a string, got %s", rawKind(raw))
 	}
-	return v.Str, nil
-}
-
-func kind(v gjson.Result) string {
-	switch v.Type {
-	case gjson.Null:
-		return "null"
-	case gjson.False, gjson.True:
-		return "a boolean"
-	case gjson.Number:
-		return "a number"
-	case gjson.String:
-		return "a string"
-	}
-	if v.IsArray() {
-		return "an array"
-	}
-	return "an object"
+	return v, nil
 }

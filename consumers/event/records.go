@@ -18,7 +18,7 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) (
 		path := "Records[" + strconv.Itoa(count) + "]"
 		count++
 		if !rec.IsObject() {
-			err = errorf("records", path, "want an object, got %s", kind(rec))
+			err = errorf("records", path, "want an object, got %s", rawKind(rec.Raw))
 			return false
 		}
 		source := rec.Get("eventSource")
@@ -35,10 +35,11 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) (
 		case "aws:sns":
 			sns := rec.Get("Sns")
 			if !sns.IsObject() {
-				err = errorf("lambda-sns", "Sns", "want an object, got %s", kind(sns))
+				err = errorf("lambda-sns", "Sns", "want an object, got %s", rawKind(sns.Raw))
 				break
 			}
-			dst, c, err = n.sns(dst, &child, sns.Raw)
+			f, _ := scanFields(sns.Raw) // valid: part of a validated document
+			dst, c, err = n.sns(dst, &child, &f)
 			err = at("Sns", err)
 		default:
 			err = errorf("records", "eventSource", "unknown event source %q (want aws:s3, aws:sqs or aws:sns)", source.Str)
@@ -66,7 +67,7 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) (
 // bucket, type = "com.amazonaws.s3." eventName, subject = key, time = eventTime.
 func s3Record(dst []ce.Event, env *envelope, rec gjson.Result) ([]ce.Event, error) {
 	const shape = "s3"
-	get := func(path string) (string, error) { return str(shape, path, rec.Get(path)) }
+	get := func(path string) (string, error) { return str(shape, path, rec.Get(path).Raw) }
 	region, err := get("awsRegion")
 	if err != nil {
 		return dst, err
@@ -91,7 +92,7 @@ func s3Record(dst []ce.Event, env *envelope, rec gjson.Result) ([]ce.Event, erro
 	if err != nil {
 		return dst, err
 	}
-	t, err := timestamp(shape, "eventTime", rec.Get("eventTime"))
+	t, err := timestamp(shape, "eventTime", rec.Get("eventTime").Raw)
 	if err != nil {
 		return dst, err
 	}
@@ -112,15 +113,15 @@ func (n *Normalizer) sqsRecord(dst []ce.Event, env *envelope, rec gjson.Result) 
 	const shape = "lambda-sqs"
 	var m Message
 	var err error
-	if m.MessageID, err = str(shape, "messageId", rec.Get("messageId")); err != nil {
+	if m.MessageID, err = str(shape, "messageId", rec.Get("messageId").Raw); err != nil {
 		return dst, nil, err
 	}
 	body := rec.Get("body")
 	if body.Type != gjson.String {
-		return dst, nil, errorf(shape, "body", "want a string, got %s", kind(body))
+		return dst, nil, errorf(shape, "body", "want a string, got %s", rawKind(body.Raw))
 	}
 	m.Body = body.Str
-	if m.QueueARN, err = optStr(shape, "eventSourceARN", rec.Get("eventSourceARN")); err != nil {
+	if m.QueueARN, err = optStr(shape, "eventSourceARN", rec.Get("eventSourceARN").Raw); err != nil {
 		return dst, nil, err
 	}
 	if a := rec.Get("attributes"); a.IsObject() {

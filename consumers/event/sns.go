@@ -7,56 +7,33 @@ import (
 
 // sns decodes an SNS message (the HTTP/SQS envelope, or the Sns member of a
 // Lambda SNS record, which has the same members).
-func (n *Normalizer) sns(dst []ce.Event, env *envelope, doc string) ([]ce.Event, *Control, error) {
-	var typ, id, topic, message, subject, ts, subscribeURL, attributes gjson.Result
-	gjson.Parse(doc).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "Type":
-			typ = v
-		case "MessageId":
-			id = v
-		case "TopicArn":
-			topic = v
-		case "Message":
-			message = v
-		case "Subject":
-			subject = v
-		case "Timestamp":
-			ts = v
-		case "SubscribeURL":
-			subscribeURL = v
-		case "MessageAttributes":
-			attributes = v
-		}
-		return true
-	})
-	topicArn, err := str("sns", "TopicArn", topic)
+func (n *Normalizer) sns(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, *Control, error) {
+	topicArn, err := str("sns", "TopicArn", f.topicArn)
 	if err != nil {
 		return dst, nil, err
 	}
-	switch typ.Str {
+	typ, _ := jsonString(f.snsType)
+	switch typ {
 	case "Notification":
-	case "SubscriptionConfirmation":
-		return dst, &Control{Kind: SNSSubscriptionConfirmation, Source: topicArn, URL: subscribeURL.Str}, nil
-	case "UnsubscribeConfirmation":
-		return dst, &Control{Kind: SNSUnsubscribeConfirmation, Source: topicArn, URL: subscribeURL.Str}, nil
+	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
+		url, _ := jsonString(f.subscribeURL)
+		kind := SNSSubscriptionConfirmation
+		if typ == "UnsubscribeConfirmation" {
+			kind = SNSUnsubscribeConfirmation
+		}
+		return dst, &Control{Kind: kind, Source: topicArn, URL: url}, nil
 	default:
-		return dst, nil, errorf("sns", "Type", "unknown SNS message type %q (want Notification, SubscriptionConfirmation or UnsubscribeConfirmation)", typ.Str)
+		return dst, nil, errorf("sns", "Type", "unknown SNS message type %q (want Notification, SubscriptionConfirmation or UnsubscribeConfirmation)", typ)
 	}
 	a := attrs{source: topicArn, typ: "com.amazonaws.sns.Notification"}
-	if a.id, err = str("sns", "MessageId", id); err != nil {
+	if a.id, err = str("sns", "MessageId", f.messageID); err != nil {
 		return dst, nil, err
 	}
-	if a.subject, err = optStr("sns", "Subject", subject); err != nil {
-		return dst, nil, err
+	message, ok := jsonString(f.message)
+	if !ok {
+		return dst, nil, errorf("sns", "Message", "want a string, got %s", rawKind(f.message))
 	}
-	if a.time, err = timestamp("sns", "Timestamp", ts); err != nil {
-		return dst, nil, err
-	}
-	if message.Type != gjson.String {
-		return dst, nil, errorf("sns", "Message", "want a string, got %s", kind(message))
-	}
-	attrMap, err := snsAttributes(attributes)
+	attrMap, err := snsAttributes(f.messageAttributes)
 	if err != nil {
 		return dst, nil, err
 	}
@@ -65,26 +42,38 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, doc string) ([]ce.Event,
 	env.add(ExtSNSMessageID, a.id)
 	traceFromAttributes(env, nil, attrMap)
 	if _, ok := attrMap["ce-specversion"]; ok {
-		out, err := binaryMode(dst, env, "sns", attrMap, message.Str)
+		out, err := binaryMode(dst, env, "sns", attrMap, message)
 		return out, nil, within("Message", err)
 	}
-	body := trimSpace(message.Str)
-	if looksLikeJSON(body) && gjson.Valid(body) {
-		out, ctl, ok, err := n.document(dst, env, body)
-		if err != nil {
-			return dst, nil, within("Message", err)
+	body := trimSpace(message)
+	isJSON := false
+	switch {
+	case body != "" && body[0] == '{':
+		var inner fields
+		if inner, isJSON = scanFields(body); isJSON {
+			out, ctl, ok, err := n.document(dst, env, body, &inner)
+			if err != nil {
+				return dst, nil, within("Message", err)
+			}
+			if ok {
+				return out, ctl, nil
+			}
 		}
-		if ok {
-			return out, ctl, nil
-		}
+	case body != "" && body[0] == '[':
+		isJSON = validJSON(body)
 	}
 	// The notification itself is the event: its identity is id and source.
 	env.n = mark
-	a.data = []byte(message.Str)
-	if looksLikeJSON(body) && gjson.Valid(body) {
+	if a.subject, err = optStr("sns", "Subject", f.subject); err != nil {
+		return dst, nil, err
+	}
+	if a.time, err = timestamp("sns", "Timestamp", f.timestamp); err != nil {
+		return dst, nil, err
+	}
+	a.data = []byte(message)
+	a.contentType = ContentText
+	if isJSON {
 		a.contentType = ContentJSON
-	} else {
-		a.contentType = ContentText
 	}
 	out, err := build(dst, env, "sns", a)
 	return out, nil, err
@@ -92,12 +81,13 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, doc string) ([]ce.Event,
 
 // snsAttributes reads SNS MessageAttributes ({"name": {"Type": "String",
 // "Value": "..."}}) into a map; Binary attributes are skipped.
-func snsAttributes(v gjson.Result) (map[string]string, error) {
-	if !v.Exists() || v.Type == gjson.Null {
+func snsAttributes(raw string) (map[string]string, error) {
+	if isNull(raw) {
 		return nil, nil
 	}
+	v := gjson.Parse(raw)
 	if !v.IsObject() {
-		return nil, errorf("sns", "MessageAttributes", "want an object, got %s", kind(v))
+		return nil, errorf("sns", "MessageAttributes", "want an object, got %s", rawKind(raw))
 	}
 	var m map[string]string
 	var err error
@@ -108,7 +98,7 @@ func snsAttributes(v gjson.Result) (map[string]string, error) {
 		}
 		val := a.Get("Value")
 		if val.Type != gjson.String {
-			err = errorf("sns", "MessageAttributes."+k.Str+".Value", "want a string, got %s", kind(val))
+			err = errorf("sns", "MessageAttributes."+k.Str+".Value", "want a string, got %s", rawKind(val.Raw))
 			return false
 		}
 		if m == nil {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/base64"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"mime"
 	"strconv"
 	"strings"
@@ -45,13 +46,13 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	switch {
 	case media == MediaCloudEventBatch:
 		batch := gjson.Parse(body)
-		if !validJSON(body) || !batch.IsArray() {
+		if !jsonscan.Valid(body) || !batch.IsArray() {
 			return dst, errorf(shape, "body", "a %s body must be a JSON array of CloudEvents", MediaCloudEventBatch)
 		}
 		start, i := len(dst), 0
 		batch.ForEach(func(_, item gjson.Result) bool {
 			if !item.IsObject() {
-				err = errorf(shape, "body["+strconv.Itoa(i)+"]", "want a CloudEvent object, got %s", rawKind(item.Raw))
+				err = errorf(shape, "body["+strconv.Itoa(i)+"]", "want a CloudEvent object, got %s", jsonscan.Kind(item.Raw))
 				return false
 			}
 			child := *env
@@ -68,7 +69,7 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 		}
 		return dst, nil
 	case media == MediaCloudEvent:
-		if !validJSON(body) {
+		if !jsonscan.Valid(body) {
 			return dst, invalidJSON(shape, "body", body)
 		}
 		out, err := structured(dst, env, body)
@@ -103,7 +104,7 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	if body == "" {
 		a.data, a.contentType = nil, ""
 	} else if a.contentType == "" {
-		if validJSON(body) {
+		if jsonscan.Valid(body) {
 			a.contentType = ContentJSON
 		} else {
 			a.contentType = ContentBinary
@@ -120,7 +121,7 @@ func requestBody(req gjson.Result) (string, error) {
 		return "", nil
 	}
 	if b.Type != gjson.String {
-		return "", errorf("apigateway", "body", "want a string, got %s", rawKind(b.Raw))
+		return "", errorf("apigateway", "body", "want a string, got %s", jsonscan.Kind(b.Raw))
 	}
 	if !req.Get("isBase64Encoded").Bool() {
 		return b.Str, nil

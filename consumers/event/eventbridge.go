@@ -2,6 +2,7 @@ package event
 
 import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
 // eventBridge maps an EventBridge event: id, source, detail-type -> type,
@@ -22,19 +23,19 @@ func eventBridge(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, error) {
 	if a.time, err = timestamp(shape, "time", f.time); err != nil {
 		return dst, err
 	}
-	if !isNull(f.resources) {
+	if !jsonscan.IsNull(f.resources) {
 		if f.resources[0] != '[' {
-			return dst, errorf(shape, "resources", "want an array of strings, got %s", rawKind(f.resources))
+			return dst, errorf(shape, "resources", "want an array of strings, got %s", jsonscan.Kind(f.resources))
 		}
-		if it := arrayElements(f.resources); it.next() {
-			if a.subject, err = str(shape, "resources[0]", it.val); err != nil {
+		if it := jsonscan.ArrayElements(f.resources); it.Next() {
+			if a.subject, err = str(shape, "resources[0]", it.Value); err != nil {
 				return dst, err
 			}
 		}
 	}
-	if !isNull(f.detail) {
+	if !jsonscan.IsNull(f.detail) {
 		if f.detail[0] != '{' {
-			return dst, errorf(shape, "detail", "want an object, got %s", rawKind(f.detail))
+			return dst, errorf(shape, "detail", "want an object, got %s", jsonscan.Kind(f.detail))
 		}
 		a.data, a.contentType = []byte(f.detail), ContentJSON
 	}

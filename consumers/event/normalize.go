@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func (n *Normalizer) message(dst []ce.Event, env *envelope, m Message) ([]ce.Eve
 			return out, ctl, err
 		}
 	case body != "" && body[0] == '[':
-		if !validJSON(body) {
+		if !jsonscan.Valid(body) {
 			return dst, nil, invalidJSON("sqs", "body", body)
 		}
 	}
@@ -91,54 +92,54 @@ type fields struct {
 // scanFields reads the members of the object doc; valid is false if doc is
 // not a well-formed JSON object.
 func scanFields(doc string) (f fields, valid bool) {
-	m := objectMembers(doc)
-	for m.next() {
-		switch m.key {
+	m := jsonscan.ObjectMembers(doc)
+	for m.Next() {
+		switch m.Key {
 		case "specversion":
-			f.specversion = m.val
+			f.specversion = m.Value
 		case "Records":
-			f.records = m.val
+			f.records = m.Value
 		case "Event":
-			f.event = m.val
+			f.event = m.Value
 		case "requestContext":
-			f.requestContext = m.val
+			f.requestContext = m.Value
 		case "httpMethod":
-			f.httpMethod = m.val
+			f.httpMethod = m.Value
 		case "routeKey":
-			f.routeKey = m.val
+			f.routeKey = m.Value
 		case "Type":
-			f.snsType = m.val
+			f.snsType = m.Value
 		case "TopicArn":
-			f.topicArn = m.val
+			f.topicArn = m.Value
 		case "MessageId":
-			f.messageID = m.val
+			f.messageID = m.Value
 		case "Message":
-			f.message = m.val
+			f.message = m.Value
 		case "Subject":
-			f.subject = m.val
+			f.subject = m.Value
 		case "Timestamp":
-			f.timestamp = m.val
+			f.timestamp = m.Value
 		case "SubscribeURL":
-			f.subscribeURL = m.val
+			f.subscribeURL = m.Value
 		case "MessageAttributes":
-			f.messageAttributes = m.val
+			f.messageAttributes = m.Value
 		case "id":
-			f.id = m.val
+			f.id = m.Value
 		case "source":
-			f.source = m.val
+			f.source = m.Value
 		case "detail-type":
-			f.detailType = m.val
+			f.detailType = m.Value
 		case "time":
-			f.time = m.val
+			f.time = m.Value
 		case "resources":
-			f.resources = m.val
+			f.resources = m.Value
 		case "detail":
-			f.detail = m.val
+			f.detail = m.Value
 		case "Bucket":
-			f.bucket = m.val
+			f.bucket = m.Value
 		}
 	}
-	return f, m.complete()
+	return f, m.Complete()
 }
 
 // document recognises a valid JSON object doc, whose members are f, by
@@ -157,7 +158,7 @@ func (n *Normalizer) document(dst []ce.Event, env *envelope, doc string, f *fiel
 	case f.records != "" && f.records[0] == '[':
 		out, ctl, err = n.records(dst, env, gjson.Parse(f.records))
 	case f.event == `"s3:TestEvent"`:
-		bucket, _ := jsonString(f.bucket)
+		bucket, _ := jsonscan.String(f.bucket)
 		return dst, &Control{Kind: S3TestEvent, Source: bucket}, true, nil
 	case f.requestContext != "" && f.requestContext[0] == '{' && (f.httpMethod != "" || f.routeKey != ""):
 		out, err = apiGateway(dst, env, doc, gjson.Parse(f.requestContext))
@@ -238,9 +239,9 @@ func timestamp(shape, path, raw string) (time.Time, error) {
 	if raw == "" {
 		return time.Time{}, nil
 	}
-	v, ok := jsonString(raw)
+	v, ok := jsonscan.String(raw)
 	if !ok {
-		return time.Time{}, errorf(shape, path, "want an RFC 3339 time string, got %s", rawKind(raw))
+		return time.Time{}, errorf(shape, path, "want an RFC 3339 time string, got %s", jsonscan.Kind(raw))
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
@@ -254,9 +255,9 @@ func str(shape, path, raw string) (string, error) {
 	if raw == "" {
 		return "", errorf(shape, path, "missing")
 	}
-	v, ok := jsonString(raw)
+	v, ok := jsonscan.String(raw)
 	if !ok {
-		return "", errorf(shape, path, "want a string, got %s", rawKind(raw))
+		return "", errorf(shape, path, "want a string, got %s", jsonscan.Kind(raw))
 	}
 	if strings.TrimSpace(v) == "" {
 		return "", errorf(shape, path, "empty")
@@ -266,12 +267,12 @@ func str(shape, path, raw string) (string, error) {
 
 // optStr returns an optional string member ("" when absent or null).
 func optStr(shape, path, raw string) (string, error) {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return "", nil
 	}
-	v, ok := jsonString(raw)
+	v, ok := jsonscan.String(raw)
 	if !ok {
-		return "", errorf(shape, path, "want a string, got %s", rawKind(raw))
+		return "", errorf(shape, path, "want a string, got %s", jsonscan.Kind(raw))
 	}
 	return v, nil
 }

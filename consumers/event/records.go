@@ -1,6 +1,7 @@
 package event
 
 import (
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"strconv"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -18,7 +19,7 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) (
 		path := "Records[" + strconv.Itoa(count) + "]"
 		count++
 		if !rec.IsObject() {
-			err = errorf("records", path, "want an object, got %s", rawKind(rec.Raw))
+			err = errorf("records", path, "want an object, got %s", jsonscan.Kind(rec.Raw))
 			return false
 		}
 		source := rec.Get("eventSource")
@@ -35,7 +36,7 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) (
 		case "aws:sns":
 			sns := rec.Get("Sns")
 			if !sns.IsObject() {
-				err = errorf("lambda-sns", "Sns", "want an object, got %s", rawKind(sns.Raw))
+				err = errorf("lambda-sns", "Sns", "want an object, got %s", jsonscan.Kind(sns.Raw))
 				break
 			}
 			f, _ := scanFields(sns.Raw) // valid: part of a validated document
@@ -118,7 +119,7 @@ func (n *Normalizer) sqsRecord(dst []ce.Event, env *envelope, rec gjson.Result) 
 	}
 	body := rec.Get("body")
 	if body.Type != gjson.String {
-		return dst, nil, errorf(shape, "body", "want a string, got %s", rawKind(body.Raw))
+		return dst, nil, errorf(shape, "body", "want a string, got %s", jsonscan.Kind(body.Raw))
 	}
 	m.Body = body.Str
 	if m.QueueARN, err = optStr(shape, "eventSourceARN", rec.Get("eventSourceARN").Raw); err != nil {

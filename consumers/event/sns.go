@@ -2,6 +2,7 @@ package event
 
 import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"github.com/tidwall/gjson"
 )
 
@@ -12,11 +13,11 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, 
 	if err != nil {
 		return dst, nil, err
 	}
-	typ, _ := jsonString(f.snsType)
+	typ, _ := jsonscan.String(f.snsType)
 	switch typ {
 	case "Notification":
 	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
-		url, _ := jsonString(f.subscribeURL)
+		url, _ := jsonscan.String(f.subscribeURL)
 		kind := SNSSubscriptionConfirmation
 		if typ == "UnsubscribeConfirmation" {
 			kind = SNSUnsubscribeConfirmation
@@ -29,9 +30,9 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, 
 	if a.id, err = str("sns", "MessageId", f.messageID); err != nil {
 		return dst, nil, err
 	}
-	message, ok := jsonString(f.message)
+	message, ok := jsonscan.String(f.message)
 	if !ok {
-		return dst, nil, errorf("sns", "Message", "want a string, got %s", rawKind(f.message))
+		return dst, nil, errorf("sns", "Message", "want a string, got %s", jsonscan.Kind(f.message))
 	}
 	attrMap, err := snsAttributes(f.messageAttributes)
 	if err != nil {
@@ -60,7 +61,7 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, 
 			}
 		}
 	case body != "" && body[0] == '[':
-		isJSON = validJSON(body)
+		isJSON = jsonscan.Valid(body)
 	}
 	// The notification itself is the event: its identity is id and source.
 	env.n = mark
@@ -82,12 +83,12 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, 
 // snsAttributes reads SNS MessageAttributes ({"name": {"Type": "String",
 // "Value": "..."}}) into a map; Binary attributes are skipped.
 func snsAttributes(raw string) (map[string]string, error) {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return nil, nil
 	}
 	v := gjson.Parse(raw)
 	if !v.IsObject() {
-		return nil, errorf("sns", "MessageAttributes", "want an object, got %s", rawKind(raw))
+		return nil, errorf("sns", "MessageAttributes", "want an object, got %s", jsonscan.Kind(raw))
 	}
 	var m map[string]string
 	var err error
@@ -98,7 +99,7 @@ func snsAttributes(raw string) (map[string]string, error) {
 		}
 		val := a.Get("Value")
 		if val.Type != gjson.String {
-			err = errorf("sns", "MessageAttributes."+k.Str+".Value", "want a string, got %s", rawKind(val.Raw))
+			err = errorf("sns", "MessageAttributes."+k.Str+".Value", "want a string, got %s", jsonscan.Kind(val.Raw))
 			return false
 		}
 		if m == nil {

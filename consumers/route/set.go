@@ -1,0 +1,289 @@
+package route
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/eventplane/eventplane/consumers/jsonscan"
+)
+
+// pathNode is a trie over field names: an event is walked only where some
+// pattern looks, everything else is skipped without being decoded.
+type pathNode struct {
+	children map[string]*pathNode
+	leaf     int // path index, or -1
+}
+
+type pathTable struct {
+	root pathNode
+	n    int
+}
+
+func (t *pathTable) intern(path []string) int {
+	nd := &t.root
+	for _, k := range path {
+		if nd.children == nil {
+			nd.children = map[string]*pathNode{}
+		}
+		c := nd.children[k]
+		if c == nil {
+			c = &pathNode{leaf: -1}
+			nd.children[k] = c
+		}
+		nd = c
+	}
+	if nd.leaf < 0 {
+		nd.leaf = t.n
+		t.n++
+	}
+	return nd.leaf
+}
+
+// flat holds the leaf values of one event, chained per path.
+type flat struct {
+	vals  []value
+	next  []int32
+	paths []int32
+	head  []int32
+}
+
+func (f *flat) reset(paths int) {
+	f.vals, f.next, f.paths = f.vals[:0], f.next[:0], f.paths[:0]
+	if cap(f.head) < paths {
+		f.head = make([]int32, paths)
+	}
+	f.head = f.head[:paths]
+	for i := range f.head {
+		f.head[i] = -1
+	}
+}
+
+func (f *flat) add(path int, v value) {
+	f.vals = append(f.vals, v)
+	f.next = append(f.next, f.head[path])
+	f.paths = append(f.paths, int32(path))
+	f.head[path] = int32(len(f.vals) - 1)
+}
+
+// truncate drops the values added after the first n.
+func (f *flat) truncate(n int) {
+	for i := len(f.vals) - 1; i >= n; i-- {
+		f.head[f.paths[i]] = f.next[i]
+	}
+	f.vals, f.next, f.paths = f.vals[:n], f.next[:n], f.paths[:n]
+}
+
+// Set is a group of compiled patterns sharing one field index. Build it with
+// Add, then match concurrently; Add must not run concurrently with matching.
+type Set struct {
+	paths    pathTable
+	top      []topField // the root's children, for MatchEvent
+	patterns []*pattern
+	pool     sync.Pool
+}
+
+type topField struct {
+	name string
+	node *pathNode
+}
+
+// NewSet returns an empty Set.
+func NewSet() *Set {
+	s := &Set{}
+	s.paths.root.leaf = -1
+	s.pool.New = func() any { return new(flat) }
+	return s
+}
+
+// Add compiles an EventBridge event pattern and returns its index in the Set.
+func (s *Set) Add(pattern []byte) (int, error) {
+	p, err := s.compile(pattern)
+	if err != nil {
+		return -1, err
+	}
+	s.patterns = append(s.patterns, p)
+	s.top = s.top[:0]
+	for name, nd := range s.paths.root.children {
+		s.top = append(s.top, topField{name, nd})
+	}
+	return len(s.patterns) - 1, nil
+}
+
+// Len returns the number of patterns.
+func (s *Set) Len() int { return len(s.patterns) }
+
+// MatchJSON appends to dst the indexes of the patterns that match the JSON
+// event doc (an EventBridge event, or any JSON object).
+func (s *Set) MatchJSON(doc []byte, dst []int) ([]int, error) {
+	str := string(doc)
+	if i := jsonscan.SkipSpace(str, 0); i == len(str) || str[i] != '{' {
+		if jsonscan.Valid(str) {
+			return dst, fmt.Errorf("event must be a JSON object, got %s", jsonscan.Kind(str[i:]))
+		}
+		return dst, fmt.Errorf("event is not valid JSON")
+	}
+	fv := s.pool.Get().(*flat)
+	defer s.pool.Put(fv)
+	fv.reset(s.paths.n)
+	if !walkObject(str, &s.paths.root, fv) {
+		return dst, fmt.Errorf("event is not valid JSON")
+	}
+	return s.collect(fv, dst), nil
+}
+
+// MatchEvent appends to dst the indexes of the patterns that match the
+// CloudEvent e. Patterns see the event as its JSON format: the context
+// attributes (specversion, id, source, type, subject, time, datacontenttype,
+// dataschema, extensions) at the top level and the data, when it is JSON,
+// under "data".
+func (s *Set) MatchEvent(e *ce.Event, dst []int) []int {
+	fv := s.pool.Get().(*flat)
+	defer s.pool.Put(fv)
+	fv.reset(s.paths.n)
+	var ext map[string]any
+	if ec, ok := e.Context.(*ce.EventContextV1); ok {
+		ext = ec.Extensions // read in place: e.Extensions() copies the map
+	} else if e.Context != nil {
+		ext = e.Extensions()
+	}
+	for _, f := range s.top {
+		if f.name == "data" {
+			addData(e, f.node, fv)
+			continue
+		}
+		if f.node.leaf < 0 {
+			continue
+		}
+		if v, ok := attribute(e, ext, f.name); ok {
+			fv.add(f.node.leaf, v)
+		}
+	}
+	return s.collect(fv, dst)
+}
+
+func (s *Set) collect(fv *flat, dst []int) []int {
+	for i, p := range s.patterns {
+		if p.match(fv) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+func str(s string) value { return value{kind: kString, s: s} }
+
+func attribute(e *ce.Event, ext map[string]any, name string) (value, bool) {
+	switch name {
+	case "specversion":
+		return str(e.SpecVersion()), true
+	case "id":
+		return str(e.ID()), true
+	case "source":
+		return str(e.Source()), true
+	case "type":
+		return str(e.Type()), true
+	case "subject":
+		s := e.Subject()
+		return str(s), s != ""
+	case "time":
+		t := e.Time()
+		return str(t.UTC().Format(time.RFC3339Nano)), !t.IsZero()
+	case "datacontenttype":
+		s := e.DataContentType()
+		return str(s), s != ""
+	case "dataschema":
+		s := e.DataSchema()
+		return str(s), s != ""
+	}
+	x, ok := ext[name]
+	if !ok {
+		return value{}, false
+	}
+	switch x := x.(type) {
+	case string:
+		return str(x), true
+	case int32:
+		return value{kind: kNumber, n: float64(x)}, true
+	case bool:
+		if x {
+			return value{kind: kTrue}, true
+		}
+		return value{kind: kFalse}, true
+	}
+	s, err := types.Format(x)
+	return str(s), err == nil
+}
+
+// addData flattens the event data: JSON data is walked, other text data is
+// one string value, binary data gives nothing to match.
+func addData(e *ce.Event, nd *pathNode, fv *flat) {
+	if len(e.DataEncoded) == 0 || e.DataBase64 {
+		return
+	}
+	data := string(e.DataEncoded)
+	if i := jsonscan.SkipSpace(data, 0); i < len(data) && data[i] == '{' {
+		mark := len(fv.vals)
+		if walkObject(data, nd, fv) {
+			return
+		}
+		fv.truncate(mark) // not JSON after all: match it as text
+	} else if jsonscan.Valid(data) {
+		walkValue(data[i:], nd, fv)
+		return
+	}
+	if nd.leaf >= 0 {
+		fv.add(nd.leaf, str(data))
+	}
+}
+
+// walkObject flattens the members of the JSON object obj below nd; it
+// validates obj as it goes and reports whether obj was well-formed.
+func walkObject(obj string, nd *pathNode, fv *flat) bool {
+	m := jsonscan.ObjectMembers(obj)
+	for m.Next() {
+		if c := nd.children[m.Key]; c != nil {
+			walkValue(m.Value, c, fv)
+		}
+	}
+	return m.Complete()
+}
+
+// walkValue flattens a value already validated by its parent's walk.
+func walkValue(raw string, nd *pathNode, fv *flat) {
+	switch raw[0] {
+	case '{':
+		if nd.children != nil {
+			walkObject(raw, nd, fv)
+		}
+	case '[':
+		// Arrays match if any element matches: elements share the path.
+		for it := jsonscan.ArrayElements(raw); it.Next(); {
+			walkValue(it.Value, nd, fv)
+		}
+	default:
+		if nd.leaf >= 0 {
+			fv.add(nd.leaf, scalar(raw))
+		}
+	}
+}
+
+func scalar(raw string) value {
+	switch raw[0] {
+	case '"':
+		s, _ := jsonscan.String(raw)
+		return str(s)
+	case 't':
+		return value{kind: kTrue}
+	case 'f':
+		return value{kind: kFalse}
+	case 'n':
+		return value{kind: kNull}
+	}
+	n, _ := strconv.ParseFloat(raw, 64)
+	return value{kind: kNumber, n: n}
+}

@@ -59,7 +59,7 @@ func (s *Set) compile(doc []byte) (*pattern, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, &PatternError{Reason: "not valid JSON: " + err.Error()}
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(doc[dec.InputOffset():])) > 0 {
 		return nil, &PatternError{Reason: "trailing data after the pattern object"}
 	}
 	obj, ok := v.(map[string]any)

@@ -61,8 +61,10 @@ func (m matchNumber) match(v *value) bool { return v.kind == kNumber && v.n == f
 func (m matchBool) match(v *value) bool {
 	return bool(m) && v.kind == kTrue || !bool(m) && v.kind == kFalse
 }
-func (matchNull) match(v *value) bool   { return v.kind == kNull }
-func (m matchFold) match(v *value) bool { return v.kind == kString && strings.EqualFold(v.s, string(m)) }
+func (matchNull) match(v *value) bool { return v.kind == kNull }
+func (m matchFold) match(v *value) bool {
+	return v.kind == kString && strings.EqualFold(v.s, string(m))
+}
 func (m matchExists) match(*value) bool { return bool(m) }
 
 func (m matchPrefix) match(v *value) bool {

@@ -1,0 +1,173 @@
+// Command eventplane is the platform's command-line tool.
+//
+//	eventplane normalize [--queue-arn ARN] [--attributes FILE] [--message-id ID] [--fallback-type TYPE] [FILE|-]
+//	eventplane match --pattern FILE [FILE|-]
+package main
+
+import (
+	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/eventplane/eventplane/consumers/event"
+	"github.com/eventplane/eventplane/consumers/route"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitNoMatch = 1
+	exitBad     = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: eventplane <command> [flags] [FILE|-]
+
+commands:
+  normalize   turn one message body or Lambda event into CloudEvents (one JSON per line)
+  match       test one JSON event against an EventBridge event pattern
+
+Run 'eventplane <command> -h' for a command's flags.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBad
+	}
+	switch args[0] {
+	case "normalize":
+		return normalize(args[1:], stdin, stdout, stderr)
+	case "match":
+		return match(args[1:], stdin, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "eventplane: unknown command %q\n%s", args[0], usage)
+	return exitBad
+}
+
+// parseExit maps a flag parsing error to an exit code: -h is not a failure.
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitBad
+}
+
+// input reads the single optional FILE argument, or stdin for none or "-".
+func input(fs *flag.FlagSet, stdin io.Reader) ([]byte, error) {
+	switch fs.NArg() {
+	case 0:
+		return io.ReadAll(stdin)
+	case 1:
+		if fs.Arg(0) == "-" {
+			return io.ReadAll(stdin)
+		}
+		return os.ReadFile(fs.Arg(0))
+	}
+	return nil, fmt.Errorf("expected at most one FILE, got %d", fs.NArg())
+}
+
+func normalize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("normalize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	queue := fs.String("queue-arn", "", "ARN of the queue the message came from (source of fallback events, `sqsqueue` extension)")
+	attrs := fs.String("attributes", "", "JSON `FILE` with the message's MessageId, Attributes and MessageAttributes in the SQS API's shape (as `aws sqs receive-message` prints them)")
+	msgID := fs.String("message-id", "", "SQS message `ID` (overrides the attributes file)")
+	fallbackType := fs.String("fallback-type", event.DefaultFallbackType, "CloudEvents `type` of bodies of no known shape")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: eventplane normalize [flags] [FILE|-]\n\nReads one message body or Lambda event and prints one CloudEvent (structured JSON) per line.\nExit 2 with the reason on stderr for input that cannot be normalized.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	body, err := input(fs, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane normalize: %v\n", err)
+		return exitBad
+	}
+	m := event.Message{Body: string(body), QueueARN: *queue}
+	if *attrs != "" {
+		doc, err := os.ReadFile(*attrs)
+		if err == nil {
+			err = event.ParseSQSAttributes(doc, &m)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "eventplane normalize: --attributes: %v\n", err)
+			return exitBad
+		}
+	}
+	if *msgID != "" {
+		m.MessageID = *msgID
+	}
+	n := event.Normalizer{FallbackType: *fallbackType}
+	events, ctl, err := n.Normalize(nil, m)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane normalize: %v\n", err)
+		return exitBad
+	}
+	if ctl != nil {
+		fmt.Fprintf(stderr, "eventplane normalize: control message %s for %s (not a business event)\n", ctl.Kind, ctl.Source)
+		return exitOK
+	}
+	enc := json.NewEncoder(stdout)
+	for _, e := range events {
+		if err := enc.Encode(e); err != nil {
+			fmt.Fprintf(stderr, "eventplane normalize: %v\n", err)
+			return exitBad
+		}
+	}
+	return exitOK
+}
+
+func match(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("match", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	patternFile := fs.String("pattern", "", "`FILE` holding an EventBridge event pattern (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: eventplane match --pattern FILE [FILE|-]\n\nPrints true or false for one JSON event. Exit 0 on a match, 1 on no match,\n2 on an invalid pattern or event.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	if *patternFile == "" {
+		fmt.Fprintln(stderr, "eventplane match: --pattern is required")
+		return exitBad
+	}
+	pdoc, err := os.ReadFile(*patternFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane match: %v\n", err)
+		return exitBad
+	}
+	p, err := route.Compile(pdoc)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane match: %s: %v\n", *patternFile, err)
+		return exitBad
+	}
+	doc, err := input(fs, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane match: %v\n", err)
+		return exitBad
+	}
+	ok, err := p.MatchJSON(doc)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane match: %v\n", err)
+		return exitBad
+	}
+	fmt.Fprintln(stdout, ok)
+	if !ok {
+		return exitNoMatch
+	}
+	return exitOK
+}
+

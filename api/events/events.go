@@ -145,10 +145,7 @@ func (r *Registry) Validate(typ, dataschema string, data []byte) error {
 	if !errors.As(err, &ve) {
 		return err
 	}
-	de := &DataError{Type: typ}
-	for _, u := range leaves(ve.BasicOutput()) {
-		de.Details = append(de.Details, u)
-	}
+	de := &DataError{Type: typ, Details: leaves(ve.BasicOutput())}
 	if len(de.Details) == 0 {
 		de.Details = []string{ve.Error()}
 	}

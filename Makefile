@@ -1,0 +1,44 @@
+# eventplane — developer entry points. `make help` lists them.
+SHELL := bash
+TOOLS ?= $(HOME)/.cache/eventplane/bin
+export PATH := $(TOOLS):$(PATH)
+GO ?= go
+FUZZTIME ?= 5m
+SAMPLES := consumers/event/testdata
+
+.PHONY: help run test lint bench fuzz tools build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+run: ## run the platform locally (for now: the CLI on the bundled sample events)
+	@for f in sns-eventbridge-s3.json s3-notification.json lambda-sqs-batch.json apigw-v2-batch.json; do \
+	  echo "== $$f"; $(GO) run ./consumers/cmd/eventplane normalize --queue-arn arn:aws:sqs:eu-west-1:123456789012:eventplane-dev-orders $(SAMPLES)/$$f || exit 1; \
+	done
+	@echo "== match: S3 uploads under incoming/"
+	@echo '{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"object":{"key":[{"prefix":"incoming/"}]}}}' > /tmp/eventplane-pattern.json
+	@$(GO) run ./consumers/cmd/eventplane match --pattern /tmp/eventplane-pattern.json $(SAMPLES)/eventbridge-s3-object-created.json
+
+test: ## run every test (unit, fuzz seeds, CLI) with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: tools ## gofmt, go vet, staticcheck
+	@out="$$(gofmt -l api consumers)"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	staticcheck ./...
+
+bench: ## hot-path benchmarks reported as ratios to their baselines
+	hack/bench.sh
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 5m)
+	$(GO) test ./consumers/jsonscan -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./consumers/event -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./consumers/event -run '^$$' -fuzz '^FuzzParseSource$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./consumers/route -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./consumers/route -run '^$$' -fuzz '^FuzzMatchJSON$$' -fuzztime $(FUZZTIME)
+
+tools: ## build the pinned tools into $(TOOLS)
+	@hack/tools.sh staticcheck >/dev/null
+
+build: ## build the binaries into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./consumers/cmd/...

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the hot-path benchmarks and reports each against the baseline that ran
+# in the same invocation (median of COUNT runs), plus allocations per op.
+#
+#   hack/bench.sh            COUNT=5 BENCHTIME=1s by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT="${COUNT:-5}"
+BENCHTIME="${BENCHTIME:-1s}"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+
+go test -run '^$' -bench 'BenchmarkNormalize|BenchmarkRouter' -benchmem \
+  -count "$COUNT" -benchtime "$BENCHTIME" ./consumers/event ./consumers/route | tee "$out"
+
+echo
+echo "== medians and ratios (baseline ns/op divided by ns/op) =="
+awk '
+  /^Benchmark/ {
+    name = $1; sub(/-[0-9]+$/, "", name)
+    for (i = 2; i <= NF; i++) {
+      if ($i == "ns/op") ns[name] = ns[name] " " $(i-1)
+      if ($i == "allocs/op") allocs[name] = $(i-1)
+    }
+  }
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END {
+    for (name in ns) {
+      group = name; sub(/\/.*/, "", group)
+      med[name] = median(ns[name])
+      if (name ~ /baseline/) base[group] = med[name]
+    }
+    for (name in med) {
+      group = name; sub(/\/.*/, "", group)
+      line = sprintf("%-60s %10.0f ns/op %4d allocs/op", name, med[name], allocs[name])
+      if (name !~ /baseline/ && base[group] > 0) line = line sprintf("   %.1fx faster than baseline", base[group] / med[name])
+      if (name ~ /Router\/router/) line = line sprintf("   %.2fM matches/s", 1000 / med[name])
+      print line
+    }
+  }' "$out" | sort

@@ -41,8 +41,13 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	if err != nil {
 		return dst, err
 	}
-	contentType := headers["content-type"]
-	media, _, _ := mime.ParseMediaType(contentType)
+	contentType := strings.TrimSpace(headers["content-type"])
+	var media string
+	if contentType != "" {
+		if media, _, err = mime.ParseMediaType(contentType); err != nil {
+			return dst, errorf(shape, "headers.content-type", "%q is not a media type: %v", contentType, err)
+		}
+	}
 	switch {
 	case media == MediaCloudEventBatch:
 		batch := gjson.Parse(body)

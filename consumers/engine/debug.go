@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/route"
+)
+
+// RouteInfo describes a route for the debug page.
+type RouteInfo struct {
+	Name    string `json:"name"`
+	Pattern string `json:"pattern,omitempty"`
+}
+
+// RecentEvent is one processed message (or event) on the debug page.
+type RecentEvent struct {
+	At           time.Time `json:"at"`
+	MessageID    string    `json:"messageId"`
+	ReceiveCount int       `json:"receiveCount"`
+	EventID      string    `json:"eventId,omitempty"`
+	Type         string    `json:"type,omitempty"`
+	Source       string    `json:"source,omitempty"`
+	TraceParent  string    `json:"traceparent,omitempty"`
+	Routes       []string  `json:"routes,omitempty"`
+	Outcome      string    `json:"outcome"`
+	DurationMS   float64   `json:"durationMs"`
+}
+
+// InFlight is one message being processed.
+type InFlight struct {
+	MessageID    string    `json:"messageId"`
+	GroupID      string    `json:"groupId,omitempty"`
+	ReceiveCount int       `json:"receiveCount"`
+	Since        time.Time `json:"since"`
+}
+
+// Snapshot is what the admin /debug endpoint shows.
+type Snapshot struct {
+	Ready    bool              `json:"ready"`
+	Routes   []RouteInfo       `json:"routes"`
+	Breakers map[string]string `json:"breakers"`
+	InFlight []InFlight        `json:"inFlight"`
+	Recent   []RecentEvent     `json:"recent"`
+}
+
+const recentSize = 100
+
+type debugState struct {
+	routes []RouteInfo
+
+	mu       sync.Mutex
+	inflight map[string]InFlight
+	recent   [recentSize]RecentEvent
+	next     int
+	count    int
+}
+
+func newDebugState() *debugState { return &debugState{inflight: map[string]InFlight{}} }
+
+func (d *debugState) begin(m Message, at time.Time) {
+	d.mu.Lock()
+	d.inflight[m.Receipt] = InFlight{MessageID: m.MessageID, GroupID: m.GroupID, ReceiveCount: m.ReceiveCount, Since: at}
+	d.mu.Unlock()
+}
+
+func (d *debugState) end(receipt string) {
+	d.mu.Lock()
+	delete(d.inflight, receipt)
+	d.mu.Unlock()
+}
+
+func (d *debugState) record(m Message, ev *ce.Event, routes []*route.Route[*bound], outcome string, start time.Time) {
+	r := RecentEvent{At: time.Now().UTC(), MessageID: m.MessageID, ReceiveCount: m.ReceiveCount, Outcome: outcome,
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
+	if ev != nil {
+		r.EventID, r.Type, r.Source = ev.ID(), ev.Type(), ev.Source()
+		r.TraceParent, _ = ev.Extensions()["traceparent"].(string)
+	}
+	for _, rt := range routes {
+		r.Routes = append(r.Routes, rt.Name)
+	}
+	d.mu.Lock()
+	d.recent[d.next] = r
+	d.next = (d.next + 1) % recentSize
+	d.count++
+	d.mu.Unlock()
+}
+
+// InFlightCount returns how many messages are being processed now.
+func (e *Engine) InFlightCount() int {
+	e.debug.mu.Lock()
+	defer e.debug.mu.Unlock()
+	return len(e.debug.inflight)
+}
+
+// Snapshot returns the engine's state for the debug page: newest events first.
+func (e *Engine) Snapshot() Snapshot {
+	d := e.debug
+	s := Snapshot{Ready: e.Ready(), Routes: d.routes, Breakers: e.Breakers()}
+	d.mu.Lock()
+	for _, f := range d.inflight {
+		s.InFlight = append(s.InFlight, f)
+	}
+	n := min(d.count, recentSize)
+	for i := 1; i <= n; i++ {
+		s.Recent = append(s.Recent, d.recent[(d.next-i+recentSize)%recentSize])
+	}
+	d.mu.Unlock()
+	sort.Slice(s.InFlight, func(i, j int) bool { return s.InFlight[i].Since.Before(s.InFlight[j].Since) })
+	return s
+}

@@ -1,0 +1,473 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/eventplane/eventplane/consumers/event"
+	"github.com/eventplane/eventplane/consumers/metrics"
+	"github.com/eventplane/eventplane/consumers/route"
+)
+
+// Unrouted says what happens to an event that matches no route.
+type Unrouted string
+
+// Unrouted policies.
+const (
+	UnroutedAck        Unrouted = "ack"
+	UnroutedDeadLetter Unrouted = "dead-letter"
+)
+
+// BreakerSettings configure the circuit breaker around each route's handler.
+type BreakerSettings struct {
+	// Disabled turns breakers off.
+	Disabled bool
+	// ConsecutiveFailures opens the breaker (default 5). Permanent errors
+	// (bad events) do not count: they say nothing about the sink.
+	ConsecutiveFailures uint32
+	// OpenFor is how long an open breaker stays open before letting one
+	// probe through (half-open) (default 30s).
+	OpenFor time.Duration
+}
+
+// Options configure an Engine. Zero values take the documented defaults.
+type Options struct {
+	Source     Source
+	Normalizer event.Normalizer
+	Routes     []route.Route[Handler]
+	// FIFO processes messages of one MessageGroupId serially, in order.
+	FIFO bool
+	// MaxInFlight bounds messages received and not yet settled (default 20).
+	MaxInFlight int
+	// ReceiveBatch is the most messages asked for per receive (default 10).
+	ReceiveBatch int
+	// FlushInterval is how long an acknowledgement or visibility change may
+	// wait for its batch to fill (default 10ms).
+	FlushInterval time.Duration
+	// Backoff computes retry delays from the receive count.
+	Backoff Backoff
+	// HandlerTimeout bounds one route's handler chain for one event (default 5m).
+	HandlerTimeout time.Duration
+	// MaxExtension stops visibility heartbeats once a message has been held
+	// this long (default 1h), so a stuck handler cannot hold it forever.
+	MaxExtension time.Duration
+	// ShutdownGrace is how long in-flight work may finish after shutdown
+	// starts (default 25s); keep it below the pod's terminationGracePeriod.
+	ShutdownGrace time.Duration
+	// Unrouted is the policy for events that match no route (default ack).
+	Unrouted Unrouted
+	// Breaker configures the per-route circuit breakers.
+	Breaker BreakerSettings
+	// Middlewares wrap every route's handler (inside the breaker).
+	Middlewares []Middleware
+	Metrics     *metrics.Metrics
+	Logger      *slog.Logger
+	Tracer      trace.TracerProvider
+}
+
+func (o *Options) defaults() error {
+	if o.Source == nil {
+		return errors.New("engine: Source is required")
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 20
+	}
+	if o.ReceiveBatch <= 0 || o.ReceiveBatch > MaxBatch {
+		o.ReceiveBatch = MaxBatch
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 10 * time.Millisecond
+	}
+	if o.HandlerTimeout <= 0 {
+		o.HandlerTimeout = 5 * time.Minute
+	}
+	if o.MaxExtension <= 0 {
+		o.MaxExtension = time.Hour
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 25 * time.Second
+	}
+	switch o.Unrouted {
+	case "":
+		o.Unrouted = UnroutedAck
+	case UnroutedAck, UnroutedDeadLetter:
+	default:
+		return fmt.Errorf("engine: unrouted policy %q: want %q or %q", o.Unrouted, UnroutedAck, UnroutedDeadLetter)
+	}
+	if o.Breaker.ConsecutiveFailures == 0 {
+		o.Breaker.ConsecutiveFailures = 5
+	}
+	if o.Breaker.OpenFor <= 0 {
+		o.Breaker.OpenFor = 30 * time.Second
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Tracer == nil {
+		o.Tracer = noop.NewTracerProvider()
+	}
+	return nil
+}
+
+// bound is a route's handler with its decorations.
+type bound struct {
+	name    string
+	handler Handler
+	breaker *gobreaker.CircuitBreaker[struct{}]
+}
+
+// Engine runs one consumer. Create it with New and call Run once.
+type Engine struct {
+	opt        Options
+	src        Source
+	router     *route.Router[*bound]
+	breakers   []*gobreaker.CircuitBreaker[struct{}]
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	log        *slog.Logger
+	m          *metrics.Metrics
+
+	acks *batcher[string]
+	vis  *batcher[VisibilityChange]
+	sem  chan struct{}
+
+	ready    atomic.Bool
+	stopping atomic.Bool
+	inflight sync.WaitGroup
+	hctx     context.Context // handlers' context: outlives Run's until the grace period ends
+
+	laneMu sync.Mutex
+	lanes  map[string]*lane
+
+	debug *debugState
+}
+
+// New validates the options, compiles the routes and wraps every handler.
+func New(opt Options) (*Engine, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		opt:        opt,
+		src:        opt.Source,
+		tracer:     opt.Tracer.Tracer("github.com/eventplane/eventplane/consumers/engine"),
+		propagator: propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{}),
+		log:        opt.Logger,
+		m:          opt.Metrics,
+		sem:        make(chan struct{}, opt.MaxInFlight),
+		lanes:      map[string]*lane{},
+		debug:      newDebugState(),
+	}
+	var routes []route.Route[*bound]
+	for _, rt := range opt.Routes {
+		if rt.Handler == nil {
+			return nil, fmt.Errorf("engine: route %q has no handler", rt.Name)
+		}
+		b := &bound{name: rt.Name, handler: Chain(rt.Handler, opt.Middlewares...)}
+		if !opt.Breaker.Disabled {
+			b.breaker = e.newBreaker(rt.Name)
+			e.breakers = append(e.breakers, b.breaker)
+		}
+		routes = append(routes, route.Route[*bound]{Name: rt.Name, Pattern: rt.Pattern, Handler: b})
+		e.debug.routes = append(e.debug.routes, RouteInfo{Name: rt.Name, Pattern: rt.Pattern})
+	}
+	r, err := route.NewRouter(routes...)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e.router = r
+	e.acks = newBatcher(opt.FlushInterval, e.flushAcks)
+	e.vis = newBatcher(opt.FlushInterval, e.flushVisibility)
+	return e, nil
+}
+
+func (e *Engine) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
+	st := e.m.BreakerState.WithLabelValues(name)
+	st.Set(0)
+	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: 1,
+		Timeout:     e.opt.Breaker.OpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= e.opt.Breaker.ConsecutiveFailures
+		},
+		IsSuccessful: func(err error) bool {
+			return err == nil || IsPermanent(err) || errors.Is(err, ErrSkip)
+		},
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			st.Set(float64(to))
+			e.log.Warn("circuit breaker changed state", "breaker", name, "from", from.String(), "to", to.String())
+		},
+	})
+}
+
+// Ready reports whether the source has answered a receive successfully and
+// the engine is not shutting down.
+func (e *Engine) Ready() bool { return e.ready.Load() && !e.stopping.Load() }
+
+// Run receives and processes messages until ctx is cancelled, then shuts
+// down gracefully: it stops receiving, lets in-flight work finish within the
+// grace period, releases messages it had not started, flushes pending
+// acknowledgements and returns nil.
+func (e *Engine) Run(ctx context.Context) error {
+	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	e.hctx = hctx
+	receivers := (e.opt.MaxInFlight + e.opt.ReceiveBatch - 1) / e.opt.ReceiveBatch
+	receivers = min(max(receivers, 1), 8)
+	var rwg sync.WaitGroup
+	for range receivers {
+		rwg.Add(1)
+		go func() {
+			defer rwg.Done()
+			e.receiveLoop(ctx)
+		}()
+	}
+	rwg.Wait()
+	e.stopping.Store(true)
+	e.log.Info("shutting down: receiving stopped, waiting for in-flight work", "grace", e.opt.ShutdownGrace.String())
+
+	done := make(chan struct{})
+	go func() { e.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.opt.ShutdownGrace):
+		e.log.Warn("grace period over: cancelling handlers; their messages are released")
+		cancelHandlers()
+		<-done
+	}
+	e.acks.close()
+	e.vis.close()
+	e.log.Info("shutdown complete")
+	return nil
+}
+
+// acquire takes between 1 and n in-flight slots, blocking for the first.
+func (e *Engine) acquire(ctx context.Context, n int) int {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	got := 1
+	for got < n {
+		select {
+		case e.sem <- struct{}{}:
+			got++
+		default:
+			return got
+		}
+	}
+	return got
+}
+
+func (e *Engine) releaseSlots(n int) {
+	for range n {
+		<-e.sem
+	}
+}
+
+// gate waits while a breaker is open and returns how many messages may be
+// received: one probe while a breaker is half-open.
+func (e *Engine) gate(ctx context.Context, want int) int {
+	for {
+		open, half := false, false
+		for _, b := range e.breakers {
+			switch b.State() {
+			case gobreaker.StateOpen:
+				open = true
+			case gobreaker.StateHalfOpen:
+				half = true
+			}
+		}
+		if !open {
+			if half {
+				return 1
+			}
+			return want
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (e *Engine) receiveLoop(ctx context.Context) {
+	failures := 0
+	for ctx.Err() == nil {
+		n := e.gate(ctx, e.opt.ReceiveBatch)
+		if n == 0 {
+			return
+		}
+		n = e.acquire(ctx, n)
+		if n == 0 {
+			return
+		}
+		msgs, err := e.src.Receive(ctx, n)
+		if err != nil {
+			e.releaseSlots(n)
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			e.ready.Store(false)
+			wait := min(time.Duration(failures)*time.Second, 30*time.Second)
+			e.log.Error("receive failed", "error", err, "retry_in", wait.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			continue
+		}
+		failures = 0
+		e.ready.Store(true)
+		e.releaseSlots(n - len(msgs))
+		if len(msgs) == 0 {
+			continue
+		}
+		e.m.Received.Add(float64(len(msgs)))
+		e.m.ReceiveBatch.Observe(float64(len(msgs)))
+		e.inflight.Add(len(msgs))
+		for _, m := range msgs {
+			if e.opt.FIFO && m.GroupID != "" {
+				e.enqueue(ctx, m)
+				continue
+			}
+			go func() {
+				defer e.settled()
+				e.handle(m)
+			}()
+		}
+	}
+}
+
+// settled frees the slot of a message that was acknowledged, retried,
+// dead-lettered or released.
+func (e *Engine) settled() {
+	<-e.sem
+	e.inflight.Done()
+}
+
+// lane runs one FIFO message group's messages one after the other.
+type lane struct{ msgs []Message }
+
+func (e *Engine) enqueue(ctx context.Context, m Message) {
+	e.laneMu.Lock()
+	l, running := e.lanes[m.GroupID]
+	if !running {
+		l = &lane{}
+		e.lanes[m.GroupID] = l
+	}
+	l.msgs = append(l.msgs, m)
+	e.laneMu.Unlock()
+	if !running {
+		go e.runLane(ctx, m.GroupID, l)
+	}
+}
+
+func (e *Engine) runLane(ctx context.Context, group string, l *lane) {
+	for {
+		e.laneMu.Lock()
+		if len(l.msgs) == 0 {
+			delete(e.lanes, group)
+			e.laneMu.Unlock()
+			return
+		}
+		m := l.msgs[0]
+		l.msgs = l.msgs[1:]
+		e.laneMu.Unlock()
+
+		if ctx.Err() != nil {
+			e.release(m) // shutting down: not started
+			e.settled()
+			continue
+		}
+		ok := e.handle(m)
+		e.settled()
+		if !ok {
+			// A failed message holds back the rest of its group: release
+			// them so that they come back after it, in order.
+			e.laneMu.Lock()
+			rest := l.msgs
+			l.msgs = nil
+			e.laneMu.Unlock()
+			for _, r := range rest {
+				e.release(r)
+				e.settled()
+			}
+		}
+	}
+}
+
+// release makes a message visible again at once, without counting a failure.
+func (e *Engine) release(m Message) {
+	e.m.Released.Inc()
+	e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: 0})
+}
+
+func (e *Engine) ack(m Message) {
+	e.acks.add(m.Receipt)
+}
+
+func (e *Engine) flushAcks(ctx context.Context, receipts []string) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	e.m.DeleteBatch.Observe(float64(len(receipts)))
+	if err := e.src.Delete(ctx, receipts); err != nil {
+		// The messages will be redelivered after their visibility timeout;
+		// handlers are idempotent, so this costs work, not correctness.
+		e.log.Error("delete failed; messages will be redelivered", "error", err, "count", len(receipts))
+	}
+}
+
+func (e *Engine) flushVisibility(ctx context.Context, changes []VisibilityChange) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := e.src.ChangeVisibility(ctx, changes); err != nil {
+		e.log.Error("visibility change failed; messages reappear at their current timeout", "error", err, "count", len(changes))
+	}
+}
+
+// Breakers reports each route breaker's state.
+func (e *Engine) Breakers() map[string]string {
+	out := map[string]string{}
+	for _, b := range e.breakers {
+		out[b.Name()] = b.State().String()
+	}
+	return out
+}
+
+// eventCarrier exposes a CloudEvent's trace extensions and the raw X-Ray
+// header to OpenTelemetry propagators.
+func (e *Engine) traceContext(ctx context.Context, ev *ce.Event, m Message) context.Context {
+	c := propagation.MapCarrier{}
+	if x := m.Attributes["AWSTraceHeader"]; x != "" {
+		c["X-Amzn-Trace-Id"] = x
+	}
+	if tp, ok := ev.Extensions()[event.ExtTraceParent].(string); ok {
+		c["traceparent"] = tp
+		if ts, ok := ev.Extensions()[event.ExtTraceState].(string); ok {
+			c["tracestate"] = ts
+		}
+	}
+	return e.propagator.Extract(ctx, c)
+}

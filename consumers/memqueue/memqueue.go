@@ -1,0 +1,347 @@
+// Package memqueue is an in-process queue with SQS semantics: visibility
+// timeouts, receive counts, redrive to a dead-letter queue after
+// maxReceiveCount, long polling, and FIFO message groups (a group is held
+// while one of its messages is in flight). It is the engine's source in the
+// local stack and in fast tests; it never replaces the SQS adapter's tests.
+package memqueue
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/event"
+)
+
+// Config describes a queue.
+type Config struct {
+	Name string
+	// ARN defaults to arn:aws:sqs:local:000000000000:<Name>.
+	ARN string
+	// FIFO queues deliver each message group in order, one batch at a time.
+	FIFO bool
+	// VisibilityTimeout defaults to 30s.
+	VisibilityTimeout time.Duration
+	// WaitTime is the long-polling wait of Receive (default 1s).
+	WaitTime time.Duration
+	// MaxReceiveCount moves a message to DeadLetter after that many receives
+	// (0: never).
+	MaxReceiveCount int
+	// DeadLetter is the redrive target, also used by Source.DeadLetter.
+	DeadLetter *Queue
+}
+
+type message struct {
+	id, body      string
+	attrs         map[string]string // message attributes
+	group         string
+	sentAt        time.Time
+	visibleAt     time.Time
+	receiveCount  int
+	receipt       string
+	firstReceived time.Time
+}
+
+// Queue is safe for concurrent use.
+type Queue struct {
+	cfg Config
+
+	mu      sync.Mutex
+	msgs    []*message // in send order
+	changed chan struct{}
+	seq     int
+
+	requests sync.Map // API name -> *atomic.Int64
+}
+
+// New returns an empty queue.
+func New(cfg Config) *Queue {
+	if cfg.ARN == "" {
+		cfg.ARN = "arn:aws:sqs:local:000000000000:" + cfg.Name
+	}
+	if cfg.VisibilityTimeout <= 0 {
+		cfg.VisibilityTimeout = 30 * time.Second
+	}
+	if cfg.WaitTime <= 0 {
+		cfg.WaitTime = time.Second
+	}
+	return &Queue{cfg: cfg, changed: make(chan struct{})}
+}
+
+// ARN returns the queue's ARN.
+func (q *Queue) ARN() string { return q.cfg.ARN }
+
+func (q *Queue) count(api string) {
+	c, _ := q.requests.LoadOrStore(api, new(atomic.Int64))
+	c.(*atomic.Int64).Add(1)
+}
+
+// Requests returns how many calls each API received (SQS API names).
+func (q *Queue) Requests() map[string]int64 {
+	out := map[string]int64{}
+	q.requests.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
+// notify wakes long polls; q.mu must be held.
+func (q *Queue) notify() {
+	close(q.changed)
+	q.changed = make(chan struct{})
+}
+
+// Send enqueues a message and returns its id. group is the FIFO message
+// group (required on FIFO queues, ignored otherwise).
+func (q *Queue) Send(body string, attrs map[string]string, group string) (string, error) {
+	return q.send(body, attrs, group, 0)
+}
+
+// SendDelayed enqueues a message that becomes visible after delay.
+func (q *Queue) SendDelayed(body string, attrs map[string]string, group string, delay time.Duration) (string, error) {
+	return q.send(body, attrs, group, delay)
+}
+
+func (q *Queue) send(body string, attrs map[string]string, group string, delay time.Duration) (string, error) {
+	q.count("SendMessage")
+	if q.cfg.FIFO && group == "" {
+		return "", fmt.Errorf("memqueue %s: a FIFO queue needs a message group id", q.cfg.Name)
+	}
+	if !q.cfg.FIFO {
+		group = ""
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.seq++
+	now := time.Now()
+	m := &message{id: fmt.Sprintf("%s-%08d", q.cfg.Name, q.seq), body: body, attrs: maps.Clone(attrs), group: group,
+		sentAt: now, visibleAt: now.Add(delay)}
+	q.msgs = append(q.msgs, m)
+	q.notify()
+	return m.id, nil
+}
+
+// Receive implements engine.Source: it waits up to the queue's WaitTime for
+// visible messages and returns at most limit of them.
+func (q *Queue) Receive(ctx context.Context, limit int) ([]engine.Message, error) {
+	q.count("ReceiveMessage")
+	deadline := time.Now().Add(q.cfg.WaitTime)
+	for {
+		q.mu.Lock()
+		out, next := q.take(limit)
+		changed := q.changed
+		q.mu.Unlock()
+		if len(out) > 0 {
+			return out, nil
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return nil, nil
+		}
+		if !next.IsZero() && time.Until(next) < wait {
+			wait = max(time.Until(next), time.Millisecond)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// take receives up to limit visible messages; it returns when the next
+// invisible message becomes visible. q.mu must be held.
+func (q *Queue) take(limit int) ([]engine.Message, time.Time) {
+	now := time.Now()
+	var out []engine.Message
+	var next time.Time
+	busy := map[string]bool{} // FIFO groups with a message in flight
+	if q.cfg.FIFO {
+		for _, m := range q.msgs {
+			if m.visibleAt.After(now) && m.receiveCount > 0 {
+				busy[m.group] = true
+			}
+		}
+	}
+	kept := q.msgs[:0]
+	for _, m := range q.msgs {
+		if len(out) >= limit || m.visibleAt.After(now) || busy[m.group] {
+			if m.visibleAt.After(now) && (next.IsZero() || m.visibleAt.Before(next)) {
+				next = m.visibleAt
+			}
+			if q.cfg.FIFO && !m.visibleAt.After(now) {
+				busy[m.group] = true // keep later messages of the group behind it
+			}
+			kept = append(kept, m)
+			continue
+		}
+		if q.cfg.MaxReceiveCount > 0 && m.receiveCount >= q.cfg.MaxReceiveCount && q.cfg.DeadLetter != nil {
+			q.cfg.DeadLetter.redrive(m)
+			continue
+		}
+		m.receiveCount++
+		if m.firstReceived.IsZero() {
+			m.firstReceived = now
+		}
+		m.receipt = m.id + "#" + strconv.Itoa(m.receiveCount)
+		m.visibleAt = now.Add(q.cfg.VisibilityTimeout)
+		kept = append(kept, m)
+		out = append(out, q.deliver(m))
+	}
+	q.msgs = kept
+	return out, next
+}
+
+func (q *Queue) deliver(m *message) engine.Message {
+	return engine.Message{
+		Message: event.Message{
+			Body:      m.body,
+			MessageID: m.id,
+			QueueARN:  q.cfg.ARN,
+			Attributes: map[string]string{
+				"SentTimestamp":           strconv.FormatInt(m.sentAt.UnixMilli(), 10),
+				"ApproximateReceiveCount": strconv.Itoa(m.receiveCount),
+				"MessageGroupId":          m.group,
+			},
+			MessageAttributes: maps.Clone(m.attrs),
+		},
+		Receipt:      m.receipt,
+		ReceiveCount: m.receiveCount,
+		GroupID:      m.group,
+	}
+}
+
+// redrive appends a message moved by the redrive policy.
+func (q *Queue) redrive(m *message) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c := *m
+	c.receiveCount, c.receipt, c.visibleAt = 0, "", time.Now()
+	q.msgs = append(q.msgs, &c)
+	q.notify()
+}
+
+// find returns the message a receipt refers to; q.mu must be held.
+func (q *Queue) find(receipt string) (int, bool) {
+	for i, m := range q.msgs {
+		if m.receipt == receipt && receipt != "" {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// Delete implements engine.Source.
+func (q *Queue) Delete(_ context.Context, receipts []string) error {
+	q.count("DeleteMessageBatch")
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	failed := map[string]string{}
+	for _, r := range receipts {
+		i, ok := q.find(r)
+		if !ok {
+			failed[r] = "ReceiptHandleIsInvalid"
+			continue
+		}
+		q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+	}
+	q.notify()
+	if len(failed) > 0 {
+		return &engine.BatchError{Failed: failed}
+	}
+	return nil
+}
+
+// ChangeVisibility implements engine.Source.
+func (q *Queue) ChangeVisibility(_ context.Context, changes []engine.VisibilityChange) error {
+	q.count("ChangeMessageVisibilityBatch")
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	failed := map[string]string{}
+	now := time.Now()
+	for _, c := range changes {
+		i, ok := q.find(c.Receipt)
+		if !ok {
+			failed[c.Receipt] = "ReceiptHandleIsInvalid"
+			continue
+		}
+		q.msgs[i].visibleAt = now.Add(c.Timeout)
+	}
+	q.notify()
+	if len(failed) > 0 {
+		return &engine.BatchError{Failed: failed}
+	}
+	return nil
+}
+
+// DeadLetter implements engine.Source: it sends a copy of m to the
+// configured dead-letter queue with the failure reason as attributes.
+func (q *Queue) DeadLetter(_ context.Context, m engine.Message, reason string) error {
+	if q.cfg.DeadLetter == nil {
+		return fmt.Errorf("memqueue %s: no dead-letter queue configured", q.cfg.Name)
+	}
+	attrs := maps.Clone(m.MessageAttributes)
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	attrs[engine.AttrFailureReason] = reason
+	attrs[engine.AttrSourceQueue] = q.cfg.ARN
+	attrs[engine.AttrReceiveCount] = strconv.Itoa(m.ReceiveCount)
+	group := m.GroupID
+	if q.cfg.DeadLetter.cfg.FIFO && group == "" {
+		group = "dead-letter"
+	}
+	_, err := q.cfg.DeadLetter.Send(m.Body, attrs, group)
+	return err
+}
+
+// VisibilityTimeout implements engine.Source.
+func (q *Queue) VisibilityTimeout() time.Duration { return q.cfg.VisibilityTimeout }
+
+// Stats are a queue's depths, as SQS's approximate attributes report them.
+type Stats struct {
+	Visible  int // ApproximateNumberOfMessages
+	InFlight int // ApproximateNumberOfMessagesNotVisible
+	Delayed  int // never received and not yet visible
+}
+
+// Stats returns the queue's current depths.
+func (q *Queue) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var s Stats
+	now := time.Now()
+	for _, m := range q.msgs {
+		switch {
+		case !m.visibleAt.After(now):
+			s.Visible++
+		case m.receiveCount == 0:
+			s.Delayed++
+		default:
+			s.InFlight++
+		}
+	}
+	return s
+}
+
+// Peek returns copies of the queued messages (bodies and attributes) in order
+// without receiving them.
+func (q *Queue) Peek() []engine.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]engine.Message, 0, len(q.msgs))
+	for _, m := range q.msgs {
+		out = append(out, q.deliver(m))
+	}
+	return out
+}

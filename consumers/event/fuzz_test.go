@@ -12,7 +12,7 @@ import (
 // must never panic, every error must be an *Error that names a shape and a
 // reason, and every event it returns must be a valid CloudEvent.
 func FuzzNormalize(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*")
+	files, _ := filepath.Glob("testdata/*.*")
 	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {

@@ -1,0 +1,61 @@
+// Package awsconf loads the AWS SDK configuration shared by every adapter:
+// region, an optional endpoint override (moto, LocalStack), and a middleware
+// that counts every request attempt by service and API — the figures users
+// pay for.
+package awsconf
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Options select how to reach AWS.
+type Options struct {
+	// Region overrides the region of the default chain (AWS_REGION, profile).
+	Region string
+	// Endpoint overrides every service's endpoint (for emulators).
+	Endpoint string
+	// OnRequest is called once per request attempt with the service id and
+	// operation name (e.g. "SQS", "DeleteMessageBatch").
+	OnRequest func(service, api string)
+}
+
+// Load returns an aws.Config from the default credential and region chain,
+// with opts applied.
+func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	var lo []func(*config.LoadOptions) error
+	if opts.Region != "" {
+		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("aws config: no region: set --region, AWS_REGION or a profile region")
+	}
+	if opts.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(opts.Endpoint)
+	}
+	if opts.OnRequest != nil {
+		cfg.APIOptions = append(cfg.APIOptions, CountRequests(opts.OnRequest))
+	}
+	return cfg, nil
+}
+
+// CountRequests returns an API option that calls fn for every attempt
+// (it sits after the retry middleware, so retries count too).
+func CountRequests(fn func(service, api string)) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("eventplaneCountRequests",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				fn(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	}
+}

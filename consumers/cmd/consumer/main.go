@@ -1,0 +1,127 @@
+// Command consumer runs one eventplane consumer: it reads an SQS queue,
+// normalizes every message into CloudEvents, routes them to handlers and
+// settles each message. `consumer -h` lists every setting.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/eventplane/eventplane/consumers/admin"
+	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/event"
+	"github.com/eventplane/eventplane/consumers/handlers"
+	"github.com/eventplane/eventplane/consumers/metrics"
+	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/telemetry"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "consumer: %v\n", err)
+		return 2
+	}
+	reg := handlers.NewRegistry()
+	if err := cfg.Validate(reg.Has); err != nil {
+		fmt.Fprintf(stderr, "consumer: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	log, err := telemetry.Logger(stdout, cfg.Log.Level)
+	if err != nil {
+		fmt.Fprintf(stderr, "consumer: %v\n", err)
+		return 2
+	}
+	if err := serve(ctx, cfg, reg, log, getenv); err != nil {
+		log.Error("consumer failed", "error", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *slog.Logger, getenv func(string) string) error {
+	m := metrics.New()
+	tp, stopTracing, err := telemetry.Tracing(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
+
+	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint,
+		OnRequest: func(service, api string) { m.AWSRequests.WithLabelValues(service, api).Inc() }})
+	if err != nil {
+		return err
+	}
+	src, err := sqs.New(ctx, awssqs.NewFromConfig(awsCfg), sqs.Config{
+		QueueURL: cfg.Queue.URL, DeadLetterURL: cfg.Queue.DeadLetterURL,
+		WaitTime: cfg.Queue.WaitTime.D(), VisibilityTimeout: cfg.Queue.VisibilityTimeout.D(),
+	})
+	if err != nil {
+		return err
+	}
+	var routes []route.Route[engine.Handler]
+	deps := handlers.Deps{Logger: log}
+	for _, rc := range cfg.Routes {
+		h, err := reg.Build(ctx, rc.Handler, deps, rc.Options)
+		if err != nil {
+			return fmt.Errorf("route %q: handler %s: %w", rc.Name, rc.Handler, err)
+		}
+		routes = append(routes, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
+	}
+	k := cfg.Consumer
+	eng, err := engine.New(engine.Options{
+		Source:         src,
+		Normalizer:     event.Normalizer{FallbackType: cfg.Queue.FallbackType},
+		Routes:         routes,
+		FIFO:           src.FIFO(),
+		MaxInFlight:    k.MaxInFlight,
+		ReceiveBatch:   k.ReceiveBatch,
+		FlushInterval:  k.AckFlush.D(),
+		Backoff:        engine.Backoff{Base: k.BackoffBase.D(), Max: k.BackoffMax.D()},
+		HandlerTimeout: k.HandlerTimeout.D(),
+		MaxExtension:   k.MaxExtension.D(),
+		ShutdownGrace:  k.ShutdownGrace.D(),
+		Unrouted:       engine.Unrouted(k.Unrouted),
+		Breaker: engine.BreakerSettings{Disabled: k.Breaker.Disabled,
+			ConsecutiveFailures: uint32(k.Breaker.ConsecutiveFailures), OpenFor: k.Breaker.OpenFor.D()},
+		Metrics: m,
+		Logger:  log,
+		Tracer:  tp,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.Admin.Addr != "" {
+		addr, stopAdmin, err := admin.Serve(ctx, cfg.Admin.Addr, admin.Handler(eng, m.Registry, cfg.Admin.Pprof))
+		if err != nil {
+			return fmt.Errorf("admin server: %w", err)
+		}
+		defer func() { _ = stopAdmin() }()
+		log.Info("admin server listening", "addr", addr.String())
+	}
+	log.Info("consuming", "queue", cfg.Queue.URL, "queue_arn", src.ARN(), "fifo", src.FIFO(),
+		"dead_letter_queue", src.DeadLetterURL(), "max_receive_count", src.MaxReceiveCount(),
+		"visibility_timeout", src.VisibilityTimeout().String(), "routes", len(routes))
+	return eng.Run(ctx)
+}

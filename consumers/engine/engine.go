@@ -142,9 +142,10 @@ type Engine struct {
 	log        *slog.Logger
 	m          *metrics.Metrics
 
-	acks *batcher[string]
-	vis  *batcher[VisibilityChange]
-	sem  chan struct{}
+	acks      *batcher[string]
+	vis       *batcher[VisibilityChange]
+	sem       chan struct{}
+	acquireMu sync.Mutex
 
 	ready    atomic.Bool
 	stopping atomic.Bool
@@ -258,23 +259,23 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// acquire takes between 1 and n in-flight slots, blocking for the first.
+// acquire takes n in-flight slots, blocking until all are free: asking for a
+// full batch each time is what keeps receives at one per ten messages. One
+// receiver acquires at a time, so receivers holding partial sets can never
+// wait on each other.
 func (e *Engine) acquire(ctx context.Context, n int) int {
-	select {
-	case e.sem <- struct{}{}:
-	case <-ctx.Done():
-		return 0
-	}
-	got := 1
-	for got < n {
+	n = min(n, e.opt.MaxInFlight)
+	e.acquireMu.Lock()
+	defer e.acquireMu.Unlock()
+	for got := 0; got < n; got++ {
 		select {
 		case e.sem <- struct{}{}:
-			got++
-		default:
-			return got
+		case <-ctx.Done():
+			e.releaseSlots(got)
+			return 0
 		}
 	}
-	return got
+	return n
 }
 
 func (e *Engine) releaseSlots(n int) {
@@ -321,7 +322,11 @@ func (e *Engine) receiveLoop(ctx context.Context) {
 		if n == 0 {
 			return
 		}
-		msgs, err := e.src.Receive(ctx, n)
+		// The receive is not cancelled by shutdown: a long poll cut short may
+		// already have taken messages that would then stay invisible for a
+		// whole visibility timeout. It returns within the source's wait time,
+		// and what it brings after shutdown began is released below.
+		msgs, err := e.src.Receive(context.WithoutCancel(ctx), n)
 		if err != nil {
 			e.releaseSlots(n)
 			if ctx.Err() != nil {
@@ -347,6 +352,13 @@ func (e *Engine) receiveLoop(ctx context.Context) {
 		e.m.Received.Add(float64(len(msgs)))
 		e.m.ReceiveBatch.Observe(float64(len(msgs)))
 		e.inflight.Add(len(msgs))
+		if ctx.Err() != nil {
+			for _, m := range msgs {
+				e.release(m)
+				e.settled()
+			}
+			return
+		}
 		for _, m := range msgs {
 			if e.opt.FIFO && m.GroupID != "" {
 				e.enqueue(ctx, m)

@@ -3,6 +3,11 @@
 # in the same invocation (median of COUNT runs), plus allocations per op.
 #
 #   hack/bench.sh            COUNT=5 BENCHTIME=1s by default
+#
+# Then the consumer runtime: 10,000 events through the in-memory source
+# (events/s, allocs/event) and 500 events from a moto queue (SQS requests per
+# event, consumer CPU-seconds per 1,000 events); moto_server must be installed
+# (hack/moto.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-5}"
@@ -42,3 +47,8 @@ awk '
       print line
     }
   }' "$out" | sort
+
+echo
+echo "== consumer runtime =="
+go test -run '^$' -bench 'BenchmarkEngineMemory' -benchtime 3x ./consumers/engine | grep -E '^Benchmark'
+go test -run '^$' -bench 'BenchmarkConsumerAgainstMoto' -benchtime 2x ./consumers/sqs | grep -E '^Benchmark'

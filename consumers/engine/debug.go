@@ -78,7 +78,7 @@ func (d *debugState) record(m Message, ev *ce.Event, routes []*route.Route[*boun
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
 	if ev != nil {
 		r.EventID, r.Type, r.Source = ev.ID(), ev.Type(), ev.Source()
-		r.TraceParent, _ = ev.Extensions()["traceparent"].(string)
+		r.TraceParent = extension(ev, "traceparent")
 	}
 	for _, rt := range routes {
 		r.Routes = append(r.Routes, rt.Name)

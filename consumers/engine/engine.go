@@ -475,9 +475,9 @@ func (e *Engine) traceContext(ctx context.Context, ev *ce.Event, m Message) cont
 	if x := m.Attributes["AWSTraceHeader"]; x != "" {
 		c["X-Amzn-Trace-Id"] = x
 	}
-	if tp, ok := ev.Extensions()[event.ExtTraceParent].(string); ok {
+	if tp := extension(ev, event.ExtTraceParent); tp != "" {
 		c["traceparent"] = tp
-		if ts, ok := ev.Extensions()[event.ExtTraceState].(string); ok {
+		if ts := extension(ev, event.ExtTraceState); ts != "" {
 			c["tracestate"] = ts
 		}
 	}

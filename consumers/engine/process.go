@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -172,25 +173,40 @@ func (e *Engine) heartbeat(m Message) (stop func()) {
 	if vt < 2*time.Second {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		start := time.Now()
-		t := time.NewTicker(vt / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if time.Since(start)+vt > e.opt.MaxExtension {
-					e.log.Warn("handler exceeded the maximum visibility extension; the message may be redelivered",
-						"message_id", m.MessageID, "max_extension", e.opt.MaxExtension.String())
-					return
-				}
-				e.m.Extended.Inc()
-				e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: vt})
-			}
+	start := time.Now()
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	t = time.AfterFunc(vt/2, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
-	}()
-	return func() { close(done) }
+		if time.Since(start)+vt > e.opt.MaxExtension {
+			e.log.Warn("handler exceeded the maximum visibility extension; the message may be redelivered",
+				"message_id", m.MessageID, "max_extension", e.opt.MaxExtension.String())
+			return
+		}
+		e.m.Extended.Inc()
+		e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: vt})
+		t.Reset(vt / 2)
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
+}
+
+// extension reads a string extension without copying the extension map
+// (Event.Extensions returns a copy).
+func extension(ev *ce.Event, name string) string {
+	if ec, ok := ev.Context.(*ce.EventContextV1); ok {
+		v, _ := ec.Extensions[name].(string)
+		return v
+	}
+	v, _ := ev.Extensions()[name].(string)
+	return v
 }

@@ -45,16 +45,19 @@ type message struct {
 	receiveCount  int
 	receipt       string
 	firstReceived time.Time
+	deleted       bool
 }
 
 // Queue is safe for concurrent use.
 type Queue struct {
 	cfg Config
 
-	mu      sync.Mutex
-	msgs    []*message // in send order
-	changed chan struct{}
-	seq     int
+	mu        sync.Mutex
+	msgs      []*message // in send order; deleted ones are compacted away lazily
+	deleted   int        // deleted messages still in msgs
+	byReceipt map[string]*message
+	changed   chan struct{}
+	seq       int
 
 	requests sync.Map // API name -> *atomic.Int64
 }
@@ -70,7 +73,7 @@ func New(cfg Config) *Queue {
 	if cfg.WaitTime <= 0 {
 		cfg.WaitTime = time.Second
 	}
-	return &Queue{cfg: cfg, changed: make(chan struct{})}
+	return &Queue{cfg: cfg, changed: make(chan struct{}), byReceipt: map[string]*message{}}
 }
 
 // ARN returns the queue's ARN.
@@ -168,38 +171,67 @@ func (q *Queue) take(limit int) ([]engine.Message, time.Time) {
 	busy := map[string]bool{} // FIFO groups with a message in flight
 	if q.cfg.FIFO {
 		for _, m := range q.msgs {
-			if m.visibleAt.After(now) && m.receiveCount > 0 {
+			if !m.deleted && m.visibleAt.After(now) && m.receiveCount > 0 {
 				busy[m.group] = true
 			}
 		}
 	}
-	kept := q.msgs[:0]
 	for _, m := range q.msgs {
-		if len(out) >= limit || m.visibleAt.After(now) || busy[m.group] {
+		if m.deleted {
+			continue
+		}
+		if len(out) >= limit {
+			break
+		}
+		if m.visibleAt.After(now) || busy[m.group] {
 			if m.visibleAt.After(now) && (next.IsZero() || m.visibleAt.Before(next)) {
 				next = m.visibleAt
 			}
 			if q.cfg.FIFO && !m.visibleAt.After(now) {
 				busy[m.group] = true // keep later messages of the group behind it
 			}
-			kept = append(kept, m)
 			continue
 		}
 		if q.cfg.MaxReceiveCount > 0 && m.receiveCount >= q.cfg.MaxReceiveCount && q.cfg.DeadLetter != nil {
+			q.remove(m)
 			q.cfg.DeadLetter.redrive(m)
 			continue
 		}
+		delete(q.byReceipt, m.receipt)
 		m.receiveCount++
 		if m.firstReceived.IsZero() {
 			m.firstReceived = now
 		}
 		m.receipt = m.id + "#" + strconv.Itoa(m.receiveCount)
+		q.byReceipt[m.receipt] = m
 		m.visibleAt = now.Add(q.cfg.VisibilityTimeout)
-		kept = append(kept, m)
 		out = append(out, q.deliver(m))
 	}
-	q.msgs = kept
+	q.compact()
 	return out, next
+}
+
+// remove marks m deleted; q.mu must be held.
+func (q *Queue) remove(m *message) {
+	m.deleted = true
+	q.deleted++
+	delete(q.byReceipt, m.receipt)
+}
+
+// compact drops deleted messages once they are half the slice; q.mu must be held.
+func (q *Queue) compact() {
+	if q.deleted < 64 || q.deleted < len(q.msgs)/2 {
+		return
+	}
+	kept := q.msgs[:0]
+	for _, m := range q.msgs {
+		if !m.deleted {
+			kept = append(kept, m)
+		}
+	}
+	clear(q.msgs[len(kept):])
+	q.msgs = kept
+	q.deleted = 0
 }
 
 func (q *Queue) deliver(m *message) engine.Message {
@@ -226,19 +258,9 @@ func (q *Queue) redrive(m *message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	c := *m
-	c.receiveCount, c.receipt, c.visibleAt = 0, "", time.Now()
+	c.receiveCount, c.receipt, c.visibleAt, c.deleted = 0, "", time.Now(), false
 	q.msgs = append(q.msgs, &c)
 	q.notify()
-}
-
-// find returns the message a receipt refers to; q.mu must be held.
-func (q *Queue) find(receipt string) (int, bool) {
-	for i, m := range q.msgs {
-		if m.receipt == receipt && receipt != "" {
-			return i, true
-		}
-	}
-	return -1, false
 }
 
 // Delete implements engine.Source.
@@ -248,13 +270,14 @@ func (q *Queue) Delete(_ context.Context, receipts []string) error {
 	defer q.mu.Unlock()
 	failed := map[string]string{}
 	for _, r := range receipts {
-		i, ok := q.find(r)
+		m, ok := q.byReceipt[r]
 		if !ok {
 			failed[r] = "ReceiptHandleIsInvalid"
 			continue
 		}
-		q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+		q.remove(m)
 	}
+	q.compact()
 	q.notify()
 	if len(failed) > 0 {
 		return &engine.BatchError{Failed: failed}
@@ -270,12 +293,12 @@ func (q *Queue) ChangeVisibility(_ context.Context, changes []engine.VisibilityC
 	failed := map[string]string{}
 	now := time.Now()
 	for _, c := range changes {
-		i, ok := q.find(c.Receipt)
+		m, ok := q.byReceipt[c.Receipt]
 		if !ok {
 			failed[c.Receipt] = "ReceiptHandleIsInvalid"
 			continue
 		}
-		q.msgs[i].visibleAt = now.Add(c.Timeout)
+		m.visibleAt = now.Add(c.Timeout)
 	}
 	q.notify()
 	if len(failed) > 0 {
@@ -322,6 +345,9 @@ func (q *Queue) Stats() Stats {
 	var s Stats
 	now := time.Now()
 	for _, m := range q.msgs {
+		if m.deleted {
+			continue
+		}
 		switch {
 		case !m.visibleAt.After(now):
 			s.Visible++
@@ -341,7 +367,9 @@ func (q *Queue) Peek() []engine.Message {
 	defer q.mu.Unlock()
 	out := make([]engine.Message, 0, len(q.msgs))
 	for _, m := range q.msgs {
-		out = append(out, q.deliver(m))
+		if !m.deleted {
+			out = append(out, q.deliver(m))
+		}
 	}
 	return out
 }

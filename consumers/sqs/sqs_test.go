@@ -48,7 +48,7 @@ func (c *counter) get(api string) int {
 }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	client   *awssqs.Client
 	requests *counter
 	url, dlq string
@@ -57,7 +57,7 @@ type env struct {
 var seq atomic.Int32
 
 // newQueue creates a queue (and its DLQ) with a redrive policy in moto.
-func newQueue(t *testing.T, fifo bool, visibility, maxReceive int) *env {
+func newQueue(t testing.TB, fifo bool, visibility, maxReceive int) *env {
 	t.Helper()
 	srv := motoserver.Shared(t)
 	cfg := srv.Config()

@@ -1,0 +1,40 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/memqueue"
+)
+
+// One span per message and route, continuing the upstream trace from a W3C
+// traceparent attribute or from the X-Ray AWSTraceHeader.
+func TestSpansContinueUpstreamTrace(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	h := start(t, memqueue.Config{}, engine.Options{Tracer: tp,
+		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error { return nil }))})
+	h.q.Send(`{"specversion":"1.0","id":"1","source":"s","type":"t.v1"}`,
+		map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "")
+	eventually(t, 5*time.Second, "span ended", func() bool { return len(rec.Ended()) == 1 })
+	s := rec.Ended()[0]
+	if s.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent().SpanID().String() != "00f067aa0ba902b7" {
+		t.Fatalf("span trace %s parent %s: did not continue the traceparent", s.SpanContext().TraceID(), s.Parent().SpanID())
+	}
+	if s.Name() != "process all" {
+		t.Errorf("span name %q", s.Name())
+	}
+	attrs := map[string]string{}
+	for _, a := range s.Attributes() {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	if attrs["cloudevents.event_id"] != "1" || attrs["eventplane.route"] != "all" || attrs["messaging.system"] != "aws_sqs" {
+		t.Errorf("span attributes %v", attrs)
+	}
+}

@@ -32,7 +32,7 @@ func TestSpansContinueUpstreamTrace(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range s.Attributes() {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if attrs["cloudevents.event_id"] != "1" || attrs["eventplane.route"] != "all" || attrs["messaging.system"] != "aws_sqs" {
 		t.Errorf("span attributes %v", attrs)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -225,7 +226,9 @@ func addData(e *ce.Event, nd *pathNode, fv *flat) {
 	if len(e.DataEncoded) == 0 || e.DataBase64 {
 		return
 	}
-	data := string(e.DataEncoded)
+	// A read-only view, not a copy: the values taken from it live in fv only
+	// until this match returns, and nothing writes DataEncoded meanwhile.
+	data := unsafe.String(unsafe.SliceData(e.DataEncoded), len(e.DataEncoded))
 	if i := jsonscan.SkipSpace(data, 0); i < len(data) && data[i] == '{' {
 		mark := len(fv.vals)
 		if walkObject(data, nd, fv) {

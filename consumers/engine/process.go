@@ -177,6 +177,8 @@ func (e *Engine) heartbeat(m Message) (stop func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
+	mu.Lock() // the callback reads t: let it wait until t is set
+	defer mu.Unlock()
 	t = time.AfterFunc(vt/2, func() {
 		mu.Lock()
 		defer mu.Unlock()

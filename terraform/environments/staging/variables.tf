@@ -1,0 +1,28 @@
+variable "region" {
+  description = "AWS region of this environment."
+  type        = string
+}
+
+variable "alert_emails" {
+  description = "E-mail addresses that receive this environment's alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "eks_public_access_cidrs" {
+  description = "CIDRs allowed to reach the EKS API endpoint from outside the VPC (empty: private only)."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_jwt_issuer" {
+  description = "OIDC issuer of the ingest API's JWT authorizer (null: IAM authorization)."
+  type        = string
+  default     = null
+}
+
+variable "api_jwt_audience" {
+  description = "Accepted JWT audiences of the ingest API."
+  type        = list(string)
+  default     = []
+}

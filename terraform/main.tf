@@ -1,0 +1,239 @@
+# The platform: every AWS resource of eventplane, driven by api/topology.yaml.
+# The environments (environments/<env>) call this module with their sizing.
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  topology = yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))
+  prefix   = "${var.project}-${var.environment}"
+  tags     = merge(var.tags, { "eventplane:project" = var.project, "eventplane:environment" = var.environment })
+
+  account   = data.aws_caller_identity.current.account_id
+  region    = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
+
+  buses     = lookup(local.topology, "buses", [])
+  rules     = lookup(local.topology, "rules", [])
+  schedules = lookup(local.topology, "schedules", [])
+  topics    = lookup(local.topology, "topics", [])
+  queues    = lookup(local.topology, "queues", [])
+  tables    = lookup(local.topology, "tables", [])
+  buckets   = lookup(local.topology, "buckets", [])
+  lambdas   = lookup(local.topology, "lambdas", [])
+  consumers = lookup(local.topology, "consumers", [])
+
+  # ARNs are computed from names so that queues, topics and rules can grant
+  # each other access without a dependency cycle.
+  rule_arn = merge(
+    { for r in local.rules : r.name => r.bus == "default"
+      ? "arn:${local.partition}:events:${local.region}:${local.account}:rule/${local.prefix}-${r.name}"
+    : "arn:${local.partition}:events:${local.region}:${local.account}:rule/${local.prefix}-${r.bus}/${local.prefix}-${r.name}" },
+    { for s in local.schedules : s.name => "arn:${local.partition}:events:${local.region}:${local.account}:rule/${local.prefix}-${s.name}" },
+  )
+  topic_arn         = { for t in local.topics : t.name => "arn:${local.partition}:sns:${local.region}:${local.account}:${local.prefix}-${t.name}" }
+  daily_summary_arn = "arn:${local.partition}:events:${local.region}:${local.account}:rule/${local.prefix}-info-daily-summary"
+
+  # Who may send to each queue: rule targets and rule dead-letter queues,
+  # schedules, and topic subscriptions.
+  sender_list = concat(
+    flatten([for r in local.rules : [for t in r.targets : { queue = t.queue, service = "events.amazonaws.com", source_arn = local.rule_arn[r.name] } if lookup(t, "queue", null) != null]]),
+    flatten([for r in local.rules : [for t in r.targets : { queue = t.deadLetterQueue, service = "events.amazonaws.com", source_arn = local.rule_arn[r.name] } if lookup(t, "deadLetterQueue", null) != null]]),
+    [for s in local.schedules : { queue = s.queue, service = "events.amazonaws.com", source_arn = local.rule_arn[s.name] }],
+    flatten([for t in local.topics : [for s in lookup(t, "subscriptions", []) : { queue = s.queue, service = "sns.amazonaws.com", source_arn = local.topic_arn[t.name] }]]),
+  )
+  senders = { for q in distinct([for s in local.sender_list : s.queue]) : q => distinct([
+    for s in local.sender_list : { service = s.service, source_arn = s.source_arn } if s.queue == q
+  ]) }
+
+  publishers = merge(
+    { for t in local.topics : t.name => distinct(flatten([for r in local.rules : [for x in r.targets : local.rule_arn[r.name] if lookup(x, "topic", null) == t.name]])) },
+    { alerts = [local.daily_summary_arn] },
+  )
+
+  bus_arn = { for b in local.buses : b.name => "arn:${local.partition}:events:${local.region}:${local.account}:event-bus/${local.prefix}-${b.name}" }
+
+  # IAM statements from a topology entry's "uses".
+  uses = { for e in concat(local.lambdas, local.consumers) : e.name => {
+    tables  = [for t in lookup(lookup(e, "uses", {}), "tables", []) : module.dynamodb.table_arns[t]]
+    buckets = [for b in lookup(lookup(e, "uses", {}), "buckets", []) : module.s3.bucket_arns[b]]
+    topics  = [for t in lookup(lookup(e, "uses", {}), "topics", []) : module.sns.topic_arns[t]]
+    buses   = [for b in lookup(lookup(e, "uses", {}), "buses", []) : local.bus_arn[b]]
+  } }
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  name_prefix          = local.prefix
+  deletion_window_days = var.protect_data ? 30 : 7
+  tags                 = local.tags
+}
+
+module "sqs" {
+  source = "./modules/sqs"
+
+  name_prefix = local.prefix
+  queues      = local.queues
+  senders     = local.senders
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
+}
+
+module "sns" {
+  source = "./modules/sns"
+
+  name_prefix  = local.prefix
+  topics       = local.topics
+  queue_arns   = module.sqs.queue_arns
+  publishers   = local.publishers
+  alarm_topic  = "alerts"
+  alert_emails = var.alert_emails
+  kms_key_arn  = module.kms.key_arn
+  tags         = local.tags
+}
+
+module "dynamodb" {
+  source = "./modules/dynamodb"
+
+  name_prefix         = local.prefix
+  tables              = local.tables
+  billing_mode        = var.dynamodb.billing_mode
+  deletion_protection = var.protect_data
+  provisioned_capacity = {
+    min_read  = var.dynamodb.min_read
+    max_read  = var.dynamodb.max_read
+    min_write = var.dynamodb.min_write
+    max_write = var.dynamodb.max_write
+  }
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
+}
+
+module "s3" {
+  source = "./modules/s3"
+
+  name_prefix   = local.prefix
+  buckets       = local.buckets
+  force_destroy = !var.protect_data
+  kms_key_arn   = module.kms.key_arn
+  tags          = local.tags
+}
+
+module "lambda" {
+  source = "./modules/lambda"
+
+  name_prefix   = local.prefix
+  functions     = [for f in local.lambdas : merge(f, { environment = { EVENTPLANE_BUS = "${local.prefix}-main", EVENTPLANE_ENVIRONMENT = var.environment } })]
+  artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../build/lambda")
+  architecture  = var.lambda_architecture
+  permissions = { for f in local.lambdas : f.name => concat(
+    length(local.uses[f.name].tables) == 0 ? [] : [{
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
+      resources = local.uses[f.name].tables
+    }],
+    length(local.uses[f.name].buckets) == 0 ? [] : [{
+      actions   = ["s3:GetObject"]
+      resources = [for b in local.uses[f.name].buckets : "${b}/*"]
+    }],
+    length(local.uses[f.name].buses) == 0 ? [] : [{
+      actions   = ["events:PutEvents"]
+      resources = local.uses[f.name].buses
+    }],
+  ) }
+  failure_destination_arn = module.sqs.queue_arns["eventbridge-dlq"]
+  log_retention_days      = var.log_retention_days
+  kms_key_arn             = module.kms.key_arn
+  tags                    = local.tags
+}
+
+module "eventbridge" {
+  source = "./modules/eventbridge"
+
+  name_prefix = local.prefix
+  buses       = local.buses
+  rules       = local.rules
+  schedules   = local.schedules
+  queue_arns  = module.sqs.queue_arns
+  topic_arns  = module.sns.topic_arns
+  lambda_arns = module.lambda.function_arns
+  tags        = local.tags
+}
+
+module "apigateway" {
+  source = "./modules/apigateway"
+
+  name_prefix         = local.prefix
+  function_name       = module.lambda.function_names["ingest"]
+  function_invoke_arn = module.lambda.invoke_arns["ingest"]
+  authorization       = var.api.authorization
+  jwt_issuer          = var.api.jwt_issuer
+  jwt_audience        = var.api.jwt_audience
+  throttle            = { rate_limit = var.api.rate_limit, burst_limit = var.api.burst_limit }
+  log_retention_days  = var.log_retention_days
+  kms_key_arn         = module.kms.key_arn
+  tags                = local.tags
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name_prefix        = local.prefix
+  alarm_topic_arn    = module.sns.alarm_topic_arn
+  queues             = { for q in local.queues : q.name => module.sqs.queue_names[q.name] if lookup(q, "deadLetter", true) }
+  dead_letter_queues = merge(module.sqs.dlq_names, { "eventbridge-dlq" = module.sqs.queue_names["eventbridge-dlq"] })
+  functions          = { for f in local.lambdas : f.name => { name = module.lambda.function_names[f.name], timeout_seconds = lookup(f, "timeoutSeconds", 30) } }
+  tables             = module.dynamodb.table_names
+  rules              = { for r in local.rules : r.name => { name = "${local.prefix}-${r.name}", bus = r.bus == "default" ? "default" : module.eventbridge.bus_names[r.bus] } }
+  thresholds         = var.alarm_thresholds
+  kms_key_arn        = module.kms.key_arn
+  tags               = local.tags
+}
+
+module "eks" {
+  source = "./modules/eks"
+  count  = var.eks.enabled ? 1 : 0
+
+  name_prefix         = local.prefix
+  kubernetes_version  = var.eks.kubernetes_version
+  vpc_cidr            = var.eks.vpc_cidr
+  single_nat_gateway  = var.eks.single_nat_gateway
+  public_access_cidrs = var.eks.public_access_cidrs
+  node_group = {
+    instance_types = var.eks.instance_types
+    min_size       = var.eks.min_size
+    max_size       = var.eks.max_size
+    desired_size   = var.eks.desired_size
+  }
+  keda = { version = var.eks.keda_version }
+  consumers = { for c in local.consumers : c.name => {
+    namespace       = var.eks.consumer_namespace
+    service_account = c.name
+    queue_arn       = module.sqs.queue_arns[c.queue]
+    dlq_arn         = module.sqs.dlq_arns[c.queue]
+    table_arns      = local.uses[c.name].tables
+    bucket_arns     = local.uses[c.name].buckets
+    topic_arns      = local.uses[c.name].topics
+    bus_arns        = local.uses[c.name].buses
+  } }
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = module.kms.key_arn
+  tags               = local.tags
+}
+
+module "rds" {
+  source = "./modules/rds"
+  count  = var.rds.enabled && var.eks.enabled ? 1 : 0
+
+  name_prefix               = local.prefix
+  vpc_id                    = module.eks[0].vpc_id
+  subnet_ids                = module.eks[0].private_subnet_ids
+  client_security_group_ids = [module.eks[0].node_security_group_id]
+  instance_class            = var.rds.instance_class
+  multi_az                  = var.rds.multi_az
+  backup_retention_days     = var.rds.backup_retention_days
+  deletion_protection       = var.protect_data
+  kms_key_arn               = module.kms.key_arn
+  tags                      = local.tags
+}

@@ -1,0 +1,272 @@
+data "aws_region" "current" {}
+
+locals {
+  region = data.aws_region.current.name
+}
+
+# --- critical: something is failing or losing work --------------------------
+
+resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
+  for_each = var.dead_letter_queues
+
+  alarm_name          = "${var.name_prefix}-critical-dlq-${each.key}"
+  alarm_description   = "critical: messages in the dead-letter queue ${each.value}; inspect and redrive them"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  for_each = var.functions
+
+  alarm_name          = "${var.name_prefix}-critical-lambda-errors-${each.key}"
+  alarm_description   = "critical: function ${each.value.name} returned errors"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
+  for_each = var.tables
+
+  alarm_name          = "${var.name_prefix}-critical-dynamodb-throttles-${each.key}"
+  alarm_description   = "critical: requests to table ${each.value} are throttled"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 1
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
+
+  metric_query {
+    id          = "throttles"
+    expression  = "reads + writes"
+    label       = "Throttled requests"
+    return_data = true
+  }
+  metric_query {
+    id = "reads"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "ReadThrottleEvents"
+      dimensions  = { TableName = each.value }
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id = "writes"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "WriteThrottleEvents"
+      dimensions  = { TableName = each.value }
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "eventbridge_failed" {
+  for_each = var.rules
+
+  alarm_name          = "${var.name_prefix}-critical-eventbridge-failed-${each.key}"
+  alarm_description   = "critical: rule ${each.value.name} failed to deliver events to its targets"
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = each.value.bus == "default" ? { RuleName = each.value.name } : { RuleName = each.value.name, EventBusName = each.value.bus }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
+}
+
+# --- warning: falling behind --------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "queue_depth" {
+  for_each = var.queues
+
+  alarm_name          = "${var.name_prefix}-warning-queue-depth-${each.key}"
+  alarm_description   = "warning: ${each.value} holds more than ${var.thresholds.queue_depth} messages; consumers are falling behind (check KEDA's max replicas)"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = var.thresholds.queue_depth
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
+}
+
+resource "aws_cloudwatch_metric_alarm" "queue_age" {
+  for_each = var.queues
+
+  alarm_name          = "${var.name_prefix}-warning-queue-age-${each.key}"
+  alarm_description   = "warning: the oldest message in ${each.value} is older than ${var.thresholds.oldest_message_age_s}s"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  threshold           = var.thresholds.oldest_message_age_s
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
+  for_each = var.functions
+
+  alarm_name          = "${var.name_prefix}-warning-lambda-throttles-${each.key}"
+  alarm_description   = "warning: invocations of ${each.value.name} are throttled (reserved concurrency reached)"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = each.value.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
+  for_each = var.functions
+
+  alarm_name          = "${var.name_prefix}-warning-lambda-duration-${each.key}"
+  alarm_description   = "warning: p95 duration of ${each.value.name} is above ${var.thresholds.duration_ratio * 100}% of its timeout"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = each.value.name }
+  extended_statistic  = "p95"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = each.value.timeout_seconds * 1000 * var.thresholds.duration_ratio
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
+}
+
+# --- info: a daily summary ----------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "daily_summary" {
+  name                = "${var.name_prefix}-info-daily-summary"
+  description         = "info: daily pointer to the platform dashboard"
+  schedule_expression = var.daily_summary_cron
+  tags                = merge(var.tags, { "eventplane:severity" = "info" })
+}
+
+resource "aws_cloudwatch_event_target" "daily_summary" {
+  rule      = aws_cloudwatch_event_rule.daily_summary.name
+  target_id = "alarm-topic"
+  arn       = var.alarm_topic_arn
+
+  input_transformer {
+    input_paths    = { time = "$.time" }
+    input_template = "\"info: eventplane ${var.name_prefix} daily summary at <time>: https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#dashboards/dashboard/${var.name_prefix}\""
+  }
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name_prefix
+  dashboard_body = jsonencode({
+    widgets = [
+      {
+        type = "metric", x = 0, y = 0, width = 12, height = 6
+        properties = {
+          title   = "Queue depth", region = local.region, stat = "Maximum", period = 60
+          metrics = [for q in values(var.queues) : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q]]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 0, width = 12, height = 6
+        properties = {
+          title   = "Age of oldest message (s)", region = local.region, stat = "Maximum", period = 60
+          metrics = [for q in values(var.queues) : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q]]
+        }
+      },
+      {
+        type = "metric", x = 0, y = 6, width = 12, height = 6
+        properties = {
+          title   = "Dead-letter queues", region = local.region, stat = "Maximum", period = 60
+          metrics = [for q in values(var.dead_letter_queues) : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q]]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 6, width = 12, height = 6
+        properties = {
+          title = "Lambda errors and throttles", region = local.region, stat = "Sum", period = 300
+          metrics = concat(
+            [for f in values(var.functions) : ["AWS/Lambda", "Errors", "FunctionName", f.name]],
+            [for f in values(var.functions) : ["AWS/Lambda", "Throttles", "FunctionName", f.name]],
+          )
+        }
+      },
+      {
+        type = "metric", x = 0, y = 12, width = 12, height = 6
+        properties = {
+          title   = "DynamoDB consumed write capacity", region = local.region, stat = "Sum", period = 300
+          metrics = [for t in values(var.tables) : ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", t]]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 12, width = 12, height = 6
+        properties = {
+          title   = "EventBridge failed invocations", region = local.region, stat = "Sum", period = 300
+          metrics = [for r in values(var.rules) : r.bus == "default" ? ["AWS/Events", "FailedInvocations", "RuleName", r.name] : ["AWS/Events", "FailedInvocations", "RuleName", r.name, "EventBusName", r.bus]]
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_xray_sampling_rule" "this" {
+  rule_name      = substr("${var.name_prefix}-default", 0, 32)
+  priority       = 1000
+  version        = 1
+  reservoir_size = var.xray_sampling.reservoir
+  fixed_rate     = var.xray_sampling.fixed_rate
+  url_path       = "*"
+  host           = "*"
+  http_method    = "*"
+  service_type   = "*"
+  service_name   = "${var.name_prefix}-*"
+  resource_arn   = "*"
+  tags           = var.tags
+}
+
+resource "aws_xray_encryption_config" "this" {
+  type   = "KMS"
+  key_id = var.kms_key_arn
+}

@@ -1,0 +1,19 @@
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "daily_summary_rule_arn" {
+  description = "ARN of the rule that sends the daily summary (it must be allowed to publish to the alarm topic)."
+  value       = aws_cloudwatch_event_rule.daily_summary.arn
+}
+
+output "critical_alarm_names" {
+  description = "Names of the critical alarms."
+  value = concat(
+    [for a in aws_cloudwatch_metric_alarm.dlq_not_empty : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.lambda_errors : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.dynamodb_throttles : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.eventbridge_failed : a.alarm_name],
+  )
+}

@@ -1,0 +1,413 @@
+// Package terraform holds offline checks of the Terraform configuration:
+// no provider can be downloaded here, so `terraform validate` cannot run.
+// These tests read the HCL with hashicorp/terraform-config-inspect and
+// hashicorp/hcl/v2 and check what validate would, plus the platform's own
+// rules: every module call passes only declared variables and every required
+// one, every variable is typed and described, every output described, every
+// topology entry is consistent and created, and no IAM statement grants every
+// action on every resource.
+package terraform
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/terraform-config-inspect/tfconfig"
+	"sigs.k8s.io/yaml"
+
+	"github.com/eventplane/eventplane/consumers/route"
+)
+
+// moduleDirs lists every Terraform module: the root composition, the
+// modules and the environments.
+func moduleDirs(t *testing.T) []string {
+	t.Helper()
+	dirs := []string{"."}
+	for _, pattern := range []string{"modules/*", "environments/*"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, m...)
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+func load(t *testing.T, dir string) *tfconfig.Module {
+	t.Helper()
+	m, diags := tfconfig.LoadModule(dir)
+	if diags.HasErrors() {
+		t.Fatalf("%s: %v", dir, diags.Err())
+	}
+	return m
+}
+
+func TestVariablesAndOutputsAreTypedAndDescribed(t *testing.T) {
+	for _, dir := range moduleDirs(t) {
+		m := load(t, dir)
+		for name, v := range m.Variables {
+			if v.Type == "" {
+				t.Errorf("%s: variable %q has no type", dir, name)
+			}
+			if strings.TrimSpace(v.Description) == "" {
+				t.Errorf("%s: variable %q has no description", dir, name)
+			}
+		}
+		for name, o := range m.Outputs {
+			if strings.TrimSpace(o.Description) == "" {
+				t.Errorf("%s: output %q has no description", dir, name)
+			}
+		}
+		if strings.HasPrefix(dir, "modules") {
+			for _, f := range []string{"versions.tf", "variables.tf", "main.tf", "outputs.tf", "README.md"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s: missing %s", dir, f)
+				}
+			}
+			readme, _ := os.ReadFile(filepath.Join(dir, "README.md"))
+			for name := range m.Variables {
+				if !strings.Contains(string(readme), "| `"+name+"` |") {
+					t.Errorf("%s/README.md does not list input %q: run `go run ./hack/tfdocs %s`", dir, name, dir)
+				}
+			}
+			for name := range m.Outputs {
+				if !strings.Contains(string(readme), "| `"+name+"` |") {
+					t.Errorf("%s/README.md does not list output %q: run `go run ./hack/tfdocs %s`", dir, name, dir)
+				}
+			}
+		}
+	}
+}
+
+// moduleArgs reads the argument names of every module block in dir.
+func moduleArgs(t *testing.T, dir string) map[string]map[string]bool {
+	t.Helper()
+	p := hclparse.NewParser()
+	out := map[string]map[string]bool{}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
+	for _, f := range files {
+		file, diags := p.ParseHCLFile(f)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", f, diags)
+		}
+		body := file.Body.(*hclsyntax.Body)
+		for _, b := range body.Blocks {
+			if b.Type != "module" {
+				continue
+			}
+			args := map[string]bool{}
+			for name := range b.Body.Attributes {
+				args[name] = true
+			}
+			out[b.Labels[0]] = args
+		}
+	}
+	return out
+}
+
+var metaArgs = map[string]bool{"source": true, "version": true, "count": true, "for_each": true, "providers": true, "depends_on": true}
+
+func TestModuleCallsMatchModuleVariables(t *testing.T) {
+	for _, dir := range moduleDirs(t) {
+		m := load(t, dir)
+		args := moduleArgs(t, dir)
+		for name, call := range m.ModuleCalls {
+			callee := filepath.Join(dir, call.Source)
+			if !strings.HasPrefix(call.Source, ".") {
+				t.Errorf("%s: module %q uses a non-local source %q", dir, name, call.Source)
+				continue
+			}
+			cm := load(t, callee)
+			for arg := range args[name] {
+				if metaArgs[arg] {
+					continue
+				}
+				if _, ok := cm.Variables[arg]; !ok {
+					t.Errorf("%s: module %q passes %q, which %s does not declare", dir, name, arg, callee)
+				}
+			}
+			for vname, v := range cm.Variables {
+				if v.Required && !args[name][vname] {
+					t.Errorf("%s: module %q does not pass the required variable %q of %s", dir, name, vname, callee)
+				}
+			}
+		}
+	}
+}
+
+// topology is the part of api/topology.yaml the Terraform reads.
+type topology struct {
+	Buses []struct{ Name string }
+	Rules []struct {
+		Name, Bus string
+		Pattern   any
+		Targets   []struct{ Queue, Topic, Lambda, DeadLetterQueue string }
+	}
+	Schedules []struct{ Name, Expression, Queue string }
+	Topics    []struct {
+		Name          string
+		Subscriptions []struct{ Queue string }
+	}
+	Queues []struct {
+		Name string
+		FIFO bool `json:"fifo"`
+	}
+	Tables  []struct{ Name string }
+	Buckets []struct{ Name string }
+	Lambdas []struct {
+		Name, Handler string
+		Uses          uses
+	}
+	Consumers []struct {
+		Name, Queue string
+		Uses        uses
+	}
+}
+
+type uses struct{ Tables, Buckets, Topics, Buses []string }
+
+func readTopology(t *testing.T) topology {
+	t.Helper()
+	b, err := os.ReadFile("../api/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top topology
+	if err := yaml.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	return top
+}
+
+func names[T any](items []T, name func(T) string) map[string]bool {
+	out := map[string]bool{}
+	for _, it := range items {
+		out[name(it)] = true
+	}
+	return out
+}
+
+// The references Terraform resolves by map lookup must exist, or plan fails.
+func TestTopologyReferencesResolve(t *testing.T) {
+	top := readTopology(t)
+	queues := names(top.Queues, func(q struct {
+		Name string
+		FIFO bool `json:"fifo"`
+	}) string {
+		return q.Name
+	})
+	topics := names(top.Topics, func(x struct {
+		Name          string
+		Subscriptions []struct{ Queue string }
+	}) string {
+		return x.Name
+	})
+	buses := names(top.Buses, func(b struct{ Name string }) string { return b.Name })
+	tables := names(top.Tables, func(b struct{ Name string }) string { return b.Name })
+	buckets := names(top.Buckets, func(b struct{ Name string }) string { return b.Name })
+	lambdas := map[string]bool{}
+	for _, l := range top.Lambdas {
+		lambdas[l.Name] = true
+	}
+	check := func(what, name string, set map[string]bool) {
+		if !set[name] {
+			t.Errorf("%s refers to %q, which the topology does not declare", what, name)
+		}
+	}
+	for _, r := range top.Rules {
+		if r.Bus != "default" {
+			check("rule "+r.Name+" bus", r.Bus, buses)
+		}
+		if _, err := route.Compile(mustJSON(t, r.Pattern)); err != nil {
+			t.Errorf("rule %s: %v", r.Name, err)
+		}
+		for _, tg := range r.Targets {
+			switch {
+			case tg.Queue != "":
+				check("rule "+r.Name, tg.Queue, queues)
+			case tg.Topic != "":
+				check("rule "+r.Name, tg.Topic, topics)
+			case tg.Lambda != "":
+				check("rule "+r.Name, tg.Lambda, lambdas)
+			default:
+				t.Errorf("rule %s has a target without queue, topic or lambda", r.Name)
+			}
+			if tg.DeadLetterQueue != "" {
+				check("rule "+r.Name+" deadLetterQueue", tg.DeadLetterQueue, queues)
+			}
+		}
+	}
+	for _, s := range top.Schedules {
+		check("schedule "+s.Name, s.Queue, queues)
+	}
+	for _, tp := range top.Topics {
+		for _, s := range tp.Subscriptions {
+			check("topic "+tp.Name+" subscription", s.Queue, queues)
+		}
+	}
+	checkUses := func(who string, u uses) {
+		for _, x := range u.Tables {
+			check(who+" uses table", x, tables)
+		}
+		for _, x := range u.Buckets {
+			check(who+" uses bucket", x, buckets)
+		}
+		for _, x := range u.Topics {
+			check(who+" uses topic", x, topics)
+		}
+		for _, x := range u.Buses {
+			check(who+" uses bus", x, buses)
+		}
+	}
+	for _, c := range top.Consumers {
+		check("consumer "+c.Name, c.Queue, queues)
+		checkUses("consumer "+c.Name, c.Uses)
+	}
+	for _, l := range top.Lambdas {
+		checkUses("lambda "+l.Name, l.Uses)
+	}
+	// Names the root module looks up directly.
+	check("terraform/main.tf", "eventbridge-dlq", queues)
+	check("terraform/main.tf", "ingest", lambdas)
+	check("terraform/main.tf", "alerts", topics)
+	check("terraform/main.tf (bus policy and Lambda environment)", "main", buses)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// Every topology collection reaches a module resource that iterates over it.
+func TestTopologyEntriesAreCreated(t *testing.T) {
+	root := load(t, ".")
+	want := []struct{ local, module, variable, resource string }{
+		{"local.buses", "eventbridge", "buses", "aws_cloudwatch_event_bus.this"},
+		{"local.rules", "eventbridge", "rules", "aws_cloudwatch_event_rule.this"},
+		{"local.rules", "eventbridge", "rules", "aws_cloudwatch_event_target.this"},
+		{"local.schedules", "eventbridge", "schedules", "aws_cloudwatch_event_rule.schedule"},
+		{"local.topics", "sns", "topics", "aws_sns_topic.this"},
+		{"local.topics", "sns", "topics", "aws_sns_topic_subscription.queue"},
+		{"local.queues", "sqs", "queues", "aws_sqs_queue.this"},
+		{"local.queues", "sqs", "queues", "aws_sqs_queue.dlq"},
+		{"local.tables", "dynamodb", "tables", "aws_dynamodb_table.this"},
+		{"local.buckets", "s3", "buckets", "aws_s3_bucket.this"},
+	}
+	src, err := os.ReadFile("main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, diags := hclsyntax.ParseConfig(src, "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	passed := map[string]string{} // module.variable -> expression text
+	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+		if b.Type != "module" {
+			continue
+		}
+		for name, a := range b.Body.Attributes {
+			passed[b.Labels[0]+"."+name] = string(a.Expr.Range().SliceBytes(src))
+		}
+	}
+	for _, w := range want {
+		if _, ok := root.ModuleCalls[w.module]; !ok {
+			t.Errorf("the root does not call module %q", w.module)
+			continue
+		}
+		if got := passed[w.module+"."+w.variable]; got != w.local {
+			t.Errorf("module %s.%s = %q, want the topology's %s", w.module, w.variable, got, w.local)
+		}
+		mod := load(t, filepath.Join("modules", w.module))
+		if _, ok := mod.ManagedResources[w.resource]; !ok {
+			t.Errorf("modules/%s has no %s", w.module, w.resource)
+		}
+	}
+	// The locals read the topology file's collections.
+	for _, key := range []string{"buses", "rules", "schedules", "topics", "queues", "tables", "buckets", "lambdas", "consumers"} {
+		if !strings.Contains(string(src), `lookup(local.topology, "`+key+`", [])`) {
+			t.Errorf("main.tf does not read %q from the topology", key)
+		}
+	}
+}
+
+// No IAM statement may allow every action ("*" or "<service>:*") on every
+// resource ("*").
+func TestNoWildcardActionOnWildcardResource(t *testing.T) {
+	files, _ := filepath.Glob("modules/*/*.tf")
+	root, _ := filepath.Glob("*.tf")
+	files = append(files, root...)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		statements := 0
+		_ = hclsyntax.VisitAll(file.Body.(*hclsyntax.Body), func(n hclsyntax.Node) hcl.Diagnostics {
+			b, ok := n.(*hclsyntax.Block)
+			if !ok || (b.Type != "statement" && b.Type != "content") {
+				return nil
+			}
+			actions, aok := b.Body.Attributes["actions"]
+			resources, rok := b.Body.Attributes["resources"]
+			if !aok || !rok {
+				return nil
+			}
+			statements++
+			if effect, ok := b.Body.Attributes["effect"]; ok && strings.Contains(string(effect.Expr.Range().SliceBytes(src)), "Deny") {
+				return nil
+			}
+			acts := literals(actions.Expr)
+			res := literals(resources.Expr)
+			wildAction := false
+			for _, a := range acts {
+				if a == "*" || strings.HasSuffix(a, ":*") {
+					wildAction = true
+				}
+			}
+			for _, r := range res {
+				if r == "*" && wildAction {
+					t.Errorf("%s:%d: statement allows %v on every resource", f, b.Range().Start.Line, acts)
+				}
+			}
+			return nil
+		})
+		_ = statements
+	}
+}
+
+// literals returns the string literals of a tuple expression (others are
+// skipped: they are references to ARNs, never "*").
+func literals(e hclsyntax.Expression) []string {
+	var out []string
+	tuple, ok := e.(*hclsyntax.TupleConsExpr)
+	if !ok {
+		return nil
+	}
+	for _, item := range tuple.Exprs {
+		if tpl, ok := item.(*hclsyntax.TemplateExpr); ok && tpl.IsStringLiteral() {
+			v, _ := tpl.Value(nil)
+			out = append(out, v.AsString())
+		}
+	}
+	return out
+}

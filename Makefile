@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 5m
 SAMPLES := consumers/event/testdata
 
-.PHONY: help run test lint bench fuzz tools build
+.PHONY: help run test lint iac bench fuzz tools build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ lint: tools ## gofmt, go vet, staticcheck
 	@out="$$(gofmt -l api consumers)"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	staticcheck ./...
+
+iac: ## offline Terraform checks: fmt, tflint (all rules), trivy (no HIGH/CRITICAL)
+	hack/iac-check.sh
 
 bench: ## hot-path benchmarks reported as ratios to their baselines
 	hack/bench.sh

@@ -54,8 +54,12 @@ locals {
 
   bus_arn = { for b in local.buses : b.name => "arn:${local.partition}:events:${local.region}:${local.account}:event-bus/${local.prefix}-${b.name}" }
 
-  # IAM statements from a topology entry's "uses".
-  uses = { for e in concat(local.lambdas, local.consumers) : e.name => {
+  # ARNs from a topology entry's "uses", keyed "lambda:<name>" and
+  # "consumer:<name>" (a function and a consumer may share a name).
+  uses = { for e in concat(
+    [for l in local.lambdas : merge(l, { key = "lambda:${l.name}" })],
+    [for c in local.consumers : merge(c, { key = "consumer:${c.name}" })],
+    ) : e.key => {
     tables  = [for t in lookup(lookup(e, "uses", {}), "tables", []) : module.dynamodb.table_arns[t]]
     buckets = [for b in lookup(lookup(e, "uses", {}), "buckets", []) : module.s3.bucket_arns[b]]
     topics  = [for t in lookup(lookup(e, "uses", {}), "topics", []) : module.sns.topic_arns[t]]
@@ -129,17 +133,17 @@ module "lambda" {
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../build/lambda")
   architecture  = var.lambda_architecture
   permissions = { for f in local.lambdas : f.name => concat(
-    length(local.uses[f.name].tables) == 0 ? [] : [{
+    length(local.uses["lambda:${f.name}"].tables) == 0 ? [] : [{
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
-      resources = local.uses[f.name].tables
+      resources = local.uses["lambda:${f.name}"].tables
     }],
-    length(local.uses[f.name].buckets) == 0 ? [] : [{
+    length(local.uses["lambda:${f.name}"].buckets) == 0 ? [] : [{
       actions   = ["s3:GetObject"]
-      resources = [for b in local.uses[f.name].buckets : "${b}/*"]
+      resources = [for b in local.uses["lambda:${f.name}"].buckets : "${b}/*"]
     }],
-    length(local.uses[f.name].buses) == 0 ? [] : [{
+    length(local.uses["lambda:${f.name}"].buses) == 0 ? [] : [{
       actions   = ["events:PutEvents"]
-      resources = local.uses[f.name].buses
+      resources = local.uses["lambda:${f.name}"].buses
     }],
   ) }
   failure_destination_arn = module.sqs.queue_arns["eventbridge-dlq"]
@@ -212,10 +216,10 @@ module "eks" {
     service_account = c.name
     queue_arn       = module.sqs.queue_arns[c.queue]
     dlq_arn         = module.sqs.dlq_arns[c.queue]
-    table_arns      = local.uses[c.name].tables
-    bucket_arns     = local.uses[c.name].buckets
-    topic_arns      = local.uses[c.name].topics
-    bus_arns        = local.uses[c.name].buses
+    table_arns      = local.uses["consumer:${c.name}"].tables
+    bucket_arns     = local.uses["consumer:${c.name}"].buckets
+    topic_arns      = local.uses["consumer:${c.name}"].topics
+    bus_arns        = local.uses["consumer:${c.name}"].buses
   } }
   log_retention_days = var.log_retention_days
   kms_key_arn        = module.kms.key_arn

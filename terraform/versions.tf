@@ -6,9 +6,5 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.46, < 7.0"
     }
-    helm = {
-      source  = "hashicorp/helm"
-      version = ">= 2.12, < 3.0"
-    }
   }
 }

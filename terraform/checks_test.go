@@ -19,9 +19,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/terraform-config-inspect/tfconfig"
-	"sigs.k8s.io/yaml"
 
-	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/topology"
 )
 
 // moduleDirs lists every Terraform module: the root composition, the
@@ -142,155 +141,34 @@ func TestModuleCallsMatchModuleVariables(t *testing.T) {
 	}
 }
 
-// topology is the part of api/topology.yaml the Terraform reads.
-type topology struct {
-	Buses []struct{ Name string }
-	Rules []struct {
-		Name, Bus string
-		Pattern   any
-		Targets   []struct{ Queue, Topic, Lambda, DeadLetterQueue string }
-	}
-	Schedules []struct{ Name, Expression, Queue string }
-	Topics    []struct {
-		Name          string
-		Subscriptions []struct{ Queue string }
-	}
-	Queues []struct {
-		Name string
-		FIFO bool `json:"fifo"`
-	}
-	Tables  []struct{ Name string }
-	Buckets []struct{ Name string }
-	Lambdas []struct {
-		Name, Handler string
-		Uses          uses
-	}
-	Consumers []struct {
-		Name, Queue string
-		Uses        uses
-	}
-}
-
-type uses struct{ Tables, Buckets, Topics, Buses []string }
-
-func readTopology(t *testing.T) topology {
-	t.Helper()
-	b, err := os.ReadFile("../api/topology.yaml")
+// The references Terraform resolves by map lookup must exist, or plan fails:
+// the topology package checks those inside the file; the root module also
+// looks some names up directly.
+func TestTopologyReferencesResolve(t *testing.T) {
+	top, err := topology.Load("../api/topology.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var top topology
-	if err := yaml.Unmarshal(b, &top); err != nil {
-		t.Fatal(err)
+	has := func(what, name string, ok bool) {
+		if !ok {
+			t.Errorf("terraform/main.tf needs the %s %q in the topology", what, name)
+		}
 	}
-	return top
-}
-
-func names[T any](items []T, name func(T) string) map[string]bool {
-	out := map[string]bool{}
-	for _, it := range items {
-		out[name(it)] = true
-	}
-	return out
-}
-
-// The references Terraform resolves by map lookup must exist, or plan fails.
-func TestTopologyReferencesResolve(t *testing.T) {
-	top := readTopology(t)
-	queues := names(top.Queues, func(q struct {
-		Name string
-		FIFO bool `json:"fifo"`
-	}) string {
-		return q.Name
-	})
-	topics := names(top.Topics, func(x struct {
-		Name          string
-		Subscriptions []struct{ Queue string }
-	}) string {
-		return x.Name
-	})
-	buses := names(top.Buses, func(b struct{ Name string }) string { return b.Name })
-	tables := names(top.Tables, func(b struct{ Name string }) string { return b.Name })
-	buckets := names(top.Buckets, func(b struct{ Name string }) string { return b.Name })
-	lambdas := map[string]bool{}
+	_, ok := top.Queue("eventbridge-dlq")
+	has("queue", "eventbridge-dlq", ok)
+	found := map[string]bool{}
 	for _, l := range top.Lambdas {
-		lambdas[l.Name] = true
-	}
-	check := func(what, name string, set map[string]bool) {
-		if !set[name] {
-			t.Errorf("%s refers to %q, which the topology does not declare", what, name)
-		}
-	}
-	for _, r := range top.Rules {
-		if r.Bus != "default" {
-			check("rule "+r.Name+" bus", r.Bus, buses)
-		}
-		if _, err := route.Compile(mustJSON(t, r.Pattern)); err != nil {
-			t.Errorf("rule %s: %v", r.Name, err)
-		}
-		for _, tg := range r.Targets {
-			switch {
-			case tg.Queue != "":
-				check("rule "+r.Name, tg.Queue, queues)
-			case tg.Topic != "":
-				check("rule "+r.Name, tg.Topic, topics)
-			case tg.Lambda != "":
-				check("rule "+r.Name, tg.Lambda, lambdas)
-			default:
-				t.Errorf("rule %s has a target without queue, topic or lambda", r.Name)
-			}
-			if tg.DeadLetterQueue != "" {
-				check("rule "+r.Name+" deadLetterQueue", tg.DeadLetterQueue, queues)
-			}
-		}
-	}
-	for _, s := range top.Schedules {
-		check("schedule "+s.Name, s.Queue, queues)
+		found["lambda:"+l.Name] = true
 	}
 	for _, tp := range top.Topics {
-		for _, s := range tp.Subscriptions {
-			check("topic "+tp.Name+" subscription", s.Queue, queues)
-		}
+		found["topic:"+tp.Name] = true
 	}
-	checkUses := func(who string, u uses) {
-		for _, x := range u.Tables {
-			check(who+" uses table", x, tables)
-		}
-		for _, x := range u.Buckets {
-			check(who+" uses bucket", x, buckets)
-		}
-		for _, x := range u.Topics {
-			check(who+" uses topic", x, topics)
-		}
-		for _, x := range u.Buses {
-			check(who+" uses bus", x, buses)
-		}
+	for _, b := range top.Buses {
+		found["bus:"+b.Name] = true
 	}
-	for _, c := range top.Consumers {
-		check("consumer "+c.Name, c.Queue, queues)
-		checkUses("consumer "+c.Name, c.Uses)
-	}
-	for _, l := range top.Lambdas {
-		checkUses("lambda "+l.Name, l.Uses)
-	}
-	// Names the root module looks up directly.
-	check("terraform/main.tf", "eventbridge-dlq", queues)
-	check("terraform/main.tf", "ingest", lambdas)
-	check("terraform/main.tf", "alerts", topics)
-	check("terraform/main.tf (bus policy and Lambda environment)", "main", buses)
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := yaml.YAMLToJSON(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
+	has("lambda", "ingest", found["lambda:ingest"])
+	has("topic", "alerts", found["topic:alerts"])
+	has("bus", "main", found["bus:main"])
 }
 
 // Every topology collection reaches a module resource that iterates over it.

@@ -1,0 +1,79 @@
+package topology
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRepositoryTopologyIsValid(t *testing.T) {
+	top, err := Load("../../api/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(top.Rules) == 0 || len(top.Consumers) == 0 {
+		t.Fatalf("topology looks empty: %+v", top)
+	}
+	if q, ok := top.Queue("orders"); !ok || !q.HasDeadLetter() {
+		t.Fatalf("orders queue: %+v %v", q, ok)
+	}
+}
+
+func TestValidationNamesTheOffendingEntry(t *testing.T) {
+	doc := `
+version: 1
+buses: [{name: main}]
+rules:
+  - name: r1
+    bus: nope
+    pattern: {source: "aws.s3"}
+    targets: [{queue: missing, deadLetterQueue: also-missing}, {queue: q1, topic: t1}]
+schedules: [{name: s1, expression: "every hour", queue: q1}]
+topics: [{name: t1, subscriptions: [{queue: ghost, filterPolicyScope: Body}]}]
+queues:
+  - {name: q1, maxReceiveCount: 5}
+  - {name: q2.fifo, maxReceiveCount: 5}
+  - {name: q1, maxReceiveCount: 0}
+tables: [{name: t, hashKey: {name: pk, type: X}}]
+buckets: [{name: Lake}]
+consumers:
+  - {name: Orders, queue: q1, uses: {tables: [nope]}, routes: [{name: a, handler: ""}, {name: a, handler: log, pattern: {type: "x"}}]}
+`
+	_, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatal("invalid topology accepted")
+	}
+	for _, want := range []string{
+		`rules[r1].bus: "nope" is not a declared bus`,
+		`rules[r1].pattern: invalid event pattern: field "source": match values must be in an array`,
+		`rules[r1].targets[0].queue: "missing" is not a declared queue`,
+		`rules[r1].targets[0].deadLetterQueue: "also-missing" is not a declared queue`,
+		`rules[r1].targets[1]: name exactly one of queue, topic or lambda`,
+		`schedules[s1].expression: "every hour" is not rate(N unit) or cron(...)`,
+		`topics[t1].subscriptions[0].queue: "ghost" is not a declared queue`,
+		`topics[t1].subscriptions[0].filterPolicyScope: "Body"`,
+		`queues[2].name: "q1" is declared twice`,
+		`queues[q2.fifo]: a queue is FIFO exactly when its name ends in .fifo`,
+		`queues[q1].maxReceiveCount: 0 is outside 1..1000`,
+		`tables[t].hashKey: needs a name and a type of S, N or B`,
+		`buckets[0].name: "Lake" is not a legal name`,
+		`consumers[0].name: "Orders" is not a legal name`,
+		`consumers[Orders].uses.tables: "nope" is not a declared table`,
+		`consumers[Orders].routes[0].handler: required`,
+		`consumers[Orders].routes[1].name: "a": routes need unique`,
+		`consumers[Orders].routes[1].pattern: invalid event pattern`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(err)
+	}
+}
+
+func TestUnknownKeysAreErrors(t *testing.T) {
+	_, err := Parse([]byte("version: 1\nqueues: [{name: q, visiblityTimeout: 3}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "visiblityTimeout") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -59,3 +59,17 @@ func IsPermanent(err error) bool {
 // ErrSkip may be returned by a middleware to acknowledge an event without
 // calling the rest of the chain (a duplicate, for instance).
 var ErrSkip = errors.New("event skipped")
+
+type routeKey struct{}
+
+// RouteName returns the name of the route whose handler chain runs with ctx
+// ("" outside one). Middlewares use it to keep per-route state, such as
+// idempotency records.
+func RouteName(ctx context.Context) string {
+	s, _ := ctx.Value(routeKey{}).(string)
+	return s
+}
+
+func withRoute(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, routeKey{}, name)
+}

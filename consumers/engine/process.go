@@ -74,7 +74,7 @@ func (e *Engine) handle(m Message) bool {
 // call runs one route's handler chain for one event, in a span that continues
 // the event's upstream trace.
 func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) error {
-	ctx := e.traceContext(e.hctx, ev, m)
+	ctx := withRoute(e.traceContext(e.hctx, ev, m), rt.Name)
 	ctx, span := e.tracer.Start(ctx, "process "+rt.Name, trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
 			attribute.String("messaging.system", "aws_sqs"),

@@ -1,0 +1,120 @@
+// Package idempotency makes handlers effectively-once on top of at-least-once
+// delivery. A Store records, per key — the route and the CloudEvent's source
+// and id — that an event is being processed (a lease that expires, so a
+// crashed worker never blocks a key forever) or was processed (a completed
+// marker that expires after a TTL). The Middleware wraps a route's handler:
+// a completed duplicate is skipped and acknowledged, a concurrent duplicate is
+// retried later, never processed twice.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/engine"
+)
+
+// State is the outcome of Begin.
+type State int
+
+// Begin outcomes.
+const (
+	// Claimed: the caller holds the lease and must Complete or Release.
+	Claimed State = iota
+	// Done: the event was processed already.
+	Done
+	// Busy: another worker holds a live lease.
+	Busy
+)
+
+func (s State) String() string {
+	return [...]string{"claimed", "done", "busy"}[s]
+}
+
+// Store keeps idempotency records.
+type Store interface {
+	// Begin claims key for lease; token identifies this claim.
+	Begin(ctx context.Context, key, token string, lease time.Duration) (State, error)
+	// Complete marks key processed until ttl has passed.
+	Complete(ctx context.Context, key, token string, ttl time.Duration) error
+	// Release drops this claim so that a retry can claim the key at once.
+	Release(ctx context.Context, key, token string) error
+}
+
+// Key derives a record key from a route and an event: sha256 of route,
+// source and id (fixed length, whatever the ids look like).
+func Key(routeName string, e *ce.Event) string {
+	h := sha256.New()
+	for _, s := range []string{routeName, e.Source(), e.ID()} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ErrLeaseLost is returned by Complete when the claim expired and another
+// worker took the event over.
+var ErrLeaseLost = errors.New("idempotency: the lease expired and another worker claimed the event")
+
+// ErrInProgress is returned (retryable) when another worker holds the event.
+var ErrInProgress = errors.New("idempotency: the event is being processed by another worker")
+
+// Options configure the middleware.
+type Options struct {
+	// Lease bounds how long a claim blocks other workers; keep it above the
+	// handler timeout (default 10m).
+	Lease time.Duration
+	// TTL is how long a completed event is remembered (default 7 days;
+	// longer than the queue's retention plus any replay window).
+	TTL time.Duration
+	// NewToken returns a unique claim token (default: random).
+	NewToken func() string
+}
+
+// Middleware returns an engine middleware that consults store around a
+// route's handler.
+func Middleware(store Store, opt Options) engine.Middleware {
+	if opt.Lease <= 0 {
+		opt.Lease = 10 * time.Minute
+	}
+	if opt.TTL <= 0 {
+		opt.TTL = 7 * 24 * time.Hour
+	}
+	if opt.NewToken == nil {
+		opt.NewToken = randomToken
+	}
+	return func(next engine.Handler) engine.Handler {
+		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+			key := Key(engine.RouteName(ctx), e)
+			token := opt.NewToken()
+			state, err := store.Begin(ctx, key, token, opt.Lease)
+			if err != nil {
+				return fmt.Errorf("idempotency: begin: %w", err)
+			}
+			switch state {
+			case Done:
+				return engine.ErrSkip
+			case Busy:
+				return ErrInProgress
+			}
+			if err := next.Handle(ctx, e); err != nil {
+				// Let a retry claim the event at once. A failed release only
+				// delays the retry until the lease expires.
+				_ = store.Release(context.WithoutCancel(ctx), key, token)
+				return err
+			}
+			if err := store.Complete(context.WithoutCancel(ctx), key, token, opt.TTL); err != nil {
+				// The effect happened; if the marker is missing a redelivery
+				// runs the handler again, which handlers tolerate by design.
+				return fmt.Errorf("idempotency: complete: %w", err)
+			}
+			return nil
+		})
+	}
+}

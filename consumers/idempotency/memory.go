@@ -1,0 +1,59 @@
+package idempotency
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Memory is an in-process Store for the local stack and tests.
+type Memory struct {
+	mu      sync.Mutex
+	records map[string]record
+	now     func() time.Time
+}
+
+type record struct {
+	token string
+	done  bool
+	until time.Time // lease end, or expiry of the completed marker
+}
+
+// NewMemory returns an empty store.
+func NewMemory() *Memory { return &Memory{records: map[string]record{}, now: time.Now} }
+
+// Begin implements Store.
+func (m *Memory) Begin(_ context.Context, key, token string, lease time.Duration) (State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if r, ok := m.records[key]; ok && now.Before(r.until) {
+		if r.done {
+			return Done, nil
+		}
+		return Busy, nil
+	}
+	m.records[key] = record{token: token, until: now.Add(lease)}
+	return Claimed, nil
+}
+
+// Complete implements Store.
+func (m *Memory) Complete(_ context.Context, key, token string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.records[key]; !ok || r.token != token {
+		return ErrLeaseLost
+	}
+	m.records[key] = record{token: token, done: true, until: m.now().Add(ttl)}
+	return nil
+}
+
+// Release implements Store.
+func (m *Memory) Release(_ context.Context, key, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.records[key]; ok && r.token == token && !r.done {
+		delete(m.records, key)
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"log/slog"
 	"sort"
 
@@ -18,6 +19,9 @@ import (
 // Deps are the shared resources a handler may need.
 type Deps struct {
 	Logger *slog.Logger
+	// AWS is the SDK configuration for handlers that call AWS (nil in
+	// programs that have none).
+	AWS *aws.Config
 }
 
 // Factory builds a handler from its route options (JSON, may be empty).
@@ -30,6 +34,7 @@ type Registry struct{ factories map[string]Factory }
 func NewRegistry() *Registry {
 	r := &Registry{factories: map[string]Factory{}}
 	r.Register("log", newLog)
+	r.Register("store", newStore)
 	return r
 }
 

@@ -35,6 +35,7 @@ func NewRegistry() *Registry {
 	r := &Registry{factories: map[string]Factory{}}
 	r.Register("log", newLog)
 	r.Register("store", newStore)
+	r.Register("archive", newArchive)
 	return r
 }
 

@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/engine"
+)
+
+// ArchiveOptions configure the archive handler.
+type ArchiveOptions struct {
+	// Bucket is the data lake bucket.
+	Bucket string `json:"bucket"`
+	// Prefix is prepended to every object key (default "events/").
+	Prefix string `json:"prefix,omitempty"`
+	// MaxEvents flushes a partition's batch at this many events (default 500).
+	MaxEvents int `json:"maxEvents,omitempty"`
+	// MaxBytes flushes a batch at this many uncompressed bytes (default 8 MiB).
+	MaxBytes int `json:"maxBytes,omitempty"`
+	// MaxAge flushes a batch this long after its first event (default 10s).
+	// Events are acknowledged only once their object is written, so keep it
+	// well below the queue's visibility timeout.
+	MaxAge string `json:"maxAge,omitempty"`
+}
+
+// ArchiveAPI is the part of the S3 client the archive handler uses.
+type ArchiveAPI interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Archive batches events into the S3 data lake as gzip JSON Lines (one
+// structured CloudEvent per line), partitioned by
+// type=<type>/year=YYYY/month=MM/day=DD/hour=HH (event time, UTC). Handle
+// returns only when the object holding the event is written — a group
+// commit: the engine acknowledges the message after that, so an event is
+// never acked before it is durable. Run the consumer with enough in-flight
+// messages (maxInFlight) to fill batches; S3 PUTs per event are about
+// 1/MaxEvents at steady load.
+type Archive struct {
+	api    ArchiveAPI
+	opt    ArchiveOptions
+	maxAge time.Duration
+
+	mu      sync.Mutex
+	batches map[string]*batch
+}
+
+type batch struct {
+	partition string
+	buf       bytes.Buffer
+	zw        *gzip.Writer
+	n, raw    int
+	done      chan struct{}
+	err       error
+	timer     *time.Timer
+}
+
+// NewArchive builds an archive handler.
+func NewArchive(api ArchiveAPI, opt ArchiveOptions) (*Archive, error) {
+	if opt.Bucket == "" {
+		return nil, errors.New("options.bucket: required")
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = "events/"
+	}
+	if opt.MaxEvents <= 0 {
+		opt.MaxEvents = 500
+	}
+	if opt.MaxBytes <= 0 {
+		opt.MaxBytes = 8 << 20
+	}
+	a := &Archive{api: api, opt: opt, maxAge: 10 * time.Second, batches: map[string]*batch{}}
+	if opt.MaxAge != "" {
+		d, err := time.ParseDuration(opt.MaxAge)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("options.maxAge: %q is not a positive duration", opt.MaxAge)
+		}
+		a.maxAge = d
+	}
+	return a, nil
+}
+
+func newArchive(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+	var o ArchiveOptions
+	if err := decodeOptions(options, &o); err != nil {
+		return nil, err
+	}
+	if deps.AWS == nil {
+		return nil, errors.New("archive: no AWS configuration")
+	}
+	return NewArchive(s3.NewFromConfig(*deps.AWS), o)
+}
+
+// partition names the event's partition.
+func partition(e *ce.Event) string {
+	t := e.Time().UTC()
+	if t.IsZero() {
+		t = time.Now().UTC()
+	}
+	typ := strings.NewReplacer("/", "_", "=", "_").Replace(e.Type())
+	return fmt.Sprintf("type=%s/year=%04d/month=%02d/day=%02d/hour=%02d", typ, t.Year(), t.Month(), t.Day(), t.Hour())
+}
+
+// Handle implements engine.Handler.
+func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
+	line, err := json.Marshal(e)
+	if err != nil {
+		return engine.Permanentf("archive: event %s does not marshal: %v", e.ID(), err)
+	}
+	p := partition(e)
+	a.mu.Lock()
+	b := a.batches[p]
+	if b == nil {
+		b = &batch{partition: p, done: make(chan struct{})}
+		b.zw = gzip.NewWriter(&b.buf)
+		b.timer = time.AfterFunc(a.maxAge, func() { a.flush(b) })
+		a.batches[p] = b
+	}
+	_, _ = b.zw.Write(line)
+	_, _ = b.zw.Write([]byte{'\n'})
+	b.n++
+	b.raw += len(line) + 1
+	full := b.n >= a.opt.MaxEvents || b.raw >= a.opt.MaxBytes
+	a.mu.Unlock()
+	if full {
+		a.flush(b)
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return ctx.Err() // the batch may still be written: the lake is at-least-once
+	}
+}
+
+// flush writes a batch once and wakes its waiters.
+func (a *Archive) flush(b *batch) {
+	a.mu.Lock()
+	if a.batches[b.partition] != b {
+		a.mu.Unlock()
+		return // flushed already
+	}
+	delete(a.batches, b.partition)
+	b.timer.Stop()
+	a.mu.Unlock()
+
+	if err := b.zw.Close(); err != nil {
+		b.err = err
+		close(b.done)
+		return
+	}
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	key := fmt.Sprintf("%s%s/%s-%s.jsonl.gz", a.opt.Prefix, b.partition, time.Now().UTC().Format("20060102T150405.000Z"), hex.EncodeToString(suffix[:]))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	body := b.buf.Bytes()
+	_, err := a.api.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:          aws.String(a.opt.Bucket),
+		Key:             aws.String(key),
+		Body:            bytes.NewReader(body),
+		ContentLength:   aws.Int64(int64(len(body))),
+		ContentType:     aws.String("application/x-ndjson"),
+		ContentEncoding: aws.String("gzip"),
+	})
+	if err != nil {
+		b.err = fmt.Errorf("archive: put s3://%s/%s: %w", a.opt.Bucket, key, err)
+	}
+	close(b.done)
+}

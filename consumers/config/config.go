@@ -87,6 +87,11 @@ type Consumer struct {
 	// Unrouted is "ack" or "dead-letter".
 	Unrouted string  `json:"unrouted,omitempty"`
 	Breaker  Breaker `json:"breaker"`
+	// IdempotencyTable is the DynamoDB table of idempotency records ("":
+	// none). Routes whose handler detects duplicates itself (store) skip it.
+	IdempotencyTable string `json:"idempotencyTable,omitempty"`
+	// IdempotencyTTL is how long a processed event is remembered.
+	IdempotencyTTL Duration `json:"idempotencyTtl,omitempty"`
 }
 
 // Breaker configures the per-route circuit breakers.
@@ -129,7 +134,8 @@ func Default() Config {
 			MaxInFlight: 20, ReceiveBatch: 10, AckFlush: Duration(10 * time.Millisecond),
 			HandlerTimeout: Duration(5 * time.Minute), MaxExtension: Duration(time.Hour), ShutdownGrace: Duration(25 * time.Second),
 			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "ack",
-			Breaker: Breaker{ConsecutiveFailures: 5, OpenFor: Duration(30 * time.Second)},
+			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(30 * time.Second)},
+			IdempotencyTTL: Duration(7 * 24 * time.Hour),
 		},
 		Admin: Admin{Addr: ":9090"},
 		Log:   Log{Level: "info"},
@@ -169,6 +175,7 @@ func (c *Config) Validate(handlers func(name string) bool) error {
 		"consumer.ackFlushInterval": k.AckFlush, "consumer.handlerTimeout": k.HandlerTimeout,
 		"consumer.maxVisibilityExtension": k.MaxExtension, "consumer.shutdownGrace": k.ShutdownGrace,
 		"consumer.backoffBase": k.BackoffBase, "consumer.backoffMax": k.BackoffMax, "consumer.breaker.openFor": k.Breaker.OpenFor,
+		"consumer.idempotencyTtl": k.IdempotencyTTL,
 	}
 	for _, name := range sortedKeys(positive) {
 		if positive[name] <= 0 {

@@ -89,6 +89,9 @@ func newStore(_ context.Context, deps Deps, options json.RawMessage) (engine.Han
 	return NewStore(dynamodb.NewFromConfig(*deps.AWS), o)
 }
 
+// FoldsIdempotency marks Store as detecting duplicates in its own write.
+func (s *Store) FoldsIdempotency() {}
+
 // Handle implements engine.Handler.
 func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
 	item := map[string]types.AttributeValue{}

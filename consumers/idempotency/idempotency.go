@@ -77,6 +77,13 @@ type Options struct {
 	NewToken func() string
 }
 
+// SelfIdempotent is implemented by handlers whose own write detects
+// duplicates (the store handler's conditional write): the middleware leaves
+// them alone, so an event costs one write, not two.
+type SelfIdempotent interface {
+	FoldsIdempotency()
+}
+
 // Middleware returns an engine middleware that consults store around a
 // route's handler.
 func Middleware(store Store, opt Options) engine.Middleware {
@@ -90,6 +97,9 @@ func Middleware(store Store, opt Options) engine.Middleware {
 		opt.NewToken = randomToken
 	}
 	return func(next engine.Handler) engine.Handler {
+		if _, ok := next.(SelfIdempotent); ok {
+			return next // its own write already carries the condition
+		}
 		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			key := Key(engine.RouteName(ctx), e)
 			token := opt.NewToken()

@@ -213,3 +213,18 @@ func TestEngineSkipsDuplicates(t *testing.T) {
 		t.Fatalf("handler ran %d times for one event delivered twice", calls.Load())
 	}
 }
+
+type folding struct{ engine.HandlerFunc }
+
+func (folding) FoldsIdempotency() {}
+
+func TestMiddlewareLeavesSelfIdempotentHandlers(t *testing.T) {
+	var calls int
+	h := folding{func(context.Context, *ce.Event) error { calls++; return nil }}
+	wrapped := Middleware(NewMemory(), Options{})(h)
+	_ = wrapped.Handle(context.Background(), event("x"))
+	_ = wrapped.Handle(context.Background(), event("x"))
+	if calls != 2 {
+		t.Fatalf("handler ran %d times: the middleware must not add its own record to a handler that folds idempotency into its write", calls)
+	}
+}

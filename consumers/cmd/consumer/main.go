@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eventplane/eventplane/consumers/admin"
@@ -22,6 +24,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
+	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
@@ -94,7 +97,14 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		routes = append(routes, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
 	}
 	k := cfg.Consumer
+	var middlewares []engine.Middleware
+	if k.IdempotencyTable != "" {
+		store := idempotency.NewDynamoDB(dynamodb.NewFromConfig(awsCfg), k.IdempotencyTable)
+		middlewares = append(middlewares, idempotency.Middleware(store, idempotency.Options{
+			Lease: k.HandlerTimeout.D() + time.Minute, TTL: k.IdempotencyTTL.D()}))
+	}
 	eng, err := engine.New(engine.Options{
+		Middlewares:    middlewares,
 		Source:         src,
 		Normalizer:     event.Normalizer{FallbackType: cfg.Queue.FallbackType},
 		Routes:         routes,

@@ -6,7 +6,7 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  topology = yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))
+  topology = var.topology != null ? var.topology : yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))
   prefix   = "${var.project}-${var.environment}"
   tags     = merge(var.tags, { "eventplane:project" = var.project, "eventplane:environment" = var.environment })
 

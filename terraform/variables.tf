@@ -19,6 +19,12 @@ variable "environment" {
   }
 }
 
+variable "topology" {
+  description = "The topology as an object; null reads topology_file. (Scanners that cannot expand for_each over file contents pass it as a variable.)"
+  type        = any
+  default     = null
+}
+
 variable "topology_file" {
   description = "Path of the topology file (api/topology.yaml) that declares buses, rules, queues, topics, tables, buckets, functions and consumers."
   type        = string

@@ -2,6 +2,8 @@
 module "platform" {
   source = "../.."
 
+  topology = var.topology
+
   environment  = "dev"
   protect_data = false
   alert_emails = var.alert_emails

@@ -3,6 +3,8 @@
 module "platform" {
   source = "../.."
 
+  topology = var.topology
+
   environment  = "prod"
   protect_data = true
   alert_emails = var.alert_emails

@@ -2,6 +2,8 @@
 module "platform" {
   source = "../.."
 
+  topology = var.topology
+
   environment  = "staging"
   protect_data = true
   alert_emails = var.alert_emails

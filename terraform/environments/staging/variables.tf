@@ -26,3 +26,9 @@ variable "api_jwt_audience" {
   type        = list(string)
   default     = []
 }
+
+variable "topology" {
+  description = "The topology as an object (null: the platform reads api/topology.yaml)."
+  type        = any
+  default     = null
+}

@@ -2,9 +2,11 @@
 //
 //	eventplane normalize [--queue-arn ARN] [--attributes FILE] [--message-id ID] [--fallback-type TYPE] [FILE|-]
 //	eventplane match --pattern FILE [FILE|-]
+//	eventplane bootstrap [--topology FILE] [--prefix P] [--endpoint URL] [--region R]
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,8 +14,11 @@ import (
 	"io"
 	"os"
 
+	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/bootstrap"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/topology"
 )
 
 // Exit codes.
@@ -32,6 +37,7 @@ const usage = `usage: eventplane <command> [flags] [FILE|-]
 commands:
   normalize   turn one message body or Lambda event into CloudEvents (one JSON per line)
   match       test one JSON event against an EventBridge event pattern
+  bootstrap   create everything api/topology.yaml declares through the AWS APIs (moto, LocalStack, a sandbox)
 
 Run 'eventplane <command> -h' for a command's flags.
 `
@@ -46,6 +52,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return normalize(args[1:], stdin, stdout, stderr)
 	case "match":
 		return match(args[1:], stdin, stdout, stderr)
+	case "bootstrap":
+		return bootstrapCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -168,5 +176,41 @@ func match(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitNoMatch
 	}
+	return exitOK
+}
+
+func bootstrapCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("topology", "api/topology.yaml", "topology `FILE`")
+	prefix := fs.String("prefix", "eventplane-local", "`prefix` of every resource name")
+	endpoint := fs.String("endpoint", "", "AWS endpoint `URL` (moto, LocalStack); empty: the real AWS endpoints")
+	region := fs.String("region", "", "AWS `region` (default: AWS_REGION or the profile's)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: eventplane bootstrap [flags]\n\nCreates (or finds) every bus, rule, schedule, topic, subscription, queue, table and bucket\nof the topology and prints their names as JSON. Idempotent: a second run changes nothing.\nCredentials come from the AWS default chain.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	top, err := topology.Load(*file)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane bootstrap: %v\n", err)
+		return exitBad
+	}
+	ctx := context.Background()
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: *region, Endpoint: *endpoint})
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane bootstrap: %v\n", err)
+		return exitBad
+	}
+	res, err := bootstrap.Apply(ctx, bootstrap.NewClients(cfg), top, *prefix)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane bootstrap: %v\n", err)
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(res)
 	return exitOK
 }

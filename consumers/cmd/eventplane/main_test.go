@@ -9,7 +9,11 @@ import (
 	"testing"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/motoserver"
 )
+
+func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
 
 const samples = "../../event/testdata/"
 
@@ -116,5 +120,25 @@ func TestUsage(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "", "normalize", "-h"); code != 0 || !strings.Contains(errs, "-queue-arn") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestBootstrapCommand(t *testing.T) {
+	srv := motoserver.Shared(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	code, out, errs := runCLI(t, "", "bootstrap", "--topology", "../../../api/topology.yaml", "--prefix", "cli", "--endpoint", srv.Endpoint)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct{ QueueURLs map[string]string }
+	if err := json.Unmarshal([]byte(out), &res); err != nil || !strings.Contains(res.QueueURLs["orders"], "/cli-orders") {
+		t.Fatalf("output %s: %v", out, err)
+	}
+	code, _, errs = runCLI(t, "", "bootstrap", "--topology", "no-such.yaml")
+	if code != 2 || !strings.Contains(errs, "no-such.yaml") {
+		t.Fatalf("exit %d, stderr %s", code, errs)
 	}
 }

@@ -104,6 +104,11 @@ func newArchive(_ context.Context, deps Deps, options json.RawMessage) (engine.H
 	return NewArchive(s3.NewFromConfig(*deps.AWS), o)
 }
 
+// ManagesDuplicates exempts the archive from idempotency records: the lake
+// is at-least-once by design (a redelivered event may appear twice) and every
+// line carries the event id that readers deduplicate by.
+func (a *Archive) ManagesDuplicates() {}
+
 // partition names the event's partition.
 func partition(e *ce.Event) string {
 	t := e.Time().UTC()

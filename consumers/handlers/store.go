@@ -89,8 +89,8 @@ func newStore(_ context.Context, deps Deps, options json.RawMessage) (engine.Han
 	return NewStore(dynamodb.NewFromConfig(*deps.AWS), o)
 }
 
-// FoldsIdempotency marks Store as detecting duplicates in its own write.
-func (s *Store) FoldsIdempotency() {}
+// ManagesDuplicates marks Store as detecting duplicates in its own write.
+func (s *Store) ManagesDuplicates() {}
 
 // Handle implements engine.Handler.
 func (s *Store) Handle(ctx context.Context, e *ce.Event) error {

@@ -77,11 +77,12 @@ type Options struct {
 	NewToken func() string
 }
 
-// SelfIdempotent is implemented by handlers whose own write detects
-// duplicates (the store handler's conditional write): the middleware leaves
-// them alone, so an event costs one write, not two.
-type SelfIdempotent interface {
-	FoldsIdempotency()
+// ManagesDuplicates is implemented by handlers that deal with duplicates
+// themselves — the store handler's conditional write detects them, the
+// archive handler's lake is at-least-once by design — so the middleware
+// leaves them alone and an event costs no extra writes.
+type ManagesDuplicates interface {
+	ManagesDuplicates()
 }
 
 // Middleware returns an engine middleware that consults store around a
@@ -97,8 +98,8 @@ func Middleware(store Store, opt Options) engine.Middleware {
 		opt.NewToken = randomToken
 	}
 	return func(next engine.Handler) engine.Handler {
-		if _, ok := next.(SelfIdempotent); ok {
-			return next // its own write already carries the condition
+		if _, ok := next.(ManagesDuplicates); ok {
+			return next
 		}
 		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			key := Key(engine.RouteName(ctx), e)

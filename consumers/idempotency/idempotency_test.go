@@ -216,7 +216,7 @@ func TestEngineSkipsDuplicates(t *testing.T) {
 
 type folding struct{ engine.HandlerFunc }
 
-func (folding) FoldsIdempotency() {}
+func (folding) ManagesDuplicates() {}
 
 func TestMiddlewareLeavesSelfIdempotentHandlers(t *testing.T) {
 	var calls int

@@ -1,0 +1,277 @@
+package flows
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/bootstrap"
+	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/handlers"
+	"github.com/eventplane/eventplane/consumers/idempotency"
+	"github.com/eventplane/eventplane/consumers/metrics"
+	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/topology"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+
+// requests counts AWS requests by service and API.
+type requests struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (r *requests) add(service, api string) {
+	r.mu.Lock()
+	r.n[service+"."+api]++
+	r.mu.Unlock()
+}
+
+func (r *requests) snapshot() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range r.n {
+		out[k] = v
+	}
+	return out
+}
+
+type platform struct {
+	t       *testing.T
+	cfg     aws.Config
+	c       bootstrap.Clients
+	res     *bootstrap.Resources
+	counted *requests
+}
+
+func setup(t *testing.T, prefix string) *platform {
+	t.Helper()
+	top, err := topology.Load("../../api/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := motoserver.Shared(t).Config()
+	res, err := bootstrap.Apply(context.Background(), bootstrap.NewClients(cfg), top, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &platform{t: t, res: res, counted: &requests{n: map[string]int{}}}
+	p.cfg = cfg.Copy()
+	p.cfg.APIOptions = append(p.cfg.APIOptions, awsconf.CountRequests(p.counted.add))
+	p.c = bootstrap.NewClients(p.cfg)
+	return p
+}
+
+// consume runs a consumer on queue with routes until the test ends.
+func (p *platform) consume(queue string, maxInFlight int, rs ...route.Route[engine.Handler]) *metrics.Metrics {
+	p.t.Helper()
+	src, err := sqs.New(context.Background(), p.c.SQS, sqs.Config{QueueURL: p.res.QueueURLs[queue], WaitTime: time.Second})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	m := metrics.New()
+	store := idempotency.NewDynamoDB(p.c.DynamoDB, p.res.Tables["idempotency"])
+	eng, err := engine.New(engine.Options{Source: src, Routes: rs, MaxInFlight: maxInFlight, FlushInterval: 50 * time.Millisecond,
+		Metrics: m, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Middlewares: []engine.Middleware{idempotency.Middleware(store, idempotency.Options{})}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = eng.Run(ctx); close(done) }()
+	p.t.Cleanup(func() { cancel(); <-done })
+	return m
+}
+
+func (p *platform) depth(url string) int {
+	out, err := p.c.SQS.GetQueueAttributes(context.Background(), &awssqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	a, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	b, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	return a + b
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func orderEvent(i int, total float64) string {
+	return fmt.Sprintf(`{"specversion":"1.0","id":"order-%03d","source":"https://shop.example.com/orders","type":"io.eventplane.demo.order.placed.v1",`+
+		`"time":"2026-11-20T17:%02d:00Z","datacontenttype":"application/json","data":{"orderId":"o-%03d","customerId":"c-%d","currency":"EUR","total":%g}}`,
+		i, i%60, i, i%7, total)
+}
+
+// Flow 2: producer -> SQS -> consumer -> store (DynamoDB) + archive (S3 lake),
+// with a duplicate that has one effect and a poison message that lands in the
+// DLQ with its reason. Reports AWS requests per event at steady state.
+func TestFlow2QueueToStoreAndLake(t *testing.T) {
+	p := setup(t, "f2")
+	const n = 200
+	ctx := context.Background()
+	queue := p.res.QueueURLs["orders"]
+	for i := 0; i < n; i += 10 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for j := i; j < i+10; j++ {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), MessageBody: aws.String(orderEvent(j, float64(j)))})
+		}
+		if _, err := p.c.SQS.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same event again, and a poison message.
+	p.c.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(orderEvent(7, 7))})
+	p.c.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(`{"specversion":"1.0","id":"bad"`)})
+	before := p.counted.snapshot()
+
+	store, err := handlers.NewStore(p.c.DynamoDB, handlers.StoreOptions{Table: p.res.Tables["orders"],
+		Key: map[string]string{"pk": "order#{{data.orderId}}", "sk": "state"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := handlers.NewArchive(p.c.S3, handlers.ArchiveOptions{Bucket: p.res.Buckets["lake"], MaxEvents: 100, MaxAge: "2s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.consume("orders", 200,
+		route.Route[engine.Handler]{Name: "store", Pattern: `{"type": [{"prefix": "io.eventplane.demo.order.placed."}]}`, Handler: store},
+		route.Route[engine.Handler]{Name: "archive", Handler: archive},
+	)
+	eventually(t, 90*time.Second, "orders queue drained", func() bool { return p.depth(queue) == 0 })
+	after := p.counted.snapshot()
+
+	items, err := p.c.DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(p.res.Tables["orders"]), Select: "COUNT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items.Count != n {
+		t.Errorf("%d order items, want %d", items.Count, n)
+	}
+	ids := map[string]int{}
+	list, err := p.c.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.res.Buckets["lake"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range list.Contents {
+		obj, err := p.c.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.res.Buckets["lake"]), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(obj.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
+		for sc.Scan() {
+			var e ce.Event
+			if err := e.UnmarshalJSON(sc.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			ids[e.ID()]++
+		}
+		obj.Body.Close()
+	}
+	if len(ids) != n {
+		t.Errorf("%d distinct events in the lake, want %d", len(ids), n)
+	}
+	// The poison message is in the DLQ with its reason.
+	dlq, err := p.c.SQS.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(p.res.DLQURLs["orders"]), MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1})
+	if err != nil || len(dlq.Messages) != 1 || !strings.HasPrefix(aws.ToString(dlq.Messages[0].MessageAttributes[engine.AttrFailureReason].StringValue), "undecodable: sqs: body: invalid JSON") {
+		t.Fatalf("DLQ: %v %+v", err, dlq)
+	}
+	if got := testutil.ToFloat64(m.Duplicates); got != 1 {
+		t.Errorf("duplicates skipped = %v, want 1 (order-007 was sent twice)", got)
+	}
+	events := float64(n + 2)
+	delta := func(k string) float64 { return float64(after[k] - before[k]) }
+	sqsPer := (delta("SQS.ReceiveMessage") + delta("SQS.DeleteMessageBatch")) / events
+	ddbPer := (delta("DynamoDB.PutItem") + delta("DynamoDB.UpdateItem") + delta("DynamoDB.DeleteItem")) / events
+	s3Per := delta("S3.PutObject") / events
+	t.Logf("per event: %.3f SQS requests (receive+delete), %.3f DynamoDB writes, %.4f S3 PUTs (%v)", sqsPer, ddbPer, s3Per, after)
+	if ddbPer > 1.05 {
+		t.Errorf("%.3f DynamoDB writes per event, want about 1 (store folds idempotency into its write; the lake needs none)", ddbPer)
+	}
+	// The floor is 0.2 (receives and deletes of 10); the short 1s long-poll
+	// of this test adds empty receives while the last archive batch waits.
+	if sqsPer > 0.4 {
+		t.Errorf("%.3f SQS requests per event: receives or deletes are not batched", sqsPer)
+	}
+	if s3Per > 0.05 {
+		t.Errorf("%.4f S3 PUTs per event: batches are not filling", s3Per)
+	}
+}
+
+// Flow 3: one event published to an SNS topic reaches two queues — one with
+// a filter policy on the message body — and two consumers work in parallel.
+func TestFlow3PubSubFanOut(t *testing.T) {
+	p := setup(t, "f3")
+	ctx := context.Background()
+	var analytics, alerts atomic.Int32
+	var big sync.Map
+	p.consume("order-analytics", 20, route.Route[engine.Handler]{Name: "count", Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error {
+		analytics.Add(1)
+		return nil
+	})})
+	p.consume("order-alerts", 20, route.Route[engine.Handler]{Name: "notify", Pattern: `{"type": ["io.eventplane.demo.order.placed.v1"]}`,
+		Handler: engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
+			alerts.Add(1)
+			big.Store(e.ID(), true)
+			return nil
+		})})
+	// The topic carries EventBridge events (the orders-placed rule targets it).
+	for i := range 10 {
+		total := 100 * (i + 1) // at most 800: below the alert threshold of 1000
+		if i >= 8 {
+			total = 5000
+		}
+		msg := fmt.Sprintf(`{"version":"0","id":"eb-%d","detail-type":"io.eventplane.demo.order.placed.v1","source":"shop","account":"123456789012",`+
+			`"time":"2026-11-20T17:00:00Z","region":"us-east-1","resources":[],"detail":{"orderId":"o-%d","total":%d}}`, i, i, total)
+		if _, err := p.c.SNS.Publish(ctx, &awssns.PublishInput{TopicArn: aws.String(p.res.Topics["order-events"]), Message: aws.String(msg)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 60*time.Second, "both consumers done", func() bool { return analytics.Load() == 10 && alerts.Load() == 2 })
+	time.Sleep(2 * time.Second)
+	if analytics.Load() != 10 || alerts.Load() != 2 {
+		t.Fatalf("analytics %d (want 10), alerts %d (want the 2 orders above 1000)", analytics.Load(), alerts.Load())
+	}
+	for _, id := range []string{"eb-8", "eb-9"} {
+		if _, ok := big.Load(id); !ok {
+			t.Errorf("alert consumer did not get %s", id)
+		}
+	}
+}

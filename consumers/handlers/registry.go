@@ -36,6 +36,7 @@ func NewRegistry() *Registry {
 	r.Register("log", newLog)
 	r.Register("store", newStore)
 	r.Register("archive", newArchive)
+	r.Register("publish", newPublish)
 	return r
 }
 

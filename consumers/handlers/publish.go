@@ -1,0 +1,201 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/engine"
+)
+
+// PublishOptions configure the publish handler: exactly one destination.
+type PublishOptions struct {
+	// EventBus forwards to an EventBridge bus (name or ARN): source, type ->
+	// detail-type, data -> detail, subject -> resources.
+	EventBus string `json:"eventBus,omitempty"`
+	// TopicARN forwards to an SNS topic: the structured CloudEvent as the
+	// message, its type as the "type" message attribute (for filter policies).
+	TopicARN string `json:"topicArn,omitempty"`
+	// URL forwards to an HTTP endpoint in the CloudEvents HTTP binding
+	// (structured mode); 2xx is success, 4xx other than 408/429 is permanent.
+	URL string `json:"url,omitempty"`
+	// Timeout of one HTTP delivery (default 10s).
+	Timeout string `json:"timeout,omitempty"`
+}
+
+// EventBridgeAPI is the part of the EventBridge client publish uses.
+type EventBridgeAPI interface {
+	PutEvents(context.Context, *eventbridge.PutEventsInput, ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// SNSAPI is the part of the SNS client publish uses.
+type SNSAPI interface {
+	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Publish forwards events to EventBridge, SNS or an HTTP endpoint.
+type Publish struct {
+	opt  PublishOptions
+	eb   EventBridgeAPI
+	sns  SNSAPI
+	http *http.Client
+}
+
+// NewPublish builds a publish handler; clients may be nil when their
+// destination is not used.
+func NewPublish(opt PublishOptions, eb EventBridgeAPI, snsAPI SNSAPI, client *http.Client) (*Publish, error) {
+	set := 0
+	for _, s := range []string{opt.EventBus, opt.TopicARN, opt.URL} {
+		if s != "" {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, errors.New("options: set exactly one of eventBus, topicArn or url")
+	}
+	p := &Publish{opt: opt, eb: eb, sns: snsAPI, http: client}
+	if opt.URL != "" && p.http == nil {
+		timeout := 10 * time.Second
+		if opt.Timeout != "" {
+			d, err := time.ParseDuration(opt.Timeout)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("options.timeout: %q is not a positive duration", opt.Timeout)
+			}
+			timeout = d
+		}
+		p.http = &http.Client{Timeout: timeout}
+	}
+	return p, nil
+}
+
+func newPublish(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+	var o PublishOptions
+	if err := decodeOptions(options, &o); err != nil {
+		return nil, err
+	}
+	if (o.EventBus != "" || o.TopicARN != "") && deps.AWS == nil {
+		return nil, errors.New("publish: no AWS configuration")
+	}
+	var eb EventBridgeAPI
+	var sn SNSAPI
+	if deps.AWS != nil {
+		eb, sn = eventbridge.NewFromConfig(*deps.AWS), sns.NewFromConfig(*deps.AWS)
+	}
+	return NewPublish(o, eb, sn, nil)
+}
+
+// Handle implements engine.Handler.
+func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
+	switch {
+	case p.opt.EventBus != "":
+		return PutEvents(ctx, p.eb, []ebtypes.PutEventsRequestEntry{EventBridgeEntry(p.opt.EventBus, e)})
+	case p.opt.TopicARN != "":
+		body, err := json.Marshal(e)
+		if err != nil {
+			return engine.Permanentf("publish: event %s: %v", e.ID(), err)
+		}
+		_, err = p.sns.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(p.opt.TopicARN), Message: aws.String(string(body)),
+			MessageAttributes: map[string]snstypes.MessageAttributeValue{"type": {DataType: aws.String("String"), StringValue: aws.String(e.Type())}}})
+		if err != nil {
+			return fmt.Errorf("publish: sns %s: %w", p.opt.TopicARN, err)
+		}
+		return nil
+	}
+	return p.post(ctx, e)
+}
+
+func (p *Publish) post(ctx context.Context, e *ce.Event) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return engine.Permanentf("publish: event %s: %v", e.ID(), err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.opt.URL, bytes.NewReader(body))
+	if err != nil {
+		return engine.Permanentf("publish: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/cloudevents+json; charset=utf-8")
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("publish: POST %s: %w", p.opt.URL, err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429:
+		return engine.Permanentf("publish: POST %s: %s", p.opt.URL, resp.Status)
+	}
+	return fmt.Errorf("publish: POST %s: %s", p.opt.URL, resp.Status)
+}
+
+// EventBridgeEntry maps a CloudEvent onto a PutEvents entry: source, type as
+// detail-type, JSON data as detail (other data is wrapped as {"data": ...}),
+// subject as the single resource, time, and the trace header.
+func EventBridgeEntry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
+	detail := e.Data()
+	if e.DataMediaType() != "application/json" || len(detail) == 0 || detail[0] != '{' {
+		wrapped, _ := json.Marshal(map[string]string{"data": string(detail)})
+		detail = wrapped
+	}
+	entry := ebtypes.PutEventsRequestEntry{
+		EventBusName: aws.String(bus),
+		Source:       aws.String(e.Source()),
+		DetailType:   aws.String(e.Type()),
+		Detail:       aws.String(string(detail)),
+	}
+	if s := e.Subject(); s != "" {
+		entry.Resources = []string{s}
+	}
+	if t := e.Time(); !t.IsZero() {
+		entry.Time = aws.Time(t)
+	}
+	if tp, ok := e.Extensions()["traceparent"].(string); ok {
+		entry.TraceHeader = aws.String(tp)
+	}
+	return entry
+}
+
+// PutEvents sends entries in batches of 10 and retries the entries that
+// failed (partial failures), up to three rounds; what still fails is an
+// error naming the first failure.
+func PutEvents(ctx context.Context, api EventBridgeAPI, entries []ebtypes.PutEventsRequestEntry) error {
+	for start := 0; start < len(entries); start += 10 {
+		batch := entries[start:min(start+10, len(entries))]
+		for round := 0; ; round++ {
+			out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+			if err != nil {
+				return fmt.Errorf("publish: PutEvents: %w", err)
+			}
+			if out.FailedEntryCount == 0 {
+				break
+			}
+			var retry []ebtypes.PutEventsRequestEntry
+			var first string
+			for i, r := range out.Entries {
+				if r.ErrorCode != nil {
+					retry = append(retry, batch[i])
+					if first == "" {
+						first = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
+					}
+				}
+			}
+			if round == 2 {
+				return fmt.Errorf("publish: %d of %d events still failing after retries: %s", len(retry), len(batch), first)
+			}
+			batch = retry
+			time.Sleep(time.Duration(100*(round+1)) * time.Millisecond)
+		}
+	}
+	return nil
+}

@@ -37,6 +37,7 @@ func NewRegistry() *Registry {
 	r.Register("store", newStore)
 	r.Register("archive", newArchive)
 	r.Register("publish", newPublish)
+	r.Register("sql", newSQL)
 	return r
 }
 

@@ -17,9 +17,15 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/pgserver"
 )
 
-func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	motoserver.StopShared()
+	pgserver.StopShared()
+	os.Exit(code)
+}
 
 func order(id string, total float64, at time.Time) *ce.Event {
 	e := cloudevents.NewEvent()

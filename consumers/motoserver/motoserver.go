@@ -125,10 +125,16 @@ var (
 // them: call it from TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
+	StopShared()
+	return code
+}
+
+// StopShared stops the shared server if it was started (for TestMain
+// functions that use several shared servers).
+func StopShared() {
 	if shared != nil {
 		shared.Stop()
 	}
-	return code
 }
 
 // Shared returns the test binary's moto server, starting it on first use. A

@@ -1,6 +1,9 @@
 package event
 
 import (
+	"strconv"
+	"time"
+
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
@@ -20,7 +23,14 @@ func eventBridge(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, error) {
 	if a.typ, err = str(shape, "detail-type", f.detailType); err != nil {
 		return dst, err
 	}
-	if a.time, err = timestamp(shape, "time", f.time); err != nil {
+	if f.time != "" && f.time[0] != '"' && f.time[0] != 'n' {
+		// Some emulators write the time as epoch seconds; AWS writes RFC 3339.
+		secs, perr := strconv.ParseFloat(f.time, 64)
+		if perr != nil || secs < 0 || secs > 1e11 {
+			return dst, errorf(shape, "time", "want an RFC 3339 time string or epoch seconds, got %s", jsonscan.Kind(f.time))
+		}
+		a.time = time.Unix(0, int64(secs*1e9)).UTC()
+	} else if a.time, err = timestamp(shape, "time", f.time); err != nil {
 		return dst, err
 	}
 	if !jsonscan.IsNull(f.resources) {

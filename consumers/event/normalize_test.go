@@ -276,6 +276,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"EventBridge without id", `{"detail-type":"x","source":"y","detail":{}}`, nil, "eventbridge", "id", "missing"},
 		{"EventBridge numeric source", `{"id":"1","detail-type":"x","source":7}`, nil, "eventbridge", "source", "want a string, got a number"},
 		{"EventBridge bad time", `{"id":"1","detail-type":"x","source":"y","time":"yesterday"}`, nil, "eventbridge", "time", "not an RFC 3339 time"},
+		{"EventBridge time of another type", `{"id":"1","detail-type":"x","source":"y","time":true}`, nil, "eventbridge", "time", "want an RFC 3339 time string or epoch seconds, got a boolean"},
 		{"EventBridge detail not an object", `{"id":"1","detail-type":"x","source":"y","detail":[1]}`, nil, "eventbridge", "detail", "want an object"},
 		{"SNS inner EventBridge broken", sns(`{"id":"1","detail-type":"","source":"y"}`), nil, "eventbridge", "Message > detail-type", "empty"},
 		{"SNS unknown type", `{"Type":"Surprise","TopicArn":"arn:aws:sns:eu-west-1:1:t"}`, nil, "sns", "Type", `unknown SNS message type "Surprise"`},
@@ -323,6 +324,18 @@ func deepSNS(n int) string {
 	}
 	b, _ := json.Marshal(inner)
 	return string(b)
+}
+
+// Emulators such as moto write EventBridge's time as epoch seconds.
+func TestEventBridgeEpochSecondsTime(t *testing.T) {
+	var n Normalizer
+	got, _, err := n.Normalize(nil, Message{Body: `{"id":"1","detail-type":"Object Created","source":"aws.s3","time":1763658000.5,"detail":{}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Unix(1763658000, 500000000).UTC(); !got[0].Time().Equal(want) {
+		t.Fatalf("time = %v, want %v", got[0].Time(), want)
+	}
 }
 
 func TestNormalizeAppendsAndKeepsDst(t *testing.T) {

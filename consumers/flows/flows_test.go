@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -273,5 +275,61 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 		if _, ok := big.Load(id); !ok {
 			t.Errorf("alert consumer did not get %s", id)
 		}
+	}
+}
+
+// Flow 1: S3 upload -> EventBridge rule (default bus) -> queue -> file
+// handler -> per-record items and a per-file summary in DynamoDB; bad rows
+// are reported, not fatal; a completion event goes to the main bus.
+func TestFlow1UploadToResults(t *testing.T) {
+	p := setup(t, "f1")
+	ctx := context.Background()
+	file, err := handlers.NewFile(handlers.FileAPI{S3: p.c.S3, DynamoDB: p.c.DynamoDB, EventBridge: p.c.EventBridge},
+		handlers.FileOptions{Table: p.res.Tables["files"], Required: []string{"orderId", "total"}, Numeric: []string{"total"},
+			CompletionBus: p.res.Buses["main"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.consume("file-uploads", 10, route.Route[engine.Handler]{Name: "parse", Pattern: `{"type": ["Object Created"]}`, Handler: file})
+	csv := "orderId,customerId,total\n" +
+		"o-1,c-1,10.5\n" +
+		"o-2,c-2,20\n" +
+		"o-3,c-3,\n" + // line 4: missing total
+		"o-4,c-4,abc\n" + // line 5: not a number
+		"o-5,c-5,7\n" +
+		"o-6,c-6,8\n" +
+		"o-7,c-7,9\n"
+	if _, err := p.c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.res.Buckets["uploads"]), Key: aws.String("batch/orders-2026-11-20.csv"),
+		Body: strings.NewReader(csv), ContentLength: aws.Int64(int64(len(csv)))}); err != nil {
+		t.Fatal(err)
+	}
+	pk := "file#" + p.res.Buckets["uploads"] + "/batch/orders-2026-11-20.csv"
+	var summary map[string]any
+	eventually(t, 60*time.Second, "file summary written", func() bool {
+		out, err := p.c.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(p.res.Tables["files"]),
+			Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}, "sk": &ddbtypes.AttributeValueMemberS{Value: "summary"}}})
+		if err != nil || out.Item == nil {
+			return false
+		}
+		return attributevalue.UnmarshalMap(out.Item, &summary) == nil
+	})
+	if summary["records"] != float64(5) || summary["rejected"] != float64(2) {
+		t.Fatalf("summary = %v", summary)
+	}
+	errs, _ := summary["errors"].([]any)
+	if len(errs) != 2 || !strings.Contains(fmt.Sprint(errs), "missing total") || !strings.Contains(fmt.Sprint(errs), `total "abc" is not a number`) {
+		t.Fatalf("errors = %v", errs)
+	}
+	q, err := p.c.DynamoDB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(p.res.Tables["files"]),
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :r)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pk": &ddbtypes.AttributeValueMemberS{Value: pk}, ":r": &ddbtypes.AttributeValueMemberS{Value: "record#"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Count != 5 {
+		t.Fatalf("%d record items, want 5", q.Count)
+	}
+	if n := p.counted.snapshot()["EventBridge.PutEvents"]; n < 1 {
+		t.Error("no completion event published")
 	}
 }

@@ -38,6 +38,7 @@ func NewRegistry() *Registry {
 	r.Register("archive", newArchive)
 	r.Register("publish", newPublish)
 	r.Register("sql", newSQL)
+	r.Register("file", newFile)
 	return r
 }
 

@@ -333,3 +333,69 @@ func TestFlow1UploadToResults(t *testing.T) {
 		t.Error("no completion event published")
 	}
 }
+
+// Flow 4: a scheduled rule's event -> aggregate -> a report item in DynamoDB
+// and a report object in S3. The Scheduled Event is put on the reports queue
+// exactly as the schedule rule's target would receive it (a rate(1 hour)
+// schedule cannot be waited for in a test).
+func TestFlow4ScheduledReport(t *testing.T) {
+	p := setup(t, "f4")
+	ctx := context.Background()
+	store, err := handlers.NewStore(p.c.DynamoDB, handlers.StoreOptions{Table: p.res.Tables["orders"],
+		Key: map[string]string{"pk": "order#{{data.orderId}}", "sk": "state"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Orders at 17:00..17:04 (in the window) and one at 15:30 (outside it).
+	for i := range 5 {
+		if err := store.Handle(ctx, storedOrder(t, i, float64(10*(i+1)), time.Date(2026, 11, 20, 17, i, 0, 0, time.UTC))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Handle(ctx, storedOrder(t, 99, 1000, time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	agg, err := handlers.NewAggregate(handlers.AggregateAPI{DynamoDB: p.c.DynamoDB, S3: p.c.S3}, handlers.AggregateOptions{
+		Name: "orders-hourly", SourceTable: p.res.Tables["orders"], Window: "1h", Sum: []string{"total"},
+		ReportTable: p.res.Tables["reports"], ReportBucket: p.res.Buckets["lake"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.consume("reports", 5, route.Route[engine.Handler]{Name: "aggregate",
+		Pattern: `{"source": ["aws.events"], "type": ["Scheduled Event"]}`, Handler: agg})
+	scheduled := `{"version":"0","id":"sched-1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012",` +
+		`"time":"2026-11-20T18:00:00Z","region":"us-east-1","resources":["` + p.res.Rules["hourly-report"] + `"],"detail":{}}`
+	if _, err := p.c.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(p.res.QueueURLs["reports"]), MessageBody: aws.String(scheduled)}); err != nil {
+		t.Fatal(err)
+	}
+	var report handlers.Report
+	eventually(t, 60*time.Second, "report stored", func() bool {
+		out, err := p.c.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(p.res.Tables["reports"]),
+			Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "report#orders-hourly"},
+				"sk": &ddbtypes.AttributeValueMemberS{Value: "2026-11-20T17:00:00Z"}}})
+		return err == nil && out.Item != nil && attributevalue.UnmarshalMap(out.Item, &report) == nil
+	})
+	const typ = "io.eventplane.demo.order.placed.v1"
+	if report.Counts[typ] != 5 || report.Sums[typ+".total"] != 150 {
+		t.Fatalf("report = %+v: want 5 orders totalling 150 in 17:00-18:00", report)
+	}
+	obj, err := p.c.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.res.Buckets["lake"]), Key: aws.String("reports/orders-hourly/2026-11-20T17-00-00Z.json")})
+	if err != nil {
+		t.Fatalf("report object: %v", err)
+	}
+	b, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if !strings.Contains(string(b), `"`+typ+`": 5`) {
+		t.Fatalf("report object = %s", b)
+	}
+}
+
+func storedOrder(t *testing.T, i int, total float64, at time.Time) *ce.Event {
+	t.Helper()
+	var e ce.Event
+	if err := e.UnmarshalJSON([]byte(orderEvent(i, total))); err != nil {
+		t.Fatal(err)
+	}
+	e.SetTime(at)
+	return &e
+}

@@ -39,6 +39,7 @@ func NewRegistry() *Registry {
 	r.Register("publish", newPublish)
 	r.Register("sql", newSQL)
 	r.Register("file", newFile)
+	r.Register("aggregate", newAggregate)
 	return r
 }
 

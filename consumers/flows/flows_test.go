@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
@@ -33,12 +33,18 @@ import (
 	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/pgserver"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
-func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	motoserver.StopShared()
+	pgserver.StopShared()
+	os.Exit(code)
+}
 
 // requests counts AWS requests by service and API.
 type requests struct {
@@ -238,21 +244,28 @@ func TestFlow2QueueToStoreAndLake(t *testing.T) {
 }
 
 // Flow 3: one event published to an SNS topic reaches two queues — one with
-// a filter policy on the message body — and two consumers work in parallel.
+// a filter policy on the message body — and two consumers work in parallel:
+// analytics inserts every order into PostgreSQL (sql), alerts forwards the
+// big ones to the alerts topic (publish).
 func TestFlow3PubSubFanOut(t *testing.T) {
 	p := setup(t, "f3")
 	ctx := context.Background()
-	var analytics, alerts atomic.Int32
-	var big sync.Map
-	p.consume("order-analytics", 20, route.Route[engine.Handler]{Name: "count", Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error {
-		analytics.Add(1)
-		return nil
-	})})
+	pg := pgserver.Shared(t)
+	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rows.Close)
+	notify, err := handlers.NewPublish(handlers.PublishOptions{TopicARN: p.res.Topics["alerts"]}, nil, p.c.SNS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerted sync.Map
+	p.consume("order-analytics", 20, route.Route[engine.Handler]{Name: "rows", Handler: rows})
 	p.consume("order-alerts", 20, route.Route[engine.Handler]{Name: "notify", Pattern: `{"type": ["io.eventplane.demo.order.placed.v1"]}`,
-		Handler: engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
-			alerts.Add(1)
-			big.Store(e.ID(), true)
-			return nil
+		Handler: engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+			alerted.Store(e.ID(), true)
+			return notify.Handle(ctx, e)
 		})})
 	// The topic carries EventBridge events (the orders-placed rule targets it).
 	for i := range 10 {
@@ -266,15 +279,36 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 60*time.Second, "both consumers done", func() bool { return analytics.Load() == 10 && alerts.Load() == 2 })
+	published := p.counted.snapshot()["SNS.Publish"]
+	conn, err := pgx.Connect(ctx, pg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	count := func() (n int) {
+		_ = conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics`).Scan(&n)
+		return n
+	}
+	alerts := func() (n int) {
+		alerted.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	eventually(t, 60*time.Second, "both consumers done", func() bool { return count() == 10 && alerts() == 2 })
 	time.Sleep(2 * time.Second)
-	if analytics.Load() != 10 || alerts.Load() != 2 {
-		t.Fatalf("analytics %d (want 10), alerts %d (want the 2 orders above 1000)", analytics.Load(), alerts.Load())
+	if count() != 10 || alerts() != 2 {
+		t.Fatalf("analytics rows %d (want 10), alerts %d (want the 2 orders above 1000)", count(), alerts())
 	}
 	for _, id := range []string{"eb-8", "eb-9"} {
-		if _, ok := big.Load(id); !ok {
+		if _, ok := alerted.Load(id); !ok {
 			t.Errorf("alert consumer did not get %s", id)
 		}
+	}
+	var big int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics WHERE (data->>'total')::int > 1000`).Scan(&big); err != nil || big != 2 {
+		t.Fatalf("PostgreSQL holds %d big orders (%v), want 2", big, err)
+	}
+	if n := p.counted.snapshot()["SNS.Publish"] - published; n != 2 {
+		t.Errorf("%d alerts published to the alerts topic, want 2", n)
 	}
 }
 

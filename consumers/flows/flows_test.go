@@ -268,25 +268,26 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 			return notify.Handle(ctx, e)
 		})})
 	// The topic carries EventBridge events (the orders-placed rule targets it).
+	published := p.counted.snapshot()["SNS.Publish"]
+	run := strconv.FormatInt(time.Now().UnixNano(), 36) // ids unique per run: -count=N reruns are not duplicates
 	for i := range 10 {
 		total := 100 * (i + 1) // at most 800: below the alert threshold of 1000
 		if i >= 8 {
 			total = 5000
 		}
-		msg := fmt.Sprintf(`{"version":"0","id":"eb-%d","detail-type":"io.eventplane.demo.order.placed.v1","source":"shop","account":"123456789012",`+
-			`"time":"2026-11-20T17:00:00Z","region":"us-east-1","resources":[],"detail":{"orderId":"o-%d","total":%d}}`, i, i, total)
+		msg := fmt.Sprintf(`{"version":"0","id":"eb-%s-%d","detail-type":"io.eventplane.demo.order.placed.v1","source":"shop","account":"123456789012",`+
+			`"time":"2026-11-20T17:00:00Z","region":"us-east-1","resources":[],"detail":{"orderId":"o-%d","total":%d}}`, run, i, i, total)
 		if _, err := p.c.SNS.Publish(ctx, &awssns.PublishInput{TopicArn: aws.String(p.res.Topics["order-events"]), Message: aws.String(msg)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	published := p.counted.snapshot()["SNS.Publish"]
 	conn, err := pgx.Connect(ctx, pg.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
 	count := func() (n int) {
-		_ = conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics`).Scan(&n)
+		_ = conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics WHERE id LIKE $1`, "eb-"+run+"-%").Scan(&n)
 		return n
 	}
 	alerts := func() (n int) {
@@ -298,16 +299,16 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 	if count() != 10 || alerts() != 2 {
 		t.Fatalf("analytics rows %d (want 10), alerts %d (want the 2 orders above 1000)", count(), alerts())
 	}
-	for _, id := range []string{"eb-8", "eb-9"} {
+	for _, id := range []string{"eb-" + run + "-8", "eb-" + run + "-9"} {
 		if _, ok := alerted.Load(id); !ok {
 			t.Errorf("alert consumer did not get %s", id)
 		}
 	}
 	var big int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics WHERE (data->>'total')::int > 1000`).Scan(&big); err != nil || big != 2 {
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics WHERE id LIKE $1 AND (data->>'total')::int > 1000`, "eb-"+run+"-%").Scan(&big); err != nil || big != 2 {
 		t.Fatalf("PostgreSQL holds %d big orders (%v), want 2", big, err)
 	}
-	if n := p.counted.snapshot()["SNS.Publish"] - published; n != 2 {
+	if n := p.counted.snapshot()["SNS.Publish"] - published - 10; n != 2 {
 		t.Errorf("%d alerts published to the alerts topic, want 2", n)
 	}
 }

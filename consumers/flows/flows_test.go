@@ -221,8 +221,9 @@ func TestFlow2QueueToStoreAndLake(t *testing.T) {
 	if err != nil || len(dlq.Messages) != 1 || !strings.HasPrefix(aws.ToString(dlq.Messages[0].MessageAttributes[engine.AttrFailureReason].StringValue), "undecodable: sqs: body: invalid JSON") {
 		t.Fatalf("DLQ: %v %+v", err, dlq)
 	}
-	if got := testutil.ToFloat64(m.Duplicates); got != 1 {
-		t.Errorf("duplicates skipped = %v, want 1 (order-007 was sent twice)", got)
+	// order-007 was sent twice (a redelivery of another message would count too).
+	if got := testutil.ToFloat64(m.Duplicates); got < 1 {
+		t.Errorf("duplicates skipped = %v, want at least 1", got)
 	}
 	events := float64(n + 2)
 	delta := func(k string) float64 { return float64(after[k] - before[k]) }

@@ -25,6 +25,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/tidwall/gjson"
 
+	"github.com/eventplane/eventplane/consumers/bus"
 	"github.com/eventplane/eventplane/consumers/engine"
 )
 
@@ -216,7 +217,7 @@ func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 	delete(summary, "eventId")
 	summary["table"] = f.opt.Table
 	_ = done.SetData(cloudevents.ApplicationJSON, summary)
-	return PutEvents(ctx, f.api.EventBridge, []ebtypes.PutEventsRequestEntry{EventBridgeEntry(f.opt.CompletionBus, &done)})
+	return bus.PutEvents(ctx, f.api.EventBridge, []ebtypes.PutEventsRequestEntry{bus.Entry(f.opt.CompletionBus, &done)})
 }
 
 func (f *File) validate(rec map[string]any) string {

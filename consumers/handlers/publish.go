@@ -16,6 +16,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventplane/eventplane/consumers/bus"
 	"github.com/eventplane/eventplane/consumers/engine"
 )
 
@@ -35,9 +36,7 @@ type PublishOptions struct {
 }
 
 // EventBridgeAPI is the part of the EventBridge client publish uses.
-type EventBridgeAPI interface {
-	PutEvents(context.Context, *eventbridge.PutEventsInput, ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
-}
+type EventBridgeAPI = bus.API
 
 // SNSAPI is the part of the SNS client publish uses.
 type SNSAPI interface {
@@ -99,7 +98,7 @@ func newPublish(_ context.Context, deps Deps, options json.RawMessage) (engine.H
 func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 	switch {
 	case p.opt.EventBus != "":
-		return PutEvents(ctx, p.eb, []ebtypes.PutEventsRequestEntry{EventBridgeEntry(p.opt.EventBus, e)})
+		return bus.PutEvents(ctx, p.eb, []ebtypes.PutEventsRequestEntry{bus.Entry(p.opt.EventBus, e)})
 	case p.opt.TopicARN != "":
 		body, err := json.Marshal(e)
 		if err != nil {
@@ -137,65 +136,4 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 		return engine.Permanentf("publish: POST %s: %s", p.opt.URL, resp.Status)
 	}
 	return fmt.Errorf("publish: POST %s: %s", p.opt.URL, resp.Status)
-}
-
-// EventBridgeEntry maps a CloudEvent onto a PutEvents entry: source, type as
-// detail-type, JSON data as detail (other data is wrapped as {"data": ...}),
-// subject as the single resource, time, and the trace header.
-func EventBridgeEntry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
-	detail := e.Data()
-	if e.DataMediaType() != "application/json" || len(detail) == 0 || detail[0] != '{' {
-		wrapped, _ := json.Marshal(map[string]string{"data": string(detail)})
-		detail = wrapped
-	}
-	entry := ebtypes.PutEventsRequestEntry{
-		EventBusName: aws.String(bus),
-		Source:       aws.String(e.Source()),
-		DetailType:   aws.String(e.Type()),
-		Detail:       aws.String(string(detail)),
-	}
-	if s := e.Subject(); s != "" {
-		entry.Resources = []string{s}
-	}
-	if t := e.Time(); !t.IsZero() {
-		entry.Time = aws.Time(t)
-	}
-	if tp, ok := e.Extensions()["traceparent"].(string); ok {
-		entry.TraceHeader = aws.String(tp)
-	}
-	return entry
-}
-
-// PutEvents sends entries in batches of 10 and retries the entries that
-// failed (partial failures), up to three rounds; what still fails is an
-// error naming the first failure.
-func PutEvents(ctx context.Context, api EventBridgeAPI, entries []ebtypes.PutEventsRequestEntry) error {
-	for start := 0; start < len(entries); start += 10 {
-		batch := entries[start:min(start+10, len(entries))]
-		for round := 0; ; round++ {
-			out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
-			if err != nil {
-				return fmt.Errorf("publish: PutEvents: %w", err)
-			}
-			if out.FailedEntryCount == 0 {
-				break
-			}
-			var retry []ebtypes.PutEventsRequestEntry
-			var first string
-			for i, r := range out.Entries {
-				if r.ErrorCode != nil {
-					retry = append(retry, batch[i])
-					if first == "" {
-						first = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
-					}
-				}
-			}
-			if round == 2 {
-				return fmt.Errorf("publish: %d of %d events still failing after retries: %s", len(retry), len(batch), first)
-			}
-			batch = retry
-			time.Sleep(time.Duration(100*(round+1)) * time.Millisecond)
-		}
-	}
-	return nil
 }

@@ -1,0 +1,83 @@
+// Package bus puts CloudEvents on an EventBridge bus: the mapping of a
+// CloudEvent onto a PutEvents entry, and batched sends that retry partial
+// failures. The publish and file handlers and the ingest function share it;
+// it imports nothing but the EventBridge client, so Lambda zips stay small.
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+)
+
+// API is the part of the EventBridge client used here.
+type API interface {
+	PutEvents(context.Context, *eventbridge.PutEventsInput, ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// Entry maps a CloudEvent onto a PutEvents entry: source, type as
+// detail-type, JSON data as detail (other data is wrapped as {"data": ...}),
+// subject as the single resource, time, and the trace header.
+func Entry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
+	detail := e.Data()
+	if e.DataMediaType() != "application/json" || len(detail) == 0 || detail[0] != '{' {
+		wrapped, _ := json.Marshal(map[string]string{"data": string(detail)})
+		detail = wrapped
+	}
+	entry := ebtypes.PutEventsRequestEntry{
+		EventBusName: aws.String(bus),
+		Source:       aws.String(e.Source()),
+		DetailType:   aws.String(e.Type()),
+		Detail:       aws.String(string(detail)),
+	}
+	if s := e.Subject(); s != "" {
+		entry.Resources = []string{s}
+	}
+	if t := e.Time(); !t.IsZero() {
+		entry.Time = aws.Time(t)
+	}
+	if tp, ok := e.Extensions()["traceparent"].(string); ok {
+		entry.TraceHeader = aws.String(tp)
+	}
+	return entry
+}
+
+// PutEvents sends entries in batches of 10 and retries the entries that
+// failed (partial failures), up to three rounds; what still fails is an
+// error naming the first failure.
+func PutEvents(ctx context.Context, api API, entries []ebtypes.PutEventsRequestEntry) error {
+	for start := 0; start < len(entries); start += 10 {
+		batch := entries[start:min(start+10, len(entries))]
+		for round := 0; ; round++ {
+			out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+			if err != nil {
+				return fmt.Errorf("PutEvents: %w", err)
+			}
+			if out.FailedEntryCount == 0 {
+				break
+			}
+			var retry []ebtypes.PutEventsRequestEntry
+			var first string
+			for i, r := range out.Entries {
+				if r.ErrorCode != nil {
+					retry = append(retry, batch[i])
+					if first == "" {
+						first = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
+					}
+				}
+			}
+			if round == 2 {
+				return fmt.Errorf("PutEvents: %d of %d events still failing after retries: %s", len(retry), len(batch), first)
+			}
+			batch = retry
+			time.Sleep(time.Duration(100*(round+1)) * time.Millisecond)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+// Package ingest is the HTTP ingest API: it accepts CloudEvents over HTTP
+// (structured, binary or batch mode), validates them — required attributes,
+// size limits, the JSON Schema of known types — and puts them on an
+// EventBridge bus. The same Handler serves API Gateway (lambda-ingest) and a
+// local net/http server, so behaviour cannot drift. api/openapi.yaml
+// describes it.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/eventplane/eventplane/api/events"
+	"github.com/eventplane/eventplane/consumers/bus"
+)
+
+// Limits of the API.
+const (
+	// MaxBodyBytes is the largest request body (API Gateway's Lambda payload
+	// limit is 6 MB; batches are also bounded by MaxEvents).
+	MaxBodyBytes = 1 << 20
+	// MaxEventBytes is EventBridge's limit for one entry.
+	MaxEventBytes = 256 << 10
+	// MaxEvents is the most events one batch request may carry.
+	MaxEvents = 100
+)
+
+// Handler validates CloudEvents and puts them on a bus.
+type Handler struct {
+	Bus     string
+	API     bus.API
+	Schemas *events.Registry
+}
+
+// Response is the API's answer.
+type Response struct {
+	Status int    `json:"-"`
+	Body   []byte `json:"-"`
+}
+
+// Accepted is the body of a 202.
+type Accepted struct {
+	Accepted []string `json:"accepted"`
+}
+
+// Problem is the body of an error response.
+type Problem struct {
+	Error string `json:"error"`
+	// Index is the position of the offending event in a batch.
+	Index *int `json:"index,omitempty"`
+}
+
+func problem(status int, index *int, format string, args ...any) Response {
+	b, _ := json.Marshal(Problem{Error: fmt.Sprintf(format, args...), Index: index})
+	return Response{Status: status, Body: b}
+}
+
+// Handle processes one request (method, headers, body).
+func (h *Handler) Handle(ctx context.Context, method string, header http.Header, body []byte) Response {
+	if method != http.MethodPost {
+		return problem(http.StatusMethodNotAllowed, nil, "use POST")
+	}
+	if len(body) > MaxBodyBytes {
+		return problem(http.StatusRequestEntityTooLarge, nil, "body of %d bytes exceeds the limit of %d", len(body), MaxBodyBytes)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/events", bytes.NewReader(body))
+	req.Header = header.Clone()
+	media, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	var evs []ce.Event
+	switch {
+	case media == "application/cloudevents-batch+json":
+		batch, err := cehttp.NewEventsFromHTTPRequest(req)
+		if err != nil {
+			return problem(http.StatusBadRequest, nil, "invalid CloudEvents batch: %v", err)
+		}
+		if len(batch) == 0 || len(batch) > MaxEvents {
+			return problem(http.StatusBadRequest, nil, "a batch carries 1 to %d events, got %d", MaxEvents, len(batch))
+		}
+		evs = batch
+	case media == "application/cloudevents+json" || header.Get("Ce-Specversion") != "":
+		e, err := cehttp.NewEventFromHTTPRequest(req)
+		if err != nil {
+			return problem(http.StatusBadRequest, nil, "invalid CloudEvent: %v", err)
+		}
+		evs = []ce.Event{*e}
+	default:
+		return problem(http.StatusBadRequest, nil, "not a CloudEvent: send Content-Type application/cloudevents+json (structured), application/cloudevents-batch+json (batch), or ce-* headers (binary mode)")
+	}
+	entries := make([]ebtypes.PutEventsRequestEntry, 0, len(evs))
+	ids := make([]string, 0, len(evs))
+	for i := range evs {
+		e := &evs[i]
+		idx := &i
+		if len(evs) == 1 {
+			idx = nil
+		}
+		if err := e.Validate(); err != nil {
+			return problem(http.StatusBadRequest, idx, "invalid CloudEvent: %v", err)
+		}
+		if err := h.Schemas.Validate(e.Type(), e.DataSchema(), e.Data()); err != nil && !errors.Is(err, events.ErrUnknownType) {
+			return problem(http.StatusBadRequest, idx, "%v", err)
+		}
+		entry := bus.Entry(h.Bus, e)
+		if size := entrySize(entry); size > MaxEventBytes {
+			return problem(http.StatusRequestEntityTooLarge, idx, "event %s is %d bytes on the bus, over EventBridge's limit of %d", e.ID(), size, MaxEventBytes)
+		}
+		entries = append(entries, entry)
+		ids = append(ids, e.ID())
+	}
+	if err := bus.PutEvents(ctx, h.API, entries); err != nil {
+		return problem(http.StatusServiceUnavailable, nil, "the event bus is unavailable, retry later: %v", err)
+	}
+	b, _ := json.Marshal(Accepted{Accepted: ids})
+	return Response{Status: http.StatusAccepted, Body: b}
+}
+
+// entrySize approximates EventBridge's entry size accounting.
+func entrySize(e ebtypes.PutEventsRequestEntry) int {
+	n := len(deref(e.Source)) + len(deref(e.DetailType)) + len(deref(e.Detail))
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	if e.Time != nil {
+		n += 14
+	}
+	return n
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ServeHTTP serves the API over net/http (local mode): POST /events.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/events" {
+		http.NotFound(w, r)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		writeResponse(w, problem(http.StatusBadRequest, nil, "reading the body: %v", err))
+		return
+	}
+	writeResponse(w, h.Handle(r.Context(), r.Method, r.Header, body))
+}
+
+func writeResponse(w http.ResponseWriter, resp Response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}

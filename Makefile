@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 5m
 SAMPLES := consumers/event/testdata
 
-.PHONY: help run test lint iac bench fuzz tools build
+.PHONY: help run test lint iac bench fuzz tools build lambda
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 5m)
 
 tools: ## build the pinned tools into $(TOOLS)
 	@hack/tools.sh staticcheck >/dev/null
+
+lambda: ## build the Lambda zips into build/lambda (provided.al2023, arm64 and amd64)
+	hack/lambda.sh
 
 build: ## build the binaries into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./consumers/cmd/...

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/eventplane/eventplane/consumers/lambdarie"
+	"github.com/eventplane/eventplane/consumers/motoserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+
+// build compiles this function as the bootstrap a Lambda zip holds (for the
+// machine's architecture, so the emulator can run it).
+func build(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+// The built bootstrap under the Runtime Interface Emulator puts events on a
+// moto bus whose rule delivers them to an SQS queue; bad requests get the
+// documented status codes.
+func TestIngestFunctionUnderTheEmulator(t *testing.T) {
+	srv := motoserver.Shared(t)
+	cfg := srv.Config()
+	ctx := context.Background()
+	eb, sq := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("lambda-ingest-target")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, _ := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("lambda-ingest-bus")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("orders"), EventBusName: aws.String("lambda-ingest-bus"),
+		EventPattern: aws.String(`{"detail-type": [{"prefix": "io.eventplane.demo.order."}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("orders"), EventBusName: aws.String("lambda-ingest-bus"),
+		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(qa.Attributes["QueueArn"])}}}); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := lambdarie.Start(build(t), append(srv.Env(), "EVENTPLANE_BUS=lambda-ingest-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fn.Stop()
+	order := `{"specversion":"1.0","id":"ord-rie","source":"https://shop.example.com","type":"io.eventplane.demo.order.placed.v1","datacontenttype":"application/json","data":{"orderId":"o-1","customerId":"c-1","currency":"EUR","total":12.5}}`
+	invoke := func(contentType, body string) (int, string) {
+		t.Helper()
+		req, _ := json.Marshal(map[string]any{"version": "2.0", "routeKey": "POST /events", "rawPath": "/events",
+			"headers": map[string]string{"content-type": contentType}, "body": body, "isBase64Encoded": false,
+			"requestContext": map[string]any{"requestId": "r-1", "http": map[string]string{"method": "POST", "path": "/events"}}})
+		status, out, took, err := fn.Invoke(req)
+		if err != nil || status != 200 {
+			t.Fatalf("invoke: %v %d %s\n%s", err, status, out, fn.Log)
+		}
+		t.Logf("invocation took %v", took)
+		var resp struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatalf("response %s: %v", out, err)
+		}
+		return resp.StatusCode, resp.Body
+	}
+	if code, body := invoke("application/cloudevents+json", order); code != 202 || !strings.Contains(body, "ord-rie") {
+		t.Fatalf("202 expected: %d %s", code, body)
+	}
+	if code, body := invoke("application/cloudevents+json", strings.Replace(order, `"EUR"`, `"euro"`, 1)); code != 400 || !strings.Contains(body, "/currency") {
+		t.Fatalf("400 expected: %d %s", code, body)
+	}
+	if code, _ := invoke("text/plain", "hello"); code != 400 {
+		t.Fatalf("400 expected for a non-CloudEvent, got %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 1 {
+			if !strings.Contains(aws.ToString(out.Messages[0].Body), `"io.eventplane.demo.order.placed.v1"`) {
+				t.Fatalf("queue got %s", aws.ToString(out.Messages[0].Body))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(fmt.Sprint("the accepted event did not reach the queue\n", fn.Log))
+		}
+	}
+}

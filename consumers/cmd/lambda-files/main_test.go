@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/eventplane/eventplane/consumers/lambdarie"
+	"github.com/eventplane/eventplane/consumers/motoserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+
+// An S3 "Object Created" event delivered by EventBridge to the built function
+// under the Runtime Interface Emulator yields results in DynamoDB; invoking
+// it again (a Lambda retry) rewrites the same items.
+func TestFilesFunctionUnderTheEmulator(t *testing.T) {
+	srv := motoserver.Shared(t)
+	cfg := srv.Config()
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+	ddb := dynamodb.NewFromConfig(cfg)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lambda-files-uploads")}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"orderId":"o-1","total":3}` + "\n" + `{"orderId":"o-2"}` + "\n" + `{"orderId":"o-3","total":4}` + "\n"
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lambda-files-uploads"), Key: aws.String("incoming/a.jsonl"),
+		Body: strings.NewReader(body), ContentLength: aws.Int64(int64(len(body)))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("lambda-files-results"), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}, {AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}}}); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_FILES_TABLE=lambda-files-results", "EVENTPLANE_ENDPOINT="+srv.Endpoint,
+		"EVENTPLANE_REQUIRED=orderId,total", "EVENTPLANE_NUMERIC=total"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fn.Stop()
+	event := `{"version":"0","id":"e-1","detail-type":"Object Created","source":"aws.s3","account":"123456789012","time":"2026-11-20T17:00:00Z",` +
+		`"region":"us-east-1","resources":["arn:aws:s3:::lambda-files-uploads"],"detail":{"version":"0","bucket":{"name":"lambda-files-uploads"},"object":{"key":"incoming/a.jsonl","size":70}}}`
+	for attempt := 1; attempt <= 2; attempt++ {
+		status, out, took, err := fn.Invoke([]byte(event))
+		if err != nil || status != 200 || strings.Contains(string(out), "errorMessage") {
+			t.Fatalf("invoke %d: %v %d %s\n%s", attempt, err, status, out, fn.Log)
+		}
+		t.Logf("invocation %d took %v", attempt, took)
+	}
+	q, err := ddb.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("lambda-files-results"), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "file#lambda-files-uploads/incoming/a.jsonl"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Count != 3 { // 2 records + the summary, the same after the retry
+		items, _ := json.Marshal(q.Items)
+		t.Fatalf("%d items, want 2 records and a summary: %s", q.Count, items)
+	}
+	status, out, _, _ := fn.Invoke([]byte(`{"not":"an s3 event"}`))
+	if status != 200 || !strings.Contains(string(out), "errorMessage") {
+		t.Fatalf("a bad invocation must fail (Lambda keeps it in the on-failure destination): %d %s", status, out)
+	}
+}

@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,18 +12,43 @@ import (
 
 // structured decodes a structured-mode CloudEvent (JSON format).
 func structured(dst []ce.Event, env *envelope, doc string) ([]ce.Event, error) {
-	var e ce.Event
-	if err := json.Unmarshal([]byte(doc), &e); err != nil {
-		return dst, errorf("cloudevent", "", "%v", err)
+	e, err := DecodeStructured([]byte(doc))
+	if err != nil {
+		return dst, err
+	}
+	decorate(&e, env)
+	return append(dst, e), nil
+}
+
+// DecodeStructured decodes and validates one structured-mode CloudEvent
+// (JSON format) with sdk-go, converting 0.3 to 1.0. sdk-go panics on some
+// malformed input (a non-string data_base64, found by schemathesis): that is
+// checked first, and any other panic in the decoder becomes an error too.
+func DecodeStructured(doc []byte) (e ce.Event, err error) {
+	m := jsonscan.ObjectMembers(string(doc))
+	for m.Next() {
+		if m.Key == "data_base64" && !jsonscan.IsNull(m.Value) && m.Value[0] != '"' {
+			return e, errorf("cloudevent", "data_base64", "want a base64 string, got %s", jsonscan.Kind(m.Value))
+		}
+	}
+	if !m.Complete() {
+		return e, errorf("cloudevent", "", "not a JSON object")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = ce.Event{}, errorf("cloudevent", "", "malformed event: %v", r)
+		}
+	}()
+	if err := json.Unmarshal(doc, &e); err != nil {
+		return e, errorf("cloudevent", "", "%v", err)
 	}
 	if e.Context != nil && e.SpecVersion() != ce.CloudEventsVersionV1 {
 		e.Context = e.Context.AsV1()
 	}
 	if err := e.Validate(); err != nil {
-		return dst, errorf("cloudevent", "", "%v", err)
+		return e, errorf("cloudevent", "", "%v", err)
 	}
-	decorate(&e, env)
-	return append(dst, e), nil
+	return e, nil
 }
 
 // binaryMode builds a CloudEvent from ce-* attributes (SQS/SNS message

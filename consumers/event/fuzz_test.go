@@ -21,6 +21,7 @@ func FuzzNormalize(f *testing.F) {
 		f.Add(string(b), "", "")
 	}
 	f.Add("{}", "1.0", "id-1")
+	f.Add(`{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":1}`, "", "")
 	f.Add(`{"Type":"Notification","TopicArn":"arn:aws:sns:x:1:t","MessageId":"m","Message":"{\"Records\":[{}]}"}`, "", "")
 	f.Fuzz(func(t *testing.T, body, specversion, ceID string) {
 		m := Message{Body: body, MessageID: "m-1", QueueARN: "arn:aws:sqs:eu-west-1:1:q",

@@ -22,6 +22,8 @@ import (
 
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/bus"
+	"github.com/eventplane/eventplane/consumers/event"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
 // Limits of the API.
@@ -79,16 +81,31 @@ func (h *Handler) Handle(ctx context.Context, method string, header http.Header,
 	var evs []ce.Event
 	switch {
 	case media == "application/cloudevents-batch+json":
-		batch, err := cehttp.NewEventsFromHTTPRequest(req)
+		doc := string(body)
+		if !jsonscan.Valid(doc) || doc[jsonscan.SkipSpace(doc, 0)] != '[' {
+			return problem(http.StatusBadRequest, nil, "invalid CloudEvents batch: want a JSON array of CloudEvents")
+		}
+		for it := jsonscan.ArrayElements(doc); it.Next(); {
+			i := len(evs)
+			e, err := event.DecodeStructured([]byte(it.Value))
+			if err != nil {
+				return problem(http.StatusBadRequest, &i, "invalid CloudEvent: %v", err)
+			}
+			if evs = append(evs, e); len(evs) > MaxEvents {
+				return problem(http.StatusBadRequest, nil, "a batch carries at most %d events", MaxEvents)
+			}
+		}
+		if len(evs) == 0 {
+			return problem(http.StatusBadRequest, nil, "empty CloudEvents batch")
+		}
+	case media == "application/cloudevents+json":
+		e, err := event.DecodeStructured(body)
 		if err != nil {
-			return problem(http.StatusBadRequest, nil, "invalid CloudEvents batch: %v", err)
+			return problem(http.StatusBadRequest, nil, "invalid CloudEvent: %v", err)
 		}
-		if len(batch) == 0 || len(batch) > MaxEvents {
-			return problem(http.StatusBadRequest, nil, "a batch carries 1 to %d events, got %d", MaxEvents, len(batch))
-		}
-		evs = batch
-	case media == "application/cloudevents+json" || header.Get("Ce-Specversion") != "":
-		e, err := cehttp.NewEventFromHTTPRequest(req)
+		evs = []ce.Event{e}
+	case header.Get("Ce-Specversion") != "":
+		e, err := binary(req)
 		if err != nil {
 			return problem(http.StatusBadRequest, nil, "invalid CloudEvent: %v", err)
 		}
@@ -122,6 +139,17 @@ func (h *Handler) Handle(ctx context.Context, method string, header http.Header,
 	}
 	b, _ := json.Marshal(Accepted{Accepted: ids})
 	return Response{Status: http.StatusAccepted, Body: b}
+}
+
+// binary decodes a binary-mode request with sdk-go's HTTP binding, turning a
+// panic of the decoder into an error.
+func binary(req *http.Request) (e *ce.Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("malformed event: %v", r)
+		}
+	}()
+	return cehttp.NewEventFromHTTPRequest(req)
 }
 
 // entrySize approximates EventBridge's entry size accounting.

@@ -99,6 +99,8 @@ func TestIngestOverHTTP(t *testing.T) {
 		{"schema violation", "application/cloudevents+json", nil, strings.Replace(order, `"EUR"`, `"euro"`, 1), 400, "/currency"},
 		{"bad event in a batch", "application/cloudevents-batch+json", nil, "[" + order + `,{"specversion":"1.0","id":"2","source":"s"}]`, 400, `"index":1`},
 		{"oversize event", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"big","source":"s","type":"t","datacontenttype":"application/json","data":{"x":"` + strings.Repeat("a", 300<<10) + `"}}`, 413, "over EventBridge's limit"},
+		{"non-string data_base64 (sdk-go panics on it)", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":1}`, 400, "data_base64"},
+		{"non-string data_base64 in a batch", "application/cloudevents-batch+json", nil, `[{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":1}]`, 400, `"index":0`},
 		{"oversize body", "application/cloudevents+json", nil, strings.Repeat(" ", MaxBodyBytes+10), 413, "exceeds the limit"},
 	}
 	for _, c := range cases {

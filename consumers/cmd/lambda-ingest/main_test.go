@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,4 +111,72 @@ func TestIngestFunctionUnderTheEmulator(t *testing.T) {
 			t.Fatal(fmt.Sprint("the accepted event did not reach the queue\n", fn.Log))
 		}
 	}
+}
+
+// schemathesis (property-based testing from api/openapi.yaml) against the
+// local HTTP mode: no 5xx, responses conform to the documented schemas,
+// status codes and content types.
+func TestIngestAPIConformsToOpenAPI(t *testing.T) {
+	st, err := exec.LookPath("schemathesis")
+	if err != nil {
+		t.Fatal("schemathesis not found: install it with `hack/schemathesis.sh` (pip install schemathesis)")
+	}
+	srv := motoserver.Shared(t)
+	eb := eventbridge.NewFromConfig(srv.Config())
+	if _, err := eb.CreateEventBus(context.Background(), &eventbridge.CreateEventBusInput{Name: aws.String("schemathesis-bus")}); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(build(t), "--http", addr)
+	cmd.Env = append(append(os.Environ(), srv.Env()...), "EVENTPLANE_BUS=schemathesis-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint)
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	waitListening(t, addr)
+	run := exec.Command(st, "run", "../../../api/openapi.yaml", "--url", "http://"+addr,
+		"--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+		"--max-examples", "150", "--seed", "1")
+	run.Env = append(os.Environ(), "SCHEMATHESIS_HOOKS=")
+	out, err := run.CombinedOutput()
+	t.Logf("schemathesis:\n%s", tail(string(out), 40))
+	if err != nil {
+		t.Fatalf("schemathesis found problems: %v\nserver log:\n%s", err, tail(log.String(), 20))
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("local mode did not listen on %s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/lambda
 mkdir -p "$out"
-for fn in lambda-files lambda-ingest; do
+for fn in lambda-files lambda-ingest lambda-sqs; do
   for arch in arm64 amd64; do
     dir="$out/$fn-$arch"
     rm -rf "$dir" && mkdir -p "$dir"

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/eventplane/eventplane/consumers/lambdarie"
+	"github.com/eventplane/eventplane/consumers/motoserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
+
+func TestPartialBatchResponseUnderTheEmulator(t *testing.T) {
+	srv := motoserver.Shared(t)
+	sq := sqs.NewFromConfig(srv.Config())
+	dlq, err := sq.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("lambda-sqs-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	batch := `{"Records":[
+	 {"messageId":"m-good","body":"{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\",\"type\":\"t.v1\"}","attributes":{"ApproximateReceiveCount":"1"},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"},
+	 {"messageId":"m-bad","body":"{\"specversion\":\"1.0\",\"id\":","attributes":{"ApproximateReceiveCount":"1"},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"}]}`
+	routes := `EVENTPLANE_ROUTES=[{"name":"all","handler":"log"}]`
+	for _, withDLQ := range []bool{false, true} {
+		env := append(srv.Env(), routes, "EVENTPLANE_ENDPOINT="+srv.Endpoint)
+		if withDLQ {
+			env = append(env, "EVENTPLANE_DEAD_LETTER_URL="+aws.ToString(dlq.QueueUrl))
+		}
+		fn, err := lambdarie.Start(bin, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, out, _, err := fn.Invoke([]byte(batch))
+		fn.Stop()
+		if err != nil || status != 200 {
+			t.Fatalf("invoke: %v %d %s", err, status, out)
+		}
+		var resp struct {
+			BatchItemFailures []struct{ ItemIdentifier string } `json:"batchItemFailures"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if !withDLQ && (len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-bad") {
+			t.Fatalf("without a DLQ: failures %+v, want only m-bad (retried by the queue)", resp.BatchItemFailures)
+		}
+		if withDLQ && len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("with a DLQ: failures %+v, want none (m-bad dead-lettered)", resp.BatchItemFailures)
+		}
+	}
+	got, err := sq.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1})
+	if err != nil || len(got.Messages) != 1 || !strings.HasPrefix(aws.ToString(got.Messages[0].MessageAttributes["eventplane-failure-reason"].StringValue), "undecodable:") {
+		t.Fatalf("DLQ: %v %+v", err, got)
+	}
+}

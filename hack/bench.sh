@@ -52,3 +52,8 @@ echo
 echo "== consumer runtime =="
 go test -run '^$' -bench 'BenchmarkEngineMemory' -benchtime 3x ./consumers/engine | grep -E '^Benchmark'
 go test -run '^$' -bench 'BenchmarkConsumerAgainstMoto' -benchtime 2x ./consumers/sqs | grep -E '^Benchmark'
+
+echo
+echo "== Lambda functions under the Runtime Interface Emulator =="
+go test -run '^$' -bench 'BenchmarkIngestFunction' -benchtime 200x ./consumers/cmd/lambda-ingest | grep -E '^Benchmark'
+hack/lambda.sh

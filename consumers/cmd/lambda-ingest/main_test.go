@@ -180,3 +180,51 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// BenchmarkIngestFunction reports the function's cold start (its first
+// invocation under the emulator) and the warm latency of one accepted event (PutEvents to
+// moto) and of one rejected request (no AWS call), through the emulator.
+func BenchmarkIngestFunction(b *testing.B) {
+	srv := motoserver.Shared(b)
+	eb := eventbridge.NewFromConfig(srv.Config())
+	_, _ = eb.CreateEventBus(context.Background(), &eventbridge.CreateEventBusInput{Name: aws.String("bench-bus")})
+	bin := filepath.Join(b.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_BUS=bench-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fn.Stop()
+	req := func(body string) []byte {
+		r, _ := json.Marshal(map[string]any{"version": "2.0", "headers": map[string]string{"content-type": "application/cloudevents+json"}, "body": body,
+			"requestContext": map[string]any{"http": map[string]string{"method": "POST"}}})
+		return r
+	}
+	accepted := req(`{"specversion":"1.0","id":"b","source":"s","type":"com.example.bench.v1","datacontenttype":"application/json","data":{"n":1}}`)
+	rejected := req(`{"specversion":"1.0"}`)
+	// The emulator starts the bootstrap on the first invocation: its latency
+	// bounds the cold start (process start, configuration, schema
+	// compilation, and a request that makes no AWS call).
+	_, _, cold, err := fn.Invoke(rejected)
+	if err != nil {
+		b.Fatal(err)
+	}
+	coldMS := float64(cold.Microseconds()) / 1000
+	for _, c := range []struct {
+		name    string
+		payload []byte
+	}{{"accepted", accepted}, {"rejected", rejected}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if status, out, _, err := fn.Invoke(c.payload); err != nil || status != 200 {
+					b.Fatalf("%v %d %s", err, status, out)
+				}
+			}
+			b.ReportMetric(coldMS, "cold-first-invoke-ms")
+		})
+	}
+}

@@ -56,4 +56,6 @@ go test -run '^$' -bench 'BenchmarkConsumerAgainstMoto' -benchtime 2x ./consumer
 echo
 echo "== Lambda functions under the Runtime Interface Emulator =="
 go test -run '^$' -bench 'BenchmarkIngestFunction' -benchtime 200x ./consumers/cmd/lambda-ingest | grep -E '^Benchmark'
+go test -run '^$' -bench 'BenchmarkSQSFunction' -benchtime 200x ./consumers/cmd/lambda-sqs | grep -E '^Benchmark'
+go test -run '^$' -bench 'BenchmarkFilesFunction' -benchtime 50x ./consumers/cmd/lambda-files | grep -E '^Benchmark'
 hack/lambda.sh

@@ -23,7 +23,10 @@ func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
 // An S3 "Object Created" event delivered by EventBridge to the built function
 // under the Runtime Interface Emulator yields results in DynamoDB; invoking
 // it again (a Lambda retry) rewrites the same items.
-func TestFilesFunctionUnderTheEmulator(t *testing.T) {
+// setup uploads a JSON Lines file to moto, creates the results table and
+// starts the built function under the emulator.
+func setup(t testing.TB, name string) (*lambdarie.Function, *dynamodb.Client, []byte) {
+	t.Helper()
 	srv := motoserver.Shared(t)
 	cfg := srv.Config()
 	ctx := context.Background()
@@ -33,15 +36,15 @@ func TestFilesFunctionUnderTheEmulator(t *testing.T) {
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
 	ddb := dynamodb.NewFromConfig(cfg)
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lambda-files-uploads")}); err != nil {
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name + "-uploads")}); err != nil {
 		t.Fatal(err)
 	}
 	body := `{"orderId":"o-1","total":3}` + "\n" + `{"orderId":"o-2"}` + "\n" + `{"orderId":"o-3","total":4}` + "\n"
-	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lambda-files-uploads"), Key: aws.String("incoming/a.jsonl"),
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name + "-uploads"), Key: aws.String("incoming/a.jsonl"),
 		Body: strings.NewReader(body), ContentLength: aws.Int64(int64(len(body)))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("lambda-files-results"), BillingMode: types.BillingModePayPerRequest,
+	if _, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(name + "-results"), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}, {AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}}}); err != nil {
 		t.Fatal(err)
@@ -52,16 +55,22 @@ func TestFilesFunctionUnderTheEmulator(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_FILES_TABLE=lambda-files-results", "EVENTPLANE_ENDPOINT="+srv.Endpoint,
+	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_FILES_TABLE="+name+"-results", "EVENTPLANE_ENDPOINT="+srv.Endpoint,
 		"EVENTPLANE_REQUIRED=orderId,total", "EVENTPLANE_NUMERIC=total"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fn.Stop()
 	event := `{"version":"0","id":"e-1","detail-type":"Object Created","source":"aws.s3","account":"123456789012","time":"2026-11-20T17:00:00Z",` +
-		`"region":"us-east-1","resources":["arn:aws:s3:::lambda-files-uploads"],"detail":{"version":"0","bucket":{"name":"lambda-files-uploads"},"object":{"key":"incoming/a.jsonl","size":70}}}`
+		`"region":"us-east-1","resources":["arn:aws:s3:::` + name + `-uploads"],"detail":{"version":"0","bucket":{"name":"` + name + `-uploads"},"object":{"key":"incoming/a.jsonl","size":70}}}`
+	return fn, ddb, []byte(event)
+}
+
+func TestFilesFunctionUnderTheEmulator(t *testing.T) {
+	fn, ddb, event := setup(t, "lambda-files")
+	defer fn.Stop()
+	ctx := context.Background()
 	for attempt := 1; attempt <= 2; attempt++ {
-		status, out, took, err := fn.Invoke([]byte(event))
+		status, out, took, err := fn.Invoke(event)
 		if err != nil || status != 200 || strings.Contains(string(out), "errorMessage") {
 			t.Fatalf("invoke %d: %v %d %s\n%s", attempt, err, status, out, fn.Log)
 		}
@@ -80,4 +89,21 @@ func TestFilesFunctionUnderTheEmulator(t *testing.T) {
 	if status != 200 || !strings.Contains(string(out), "errorMessage") {
 		t.Fatalf("a bad invocation must fail (Lambda keeps it in the on-failure destination): %d %s", status, out)
 	}
+}
+
+// BenchmarkFilesFunction reports the cold start (first invocation under the
+// emulator) and the warm latency of parsing a 3-line file into DynamoDB (moto).
+func BenchmarkFilesFunction(b *testing.B) {
+	fn, _, event := setup(b, "bench-files")
+	defer fn.Stop()
+	_, _, cold, err := fn.Invoke(event)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if status, out, _, err := fn.Invoke(event); err != nil || status != 200 || strings.Contains(string(out), "errorMessage") {
+			b.Fatalf("%v %d %s", err, status, out)
+		}
+	}
+	b.ReportMetric(float64(cold.Microseconds())/1000, "cold-first-invoke-ms")
 }

@@ -67,3 +67,36 @@ func TestPartialBatchResponseUnderTheEmulator(t *testing.T) {
 		t.Fatalf("DLQ: %v %+v", err, got)
 	}
 }
+
+// BenchmarkSQSFunction reports the cold start (first invocation under the
+// emulator) and the warm latency of a 10-record batch routed to the log
+// handler.
+func BenchmarkSQSFunction(b *testing.B) {
+	srv := motoserver.Shared(b)
+	bin := filepath.Join(b.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	fn, err := lambdarie.Start(bin, append(srv.Env(), `EVENTPLANE_ROUTES=[{"name":"all","handler":"log","options":{"level":"debug"}}]`, "EVENTPLANE_ENDPOINT="+srv.Endpoint))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fn.Stop()
+	var recs []string
+	for i := range 10 {
+		recs = append(recs, `{"messageId":"m-`+string(rune('0'+i))+`","body":"{\"specversion\":\"1.0\",\"id\":\"`+string(rune('0'+i))+`\",\"source\":\"s\",\"type\":\"t.v1\"}","eventSource":"aws:sqs"}`)
+	}
+	batch := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+	_, _, cold, err := fn.Invoke(batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if status, out, _, err := fn.Invoke(batch); err != nil || status != 200 || strings.Contains(string(out), "m-") {
+			b.Fatalf("%v %d %s", err, status, out)
+		}
+	}
+	b.ReportMetric(float64(cold.Microseconds())/1000, "cold-first-invoke-ms")
+}

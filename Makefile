@@ -26,6 +26,7 @@ lint: tools ## gofmt, go vet, staticcheck
 	@out="$$(gofmt -l api consumers)"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	staticcheck ./...
+	hack/codegen.sh --check
 
 iac: ## offline Terraform checks: fmt, tflint (all rules), trivy (no HIGH/CRITICAL)
 	hack/iac-check.sh
@@ -41,7 +42,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 5m)
 	$(GO) test ./consumers/route -run '^$$' -fuzz '^FuzzMatchJSON$$' -fuzztime $(FUZZTIME)
 
 tools: ## build the pinned tools into $(TOOLS)
-	@hack/tools.sh staticcheck >/dev/null
+	@hack/tools.sh staticcheck controller-gen >/dev/null
 
 lambda: ## build the Lambda zips into build/lambda (provided.al2023, arm64 and amd64)
 	hack/lambda.sh

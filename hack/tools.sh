@@ -3,7 +3,7 @@
 # into a cache folder (default $HOME/.cache/eventplane/bin) and prints that folder.
 # A tool already built at the pinned version is not rebuilt.
 #
-#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt aws-lambda-rie (default: all)
+#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt controller-gen aws-lambda-rie (default: all)
 #
 # Cold builds: staticcheck ~1 min, tflint ~4.5 min, trivy ~14 min (3.3 GB peak).
 set -euo pipefail
@@ -16,6 +16,7 @@ declare -A PKG=(
   [tflint]="github.com/terraform-linters/tflint@v0.64.0"
   [trivy]="github.com/aquasecurity/trivy/cmd/trivy@v0.74.0"
   [hclfmt]="github.com/hashicorp/hcl/v2/cmd/hclfmt@v2.24.0"
+  [controller-gen]="sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0"
   [aws-lambda-rie]="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
 )
 # Extra environment per tool build.

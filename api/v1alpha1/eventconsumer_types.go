@@ -79,7 +79,7 @@ type ScalingSpec struct {
 }
 
 // IdentitySpec is how the consumer's pods get AWS credentials.
-// +kubebuilder:validation:XValidation:rule="!(has(self.roleArn) && self.roleArn != ” && self.podIdentity)",message="use either roleArn (IRSA) or podIdentity, not both"
+// +kubebuilder:validation:XValidation:rule="!(has(self.roleArn) && size(self.roleArn) > 0 && has(self.podIdentity) && self.podIdentity)",message="use either roleArn (IRSA) or podIdentity, not both"
 type IdentitySpec struct {
 	// RoleARN for IRSA (annotates the ServiceAccount).
 	// +optional

@@ -4,46 +4,64 @@ locals {
   region = data.aws_region.current.name
 }
 
-# --- critical: something is failing or losing work --------------------------
+# Single-metric alarms, one spec per alarm; the alarm name carries its
+# severity (critical: failing or losing work; warning: falling behind).
+locals {
+  metric_alarms = merge(
+    { for k, q in var.dead_letter_queues : "critical-dlq-${k}" => {
+      description = "critical: messages in the dead-letter queue ${q}; inspect and redrive them"
+      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = q }
+      statistic   = "Maximum", period = 60, periods = 1, threshold = 0, severity = "critical"
+    } },
+    { for k, f in var.functions : "critical-lambda-errors-${k}" => {
+      description = "critical: function ${f.name} returned errors"
+      namespace   = "AWS/Lambda", metric = "Errors", dimensions = { FunctionName = f.name }
+      statistic   = "Sum", period = 300, periods = 1, threshold = 0, severity = "critical"
+    } },
+    { for k, r in var.rules : "critical-eventbridge-failed-${k}" => {
+      description = "critical: rule ${r.name} failed to deliver events to its targets"
+      namespace   = "AWS/Events", metric = "FailedInvocations"
+      dimensions  = r.bus == "default" ? { RuleName = r.name } : { RuleName = r.name, EventBusName = r.bus }
+      statistic   = "Sum", period = 300, periods = 1, threshold = 0, severity = "critical"
+    } },
+    { for k, q in var.queues : "warning-queue-depth-${k}" => {
+      description = "warning: ${q} holds more than ${var.thresholds.queue_depth} messages; consumers are falling behind (check KEDA's max replicas)"
+      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = q }
+      statistic   = "Maximum", period = 300, periods = 3, threshold = var.thresholds.queue_depth, severity = "warning"
+    } },
+    { for k, q in var.queues : "warning-queue-age-${k}" => {
+      description = "warning: the oldest message in ${q} is older than ${var.thresholds.oldest_message_age_s}s"
+      namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", dimensions = { QueueName = q }
+      statistic   = "Maximum", period = 300, periods = 2, threshold = var.thresholds.oldest_message_age_s, severity = "warning"
+    } },
+    { for k, f in var.functions : "warning-lambda-throttles-${k}" => {
+      description = "warning: invocations of ${f.name} are throttled (reserved concurrency reached)"
+      namespace   = "AWS/Lambda", metric = "Throttles", dimensions = { FunctionName = f.name }
+      statistic   = "Sum", period = 300, periods = 1, threshold = 0, severity = "warning"
+    } },
+  )
+}
 
-resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
-  for_each = var.dead_letter_queues
+resource "aws_cloudwatch_metric_alarm" "metric" {
+  for_each = local.metric_alarms
 
-  alarm_name          = "${var.name_prefix}-critical-dlq-${each.key}"
-  alarm_description   = "critical: messages in the dead-letter queue ${each.value}; inspect and redrive them"
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 1
-  threshold           = 0
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.periods
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
+  ok_actions          = each.value.severity == "critical" ? [var.alarm_topic_arn] : []
+  tags                = merge(var.tags, { "eventplane:severity" = each.value.severity })
 }
 
-resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  for_each = var.functions
-
-  alarm_name          = "${var.name_prefix}-critical-lambda-errors-${each.key}"
-  alarm_description   = "critical: function ${each.value.name} returned errors"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value.name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
-}
-
+# critical: DynamoDB throttles, reads and writes summed.
 resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
   for_each = var.tables
 
@@ -85,81 +103,7 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "eventbridge_failed" {
-  for_each = var.rules
-
-  alarm_name          = "${var.name_prefix}-critical-eventbridge-failed-${each.key}"
-  alarm_description   = "critical: rule ${each.value.name} failed to deliver events to its targets"
-  namespace           = "AWS/Events"
-  metric_name         = "FailedInvocations"
-  dimensions          = each.value.bus == "default" ? { RuleName = each.value.name } : { RuleName = each.value.name, EventBusName = each.value.bus }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-  tags                = merge(var.tags, { "eventplane:severity" = "critical" })
-}
-
-# --- warning: falling behind --------------------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "queue_depth" {
-  for_each = var.queues
-
-  alarm_name          = "${var.name_prefix}-warning-queue-depth-${each.key}"
-  alarm_description   = "warning: ${each.value} holds more than ${var.thresholds.queue_depth} messages; consumers are falling behind (check KEDA's max replicas)"
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 3
-  threshold           = var.thresholds.queue_depth
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
-}
-
-resource "aws_cloudwatch_metric_alarm" "queue_age" {
-  for_each = var.queues
-
-  alarm_name          = "${var.name_prefix}-warning-queue-age-${each.key}"
-  alarm_description   = "warning: the oldest message in ${each.value} is older than ${var.thresholds.oldest_message_age_s}s"
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 2
-  threshold           = var.thresholds.oldest_message_age_s
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
-  for_each = var.functions
-
-  alarm_name          = "${var.name_prefix}-warning-lambda-throttles-${each.key}"
-  alarm_description   = "warning: invocations of ${each.value.name} are throttled (reserved concurrency reached)"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value.name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
-}
-
+# warning: Lambda p95 duration near its timeout (an extended statistic).
 resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
   for_each = var.functions
 

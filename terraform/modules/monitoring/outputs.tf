@@ -11,9 +11,7 @@ output "daily_summary_rule_arn" {
 output "critical_alarm_names" {
   description = "Names of the critical alarms."
   value = concat(
-    [for a in aws_cloudwatch_metric_alarm.dlq_not_empty : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.lambda_errors : a.alarm_name],
+    [for k, a in aws_cloudwatch_metric_alarm.metric : a.alarm_name if startswith(k, "critical-")],
     [for a in aws_cloudwatch_metric_alarm.dynamodb_throttles : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.eventbridge_failed : a.alarm_name],
   )
 }

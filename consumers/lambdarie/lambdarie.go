@@ -16,7 +16,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"testing"
 	"time"
+
+	"github.com/eventplane/eventplane/consumers/testserver"
 )
 
 // Function is a running emulator with one function.
@@ -38,15 +41,6 @@ func emulator() (string, error) {
 	return "", errors.New("aws-lambda-rie not found: build it with `hack/tools.sh aws-lambda-rie`")
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Start runs bootstrap under the emulator with env added to the process
 // environment, and waits until the emulator listens.
 func Start(bootstrap string, env []string) (*Function, error) {
@@ -54,11 +48,11 @@ func Start(bootstrap string, env []string) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	p1, err := freePort()
+	p1, err := testserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	p2, err := freePort()
+	p2, err := testserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -105,4 +99,19 @@ func (f *Function) Stop() {
 		_ = syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
 		_ = f.cmd.Wait()
 	}
+}
+
+// Build compiles the function in package directory dir as the bootstrap a
+// Lambda zip holds (for this machine's architecture, so that the emulator
+// can run it) and returns its path.
+func Build(tb testing.TB, dir string) string {
+	tb.Helper()
+	out := filepath.Join(tb.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
 }

@@ -8,19 +8,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/eventplane/eventplane/consumers/testserver"
 )
 
 // Region and Account are moto's defaults.
@@ -49,7 +49,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, errors.New("moto_server not found on PATH: install it with `hack/moto.sh` (pip install 'moto[server]')")
 	}
-	port, err := freePort()
+	port, err := testserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -106,20 +106,7 @@ func (s *Server) Env() []string {
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(os.TempDir(), "eventplane-no-aws-credentials")}
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-var (
-	shared    *Server
-	sharedErr error
-	once      sync.Once
-)
+var shared testserver.Shared[*Server]
 
 // Main runs a test binary's tests with one moto server shared by all of
 // them: call it from TestMain.
@@ -131,19 +118,11 @@ func Main(m *testing.M) int {
 
 // StopShared stops the shared server if it was started (for TestMain
 // functions that use several shared servers).
-func StopShared() {
-	if shared != nil {
-		shared.Stop()
-	}
-}
+func StopShared() { shared.Stop() }
 
 // Shared returns the test binary's moto server, starting it on first use. A
 // missing moto_server fails the test with the command that installs it.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	once.Do(func() { shared, sharedErr = Start(context.Background()) })
-	if sharedErr != nil {
-		tb.Fatal(sharedErr)
-	}
-	return shared
+	return shared.Get(tb, func() (*Server, error) { return Start(context.Background()) })
 }

@@ -8,18 +8,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/eventplane/eventplane/consumers/testserver"
 )
 
 // Server is a running PostgreSQL.
@@ -90,12 +90,10 @@ func Start(ctx context.Context) (*Server, error) {
 	if out, err := s.command("initdb", "-D", data, "-U", "eventplane", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	logFile := filepath.Join(dir, "server.log")
 	start := s.command("pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "start",
 		"-o", fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off", port, dir))
@@ -125,34 +123,15 @@ func (s *Server) Stop() {
 	_ = os.RemoveAll(s.dir)
 }
 
-var (
-	shared    *Server
-	sharedErr error
-	once      sync.Once
-)
+var shared testserver.Shared[*Server]
 
-// Main runs a test binary's tests and stops the shared server afterwards.
-func Main(m *testing.M) int {
-	code := m.Run()
-	StopShared()
-	return code
-}
-
-// StopShared stops the shared server if it was started (for TestMain
-// functions that use several shared servers).
-func StopShared() {
-	if shared != nil {
-		shared.Stop()
-	}
-}
+// StopShared stops the shared server if it was started (call it from
+// TestMain).
+func StopShared() { shared.Stop() }
 
 // Shared returns the test binary's server, starting it on first use; a
 // missing PostgreSQL fails the test with the command that installs it.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	once.Do(func() { shared, sharedErr = Start(context.Background()) })
-	if sharedErr != nil {
-		tb.Fatal(sharedErr)
-	}
-	return shared
+	return shared.Get(tb, func() (*Server, error) { return Start(context.Background()) })
 }

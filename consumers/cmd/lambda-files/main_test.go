@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,12 +47,7 @@ func setup(t testing.TB, name string) (*lambdarie.Function, *dynamodb.Client, []
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}}}); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := lambdarie.Build(t, ".")
 	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_FILES_TABLE="+name+"-results", "EVENTPLANE_ENDPOINT="+srv.Endpoint,
 		"EVENTPLANE_REQUIRED=orderId,total", "EVENTPLANE_NUMERIC=total"))
 	if err != nil {

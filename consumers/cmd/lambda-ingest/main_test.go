@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,19 +22,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
-
-// build compiles this function as the bootstrap a Lambda zip holds (for the
-// machine's architecture, so the emulator can run it).
-func build(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
-}
 
 // The built bootstrap under the Runtime Interface Emulator puts events on a
 // moto bus whose rule delivers them to an SQS queue; bad requests get the
@@ -61,7 +47,7 @@ func TestIngestFunctionUnderTheEmulator(t *testing.T) {
 		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(qa.Attributes["QueueArn"])}}}); err != nil {
 		t.Fatal(err)
 	}
-	fn, err := lambdarie.Start(build(t), append(srv.Env(), "EVENTPLANE_BUS=lambda-ingest-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint))
+	fn, err := lambdarie.Start(lambdarie.Build(t, "."), append(srv.Env(), "EVENTPLANE_BUS=lambda-ingest-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +113,7 @@ func TestIngestAPIConformsToOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command(build(t), "--http", addr)
+	cmd := exec.Command(lambdarie.Build(t, "."), "--http", addr)
 	cmd.Env = append(append(os.Environ(), srv.Env()...), "EVENTPLANE_BUS=schemathesis-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint)
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -188,12 +174,7 @@ func BenchmarkIngestFunction(b *testing.B) {
 	srv := motoserver.Shared(b)
 	eb := eventbridge.NewFromConfig(srv.Config())
 	_, _ = eb.CreateEventBus(context.Background(), &eventbridge.CreateEventBusInput{Name: aws.String("bench-bus")})
-	bin := filepath.Join(b.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := lambdarie.Build(b, ".")
 	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_BUS=bench-bus", "EVENTPLANE_ENDPOINT="+srv.Endpoint))
 	if err != nil {
 		b.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,12 +23,7 @@ func TestPartialBatchResponseUnderTheEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := lambdarie.Build(t, ".")
 	batch := `{"Records":[
 	 {"messageId":"m-good","body":"{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\",\"type\":\"t.v1\"}","attributes":{"ApproximateReceiveCount":"1"},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"},
 	 {"messageId":"m-bad","body":"{\"specversion\":\"1.0\",\"id\":","attributes":{"ApproximateReceiveCount":"1"},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"}]}`
@@ -73,12 +66,7 @@ func TestPartialBatchResponseUnderTheEmulator(t *testing.T) {
 // handler.
 func BenchmarkSQSFunction(b *testing.B) {
 	srv := motoserver.Shared(b)
-	bin := filepath.Join(b.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := lambdarie.Build(b, ".")
 	fn, err := lambdarie.Start(bin, append(srv.Env(), `EVENTPLANE_ROUTES=[{"name":"all","handler":"log","options":{"level":"debug"}}]`, "EVENTPLANE_ENDPOINT="+srv.Endpoint))
 	if err != nil {
 		b.Fatal(err)

@@ -1,0 +1,49 @@
+// Package testserver holds what the test-support packages that run real
+// servers on loopback (moto, PostgreSQL, the Lambda emulator) share: a free
+// loopback port, and one server per test binary, started on first use.
+package testserver
+
+import (
+	"net"
+	"sync"
+	"testing"
+)
+
+// FreePort returns a TCP port free on 127.0.0.1.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Shared is one server for a whole test binary.
+type Shared[T interface{ Stop() }] struct {
+	once    sync.Once
+	server  T
+	err     error
+	started bool
+}
+
+// Get starts the server on first use and returns it; a start failure fails
+// the test (start's error names the command that installs what is missing).
+func (s *Shared[T]) Get(tb testing.TB, start func() (T, error)) T {
+	tb.Helper()
+	s.once.Do(func() {
+		s.server, s.err = start()
+		s.started = s.err == nil
+	})
+	if s.err != nil {
+		tb.Fatal(s.err)
+	}
+	return s.server
+}
+
+// Stop stops the server if it was started (call it from TestMain).
+func (s *Shared[T]) Stop() {
+	if s.started {
+		s.server.Stop()
+	}
+}

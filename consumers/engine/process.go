@@ -57,8 +57,8 @@ func (e *Engine) handle(m Message) bool {
 			continue
 		}
 		for _, rt := range routes {
-			if err := e.call(rt, ev, m); err != nil && !errors.Is(err, ErrSkip) {
-				outcome := e.fail(m, rt.Name, ev, err)
+			if sc, err := e.call(rt, ev, m); err != nil && !errors.Is(err, ErrSkip) {
+				outcome := e.fail(m, rt.Name, ev, sc, err)
 				e.debug.record(m, ev, routes, outcome, start)
 				return false
 			} else if err != nil {
@@ -72,8 +72,8 @@ func (e *Engine) handle(m Message) bool {
 }
 
 // call runs one route's handler chain for one event, in a span that continues
-// the event's upstream trace.
-func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) error {
+// the event's upstream trace, and returns the span's context.
+func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) (trace.SpanContext, error) {
 	ctx := withRoute(e.traceContext(e.hctx, ev, m), rt.Name)
 	ctx, span := e.tracer.Start(ctx, "process "+rt.Name, trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
@@ -87,6 +87,7 @@ func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) error {
 			attribute.String("eventplane.route", rt.Name),
 		))
 	defer span.End()
+	sc := span.SpanContext()
 	ctx, cancel := context.WithTimeout(ctx, e.opt.HandlerTimeout)
 	defer cancel()
 
@@ -101,20 +102,20 @@ func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) error {
 	e.m.HandlerDuration.WithLabelValues(rt.Name).Observe(time.Since(start).Seconds())
 	if err == nil {
 		e.m.Processed.WithLabelValues(rt.Name).Inc()
-		return nil
+		return sc, nil
 	}
 	if !errors.Is(err, ErrSkip) {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 	}
-	return err
+	return sc, err
 }
 
 // fail settles a message whose handler failed and returns the outcome.
-func (e *Engine) fail(m Message, routeName string, ev *ce.Event, err error) string {
+func (e *Engine) fail(m Message, routeName string, ev *ce.Event, sc trace.SpanContext, err error) string {
 	log := e.log.With("route", routeName, "event_id", ev.ID(), "event_type", ev.Type(),
 		"message_id", m.MessageID, "receive_count", m.ReceiveCount, "error", err.Error())
-	if sc := trace.SpanContextFromContext(e.traceContext(context.Background(), ev, m)); sc.HasTraceID() {
+	if sc.HasTraceID() {
 		log = log.With("trace_id", sc.TraceID().String())
 	}
 	switch {

@@ -3,9 +3,9 @@
 # into a cache folder (default $HOME/.cache/eventplane/bin) and prints that folder.
 # A tool already built at the pinned version is not rebuilt.
 #
-#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt controller-gen aws-lambda-rie (default: all)
+#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt controller-gen helm kwok aws-lambda-rie (default: all)
 #
-# Cold builds: staticcheck ~1 min, tflint ~4.5 min, trivy ~14 min (3.3 GB peak).
+# Cold builds: staticcheck ~1 min, helm ~2 min, tflint ~4.5 min, trivy ~14 min (3.3 GB peak).
 set -euo pipefail
 
 BIN="${EVENTPLANE_TOOLS:-$HOME/.cache/eventplane/bin}"
@@ -17,6 +17,8 @@ declare -A PKG=(
   [trivy]="github.com/aquasecurity/trivy/cmd/trivy@v0.74.0"
   [hclfmt]="github.com/hashicorp/hcl/v2/cmd/hclfmt@v2.24.0"
   [controller-gen]="sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0"
+  [helm]="helm.sh/helm/v3/cmd/helm@v3.22.0"
+  [kwok]="sigs.k8s.io/kwok/cmd/kwok@v0.8.0"
   [aws-lambda-rie]="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
 )
 # Extra environment per tool build.

@@ -83,11 +83,10 @@ func New(ctx context.Context, api API, cfg Config) (*Source, error) {
 	if cfg.VisibilityTimeout > 0 {
 		s.vt = cfg.VisibilityTimeout
 	}
-	var redrive struct {
-		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
-		MaxReceiveCount     any    `json:"maxReceiveCount"`
-	}
 	if rp := out.Attributes["RedrivePolicy"]; rp != "" {
+		var redrive struct {
+			MaxReceiveCount any `json:"maxReceiveCount"`
+		}
 		if err := json.Unmarshal([]byte(rp), &redrive); err != nil {
 			return nil, fmt.Errorf("sqs: queue %s: RedrivePolicy: %w", cfg.QueueURL, err)
 		}
@@ -95,18 +94,12 @@ func New(ctx context.Context, api API, cfg Config) (*Source, error) {
 	}
 	s.dlqURL = cfg.DeadLetterURL
 	if s.dlqURL == "" {
-		if redrive.DeadLetterTargetArn == "" {
-			return nil, fmt.Errorf("sqs: queue %s has no redrive policy and no dead-letter queue URL is configured: undecodable messages would have nowhere to go", cfg.QueueURL)
-		}
-		name, account, err := arnNameAccount(redrive.DeadLetterTargetArn)
-		if err != nil {
+		if s.dlqURL, err = redriveTarget(ctx, api, cfg.QueueURL, out.Attributes["RedrivePolicy"]); err != nil {
 			return nil, err
 		}
-		u, err := api.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name), QueueOwnerAWSAccountId: aws.String(account)})
-		if err != nil {
-			return nil, fmt.Errorf("sqs: dead-letter queue %s: %w", redrive.DeadLetterTargetArn, err)
+		if s.dlqURL == "" {
+			return nil, fmt.Errorf("sqs: queue %s has no redrive policy and no dead-letter queue URL is configured: undecodable messages would have nowhere to go", cfg.QueueURL)
 		}
-		s.dlqURL = aws.ToString(u.QueueUrl)
 	}
 	s.dlqFIFO = strings.HasSuffix(s.dlqURL, ".fifo")
 	return s, nil

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes control-plane binaries envtest runs — etcd and
-# kube-apiserver — from the Go module proxy into a cache folder
-# ($HOME/.cache/eventplane/kube, override with EVENTPLANE_KUBE) and prints it
-# (use it as KUBEBUILDER_ASSETS). Cold: etcd ~40 s, kube-apiserver ~7 min and
-# ~2 GB; a binary already built at the pinned version is not rebuilt.
+# Builds the Kubernetes control-plane binaries from the Go module proxy into a
+# cache folder ($HOME/.cache/eventplane/kube, override with EVENTPLANE_KUBE)
+# and prints it (use it as KUBEBUILDER_ASSETS): etcd and kube-apiserver (what
+# envtest runs), kube-controller-manager (garbage collector, ReplicaSets, HPA)
+# and kube-scheduler (for the simulated cluster). Cold: etcd ~40 s,
+# kube-apiserver ~7 min and ~2 GB, the other two a few minutes more; a binary
+# already built at the pinned version is not rebuilt.
 set -euo pipefail
 OUT="${EVENTPLANE_KUBE:-$HOME/.cache/eventplane/kube}"
 ETCD_VERSION=v3.6.16
@@ -36,26 +38,32 @@ GO
   cd - >/dev/null
 fi
 
-if [[ "$(cat "$OUT/.kube-apiserver.version" 2>/dev/null)" != "$K8S_VERSION" || ! -x "$OUT/kube-apiserver" ]]; then
-  echo "hack/kube.sh: building kube-apiserver $K8S_VERSION (several minutes)" >&2
-  mkdir -p "$work/apiserver" && cd "$work/apiserver"
-  go mod init local/apiserver >/dev/null 2>&1
-  # kubernetes' go.mod refers to its staging modules as ./staging/...; map
-  # each to the published module of the same release.
-  staging=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider cluster-bootstrap
-    code-generator component-base component-helpers controller-manager cri-api cri-client csi-translation-lib
-    dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
-    kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin
-    sample-controller streaming)
-  for m in "${staging[@]}"; do
-    go mod edit -replace "k8s.io/$m=k8s.io/$m@$STAGING_VERSION"
-  done
-  go mod edit -require "k8s.io/kubernetes@$K8S_VERSION"
-  go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" >/dev/null
+# kubernetes' go.mod refers to its staging modules as ./staging/...; map
+# each to the published module of the same release.
+staging=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider cluster-bootstrap
+  code-generator component-base component-helpers controller-manager cri-api cri-client csi-translation-lib
+  dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
+  kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin
+  sample-controller streaming)
+for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  if [[ "$(cat "$OUT/.$cmd.version" 2>/dev/null)" == "$K8S_VERSION" && -x "$OUT/$cmd" ]]; then
+    continue
+  fi
+  echo "hack/kube.sh: building $cmd $K8S_VERSION (several minutes)" >&2
+  if [[ ! -f "$work/k8s/go.mod" ]]; then
+    mkdir -p "$work/k8s" && cd "$work/k8s"
+    go mod init local/k8s >/dev/null 2>&1
+    for m in "${staging[@]}"; do
+      go mod edit -replace "k8s.io/$m=k8s.io/$m@$STAGING_VERSION"
+    done
+    go mod edit -require "k8s.io/kubernetes@$K8S_VERSION"
+  fi
+  cd "$work/k8s"
+  go get -tool "k8s.io/kubernetes/cmd/$cmd@$K8S_VERSION" >/dev/null
   pkg=k8s.io/component-base/version
   go build -trimpath -ldflags "-X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=36" \
-    -o "$OUT/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  echo "$K8S_VERSION" > "$OUT/.kube-apiserver.version"
+    -o "$OUT/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  echo "$K8S_VERSION" > "$OUT/.$cmd.version"
   cd - >/dev/null
-fi
+done
 echo "$OUT"

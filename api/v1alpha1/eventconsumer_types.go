@@ -133,13 +133,42 @@ type EventConsumerSpec struct {
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 	// +optional
 	Env []corev1.EnvVar `json:"env,omitempty"`
+	// LogLevel of the consumer: debug, info, warn or error.
+	// +kubebuilder:validation:Enum=debug;info;warn;error
+	// +kubebuilder:default=info
+	// +optional
+	LogLevel string `json:"logLevel,omitempty"`
+	// Pod places and labels the consumer's pods.
+	// +optional
+	Pod PodSpec `json:"pod,omitempty"`
 	// Paused pauses KEDA and scales the consumer to zero.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
 }
 
+// PodSpec is what may be set on the consumer's pods besides the container.
+type PodSpec struct {
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+	// +optional
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+}
+
 // QueueStatus is what SQS reports about the queue.
 type QueueStatus struct {
+	// DeadLetterURL is the queue's DLQ.
+	// +optional
+	DeadLetterURL string `json:"deadLetterUrl,omitempty"`
 	Depth                   int32 `json:"depth"`
 	InFlight                int32 `json:"inFlight"`
 	Delayed                 int32 `json:"delayed"`
@@ -165,6 +194,22 @@ type EventConsumerStatus struct {
 	// Ready mirrors the Ready condition for the printer column.
 	// +optional
 	Ready string `json:"ready,omitempty"`
+	// LastRedrive is the outcome of the last DLQ redrive request.
+	// +optional
+	LastRedrive *RedriveStatus `json:"lastRedrive,omitempty"`
+}
+
+// RedriveStatus records one redrive of the dead-letter queue, asked for by
+// setting the annotation eventplane.io/redrive to a new value.
+type RedriveStatus struct {
+	// Request is the annotation's value that asked for this redrive.
+	Request string `json:"request"`
+	// Moved is how many messages went back to the queue.
+	Moved int32 `json:"moved"`
+	// Error is why the redrive stopped early ("" when it completed).
+	// +optional
+	Error string `json:"error,omitempty"`
+	Time metav1.Time `json:"time"`
 }
 
 // EventConsumer is a consumer of one SQS queue, scaled by KEDA on its depth.

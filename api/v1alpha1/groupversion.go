@@ -26,3 +26,22 @@ func addKnownTypes(s *runtime.Scheme) error {
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }
+
+// Annotations an EventConsumer reads.
+const (
+	// RedriveAnnotation asks for a redrive of the consumer's dead-letter
+	// queue: set it to a new value (e.g. a timestamp) for each redrive.
+	RedriveAnnotation = "eventplane.io/redrive"
+)
+
+// Condition types of an EventConsumer's status.
+const (
+	// ConditionReady: the consumer's Deployment has its desired replicas
+	// available (zero counts when the queue is empty or paused).
+	ConditionReady = "Ready"
+	// ConditionScaling: replicas are changing towards KEDA's target.
+	ConditionScaling = "Scaling"
+	// ConditionDegraded: the queue cannot be read, messages are in the DLQ
+	// or a child could not be applied.
+	ConditionDegraded = "Degraded"
+)

@@ -1,0 +1,129 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/eventplane/eventplane/api/v1alpha1"
+)
+
+// InFlightSource tells how many messages a consumer pod is working on.
+type InFlightSource interface {
+	InFlight(ctx context.Context, pod *corev1.Pod) (int, error)
+}
+
+// AdminInFlight reads a pod's in-flight messages from its admin endpoint
+// (GET /debug on the admin port, the engine's snapshot).
+type AdminInFlight struct {
+	Client *http.Client
+}
+
+// InFlight implements InFlightSource.
+func (a AdminInFlight) InFlight(ctx context.Context, pod *corev1.Pod) (int, error) {
+	if pod.Status.PodIP == "" {
+		return 0, fmt.Errorf("pod %s has no IP yet", pod.Name)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		"http://"+net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(AdminPort))+"/debug", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	c := a.Client
+	if c == nil {
+		c = &http.Client{Timeout: 2 * time.Second}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("pod %s: GET /debug: %s", pod.Name, resp.Status)
+	}
+	var snap struct {
+		InFlight []json.RawMessage `json:"inFlight"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		return 0, fmt.Errorf("pod %s: /debug: %w", pod.Name, err)
+	}
+	return len(snap.InFlight), nil
+}
+
+// DeletionCost keeps every consumer pod's pod-deletion-cost annotation equal
+// to its in-flight messages, so that when KEDA's HPA lowers the replica
+// count the ReplicaSet removes idle pods first and busy ones last. It runs
+// on the leader only.
+type DeletionCost struct {
+	Client   client.Client
+	Source   InFlightSource
+	Interval time.Duration
+}
+
+// Start implements manager.Runnable.
+func (d *DeletionCost) Start(ctx context.Context) error {
+	t := time.NewTicker(d.Interval)
+	defer t.Stop()
+	for {
+		if err := d.Sync(ctx); err != nil && ctx.Err() == nil {
+			log.FromContext(ctx).Error(err, "pod deletion cost")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Sync updates the deletion cost of every running consumer pod once. A pod
+// whose in-flight count cannot be read keeps its last cost.
+func (d *DeletionCost) Sync(ctx context.Context) error {
+	var ecs v1alpha1.EventConsumerList
+	if err := d.Client.List(ctx, &ecs); err != nil {
+		return err
+	}
+	for i := range ecs.Items {
+		ec := &ecs.Items[i]
+		var pods corev1.PodList
+		if err := d.Client.List(ctx, &pods, client.InNamespace(ec.Namespace), client.MatchingLabels(selectorLabels(ec))); err != nil {
+			return err
+		}
+		for j := range pods.Items {
+			pod := &pods.Items[j]
+			if pod.Status.Phase != corev1.PodRunning || !pod.DeletionTimestamp.IsZero() {
+				continue
+			}
+			n, err := d.Source.InFlight(ctx, pod)
+			if err != nil {
+				log.FromContext(ctx).V(1).Info("in-flight count unavailable", "pod", pod.Name, "error", err.Error())
+				continue
+			}
+			cost := strconv.Itoa(n)
+			if pod.Annotations[DeletionCostAnnotation] == cost {
+				continue
+			}
+			patch := client.MergeFrom(pod.DeepCopy())
+			if pod.Annotations == nil {
+				pod.Annotations = map[string]string{}
+			}
+			pod.Annotations[DeletionCostAnnotation] = cost
+			if err := d.Client.Patch(ctx, pod, patch); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable.
+func (d *DeletionCost) NeedLeaderElection() bool { return true }

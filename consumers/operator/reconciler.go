@@ -1,0 +1,287 @@
+// Package operator is the controller-runtime reconciler that turns an
+// EventConsumer into a running, KEDA-scaled consumer: ServiceAccount,
+// ConfigMap, Deployment, Service, PodDisruptionBudget, TriggerAuthentication
+// and ScaledObject, kept in sync by server-side apply. It reports the
+// queue's depth in the status, redrives the DLQ on request and keeps each
+// pod's deletion cost in step with its in-flight work.
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/eventplane/eventplane/api/v1alpha1"
+	"github.com/eventplane/eventplane/consumers/sqs"
+)
+
+// FieldOwner is the server-side apply field manager of the operator.
+const FieldOwner = "eventplane-operator"
+
+// Options configure the reconciler.
+type Options struct {
+	// SQS returns a client for a region ("" = the operator's default).
+	SQS func(ctx context.Context, region string) (sqs.AdminAPI, error)
+	// QueuePollInterval is how often the queue's depth is read into the
+	// status (default 30s).
+	QueuePollInterval time.Duration
+	// PeekOldest fills status.queue.oldestMessageAgeSeconds by peeking at
+	// the queue head (raises those messages' receive counts).
+	PeekOldest bool
+	// ConsumerEndpoint is written into consumers' config as the AWS
+	// endpoint (emulators only).
+	ConsumerEndpoint string
+	// KEDA adjusts triggers for emulators.
+	KEDA KEDAOptions
+	// InFlight reads pods' in-flight work for their deletion cost (nil: the
+	// consumer's admin endpoint).
+	InFlight InFlightSource
+	// DeletionCostInterval is how often deletion costs are refreshed (0:
+	// 10s; negative: never).
+	DeletionCostInterval time.Duration
+}
+
+// Setup registers the reconciler and the deletion-cost updater with mgr.
+func Setup(mgr ctrl.Manager, opts Options) error {
+	r := &Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: mgr.GetEventRecorder(FieldOwner), Options: opts}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if opts.DeletionCostInterval < 0 {
+		return nil
+	}
+	src := opts.InFlight
+	if src == nil {
+		src = AdminInFlight{}
+	}
+	interval := opts.DeletionCostInterval
+	if interval == 0 {
+		interval = 10 * time.Second
+	}
+	return mgr.Add(&DeletionCost{Client: mgr.GetClient(), Source: src, Interval: interval})
+}
+
+// NewScheme returns a scheme with every type the operator reads or writes.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme, kedav1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Reconciler reconciles EventConsumers.
+type Reconciler struct {
+	client.Client
+	Scheme   *runtime.Scheme
+	Recorder events.EventRecorder
+	Options  Options
+}
+
+// +kubebuilder:rbac:groups=eventplane.io,resources=eventconsumers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=eventplane.io,resources=eventconsumers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;configmaps;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=keda.sh,resources=scaledobjects;triggerauthentications,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+//
+// Leader election uses a Lease in the operator's namespace: a namespaced Role
+// in the chart and kustomize/base, not part of this ClusterRole.
+
+// Reconcile applies the children of one EventConsumer and refreshes its
+// status; it runs again after the queue poll interval.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	logger := log.FromContext(ctx)
+	ec := &v1alpha1.EventConsumer{}
+	if err := r.Get(ctx, req.NamespacedName, ec); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ec.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // children go with it (owner references)
+	}
+	orig := ec.DeepCopy()
+	applyErr := r.applyChildren(ctx, ec)
+	if applyErr != nil {
+		logger.Error(applyErr, "apply children")
+		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%v", applyErr)
+	}
+
+	var stats sqs.Stats
+	api, queueErr := r.Options.SQS(ctx, ec.Spec.Queue.Region)
+	if queueErr == nil {
+		stats, queueErr = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, ec.Spec.Queue.DeadLetterURL, r.Options.PeekOldest)
+	}
+	if queueErr == nil {
+		r.redrive(ctx, ec, api, stats)
+	}
+
+	dep := &appsv1.Deployment{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ec.Namespace, Name: ec.Name}, dep); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	setStatus(ec, dep, stats, queueErr, applyErr)
+	if err := r.Status().Patch(ctx, ec, client.MergeFrom(orig)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("update status: %w", err)
+	}
+	if applyErr != nil {
+		return ctrl.Result{}, applyErr // retried with backoff
+	}
+	return ctrl.Result{RequeueAfter: r.pollInterval()}, nil
+}
+
+func (r *Reconciler) pollInterval() time.Duration {
+	if r.Options.QueuePollInterval > 0 {
+		return r.Options.QueuePollInterval
+	}
+	return 30 * time.Second
+}
+
+// applyChildren server-side applies every child with the EventConsumer as
+// controlling owner. Fields the operator does not set (the replica count
+// KEDA's HPA manages, defaults) are left to their owners; a change someone
+// else makes to a field the operator sets is reverted.
+func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsumer) error {
+	objs, err := children(ec, r.Options.ConsumerEndpoint, r.Options.KEDA)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, obj := range objs {
+		if err := controllerutil.SetControllerReference(ec, obj, r.Scheme); err != nil {
+			return err
+		}
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return err
+		}
+		delete(u, "status")
+		unstructured.RemoveNestedField(u, "metadata", "creationTimestamp")
+		unstructured.RemoveNestedField(u, "spec", "template", "metadata", "creationTimestamp")
+		ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
+		if err := r.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			errs = append(errs, fmt.Errorf("apply %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// redrive moves the DLQ back to the queue when the redrive annotation holds
+// a value not yet handled, and records the outcome.
+func (r *Reconciler) redrive(ctx context.Context, ec *v1alpha1.EventConsumer, api sqs.AdminAPI, stats sqs.Stats) {
+	req := ec.Annotations[v1alpha1.RedriveAnnotation]
+	if req == "" || (ec.Status.LastRedrive != nil && ec.Status.LastRedrive.Request == req) {
+		return
+	}
+	out := &v1alpha1.RedriveStatus{Request: req, Time: metav1.Now()}
+	if stats.DeadLetterURL == "" {
+		out.Error = "the queue has no dead-letter queue (no redrive policy and no spec.queue.deadLetterUrl)"
+	} else {
+		moved, err := sqs.Redrive(ctx, api, stats.DeadLetterURL, ec.Spec.Queue.URL, 0)
+		out.Moved = int32(moved)
+		if err != nil {
+			out.Error = err.Error()
+		}
+	}
+	ec.Status.LastRedrive = out
+	if out.Error != "" {
+		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, "RedriveFailed", "Redrive", "moved %d messages, then: %s", out.Moved, out.Error)
+		return
+	}
+	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, "Redriven", "Redrive", "moved %d messages from %s back to the queue", out.Moved, stats.DeadLetterURL)
+}
+
+// setStatus fills the observed state and the Ready, Scaling and Degraded
+// conditions.
+func setStatus(ec *v1alpha1.EventConsumer, dep *appsv1.Deployment, stats sqs.Stats, queueErr, applyErr error) {
+	st := &ec.Status
+	st.ObservedGeneration = ec.Generation
+	if queueErr == nil {
+		st.Queue = v1alpha1.QueueStatus{
+			DeadLetterURL: stats.DeadLetterURL, Depth: int32(stats.Depth), InFlight: int32(stats.InFlight), Delayed: int32(stats.Delayed),
+			DeadLetterDepth: int32(stats.DeadLetterDepth), OldestMessageAgeSeconds: int32(stats.OldestAge.Seconds()),
+		}
+	}
+	desired := int32(0)
+	if dep.Spec.Replicas != nil {
+		desired = *dep.Spec.Replicas
+	}
+	st.Replicas, st.ReadyReplicas = dep.Status.Replicas, dep.Status.ReadyReplicas
+	cond := func(t string, ok bool, reason, msg string) {
+		s := metav1.ConditionFalse
+		if ok {
+			s = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ec.Generation})
+	}
+	switch {
+	case dep.Name == "":
+		cond(v1alpha1.ConditionReady, false, "DeploymentMissing", "the consumer's Deployment does not exist yet")
+	case ec.Spec.Paused:
+		cond(v1alpha1.ConditionReady, desired == 0 && dep.Status.Replicas == 0, "Paused", "paused: KEDA holds the consumer at zero replicas")
+	case desired == 0:
+		cond(v1alpha1.ConditionReady, true, "ScaledToZero", "no replicas wanted: the queue is below the activation length")
+	case dep.Status.AvailableReplicas >= desired && dep.Status.UpdatedReplicas >= desired:
+		cond(v1alpha1.ConditionReady, true, "Available", fmt.Sprintf("%d of %d replicas available", dep.Status.AvailableReplicas, desired))
+	default:
+		cond(v1alpha1.ConditionReady, false, "Unavailable", fmt.Sprintf("%d of %d replicas available", dep.Status.AvailableReplicas, desired))
+	}
+	switch {
+	case dep.Status.Replicas < desired:
+		cond(v1alpha1.ConditionScaling, true, "ScalingUp", fmt.Sprintf("%d -> %d replicas", dep.Status.Replicas, desired))
+	case dep.Status.Replicas > desired:
+		cond(v1alpha1.ConditionScaling, true, "ScalingDown", fmt.Sprintf("%d -> %d replicas", dep.Status.Replicas, desired))
+	default:
+		cond(v1alpha1.ConditionScaling, false, "Stable", fmt.Sprintf("%d replicas", desired))
+	}
+	switch {
+	case applyErr != nil:
+		cond(v1alpha1.ConditionDegraded, true, "ApplyFailed", applyErr.Error())
+	case queueErr != nil:
+		cond(v1alpha1.ConditionDegraded, true, "QueueUnreadable", queueErr.Error())
+	case stats.DeadLetterDepth > 0:
+		cond(v1alpha1.ConditionDegraded, true, "DeadLetters",
+			fmt.Sprintf("%d messages in the dead-letter queue %s: inspect them, fix the cause, then set the %s annotation to redrive", stats.DeadLetterDepth, stats.DeadLetterURL, v1alpha1.RedriveAnnotation))
+	default:
+		cond(v1alpha1.ConditionDegraded, false, "Healthy", "queue readable, dead-letter queue empty")
+	}
+	st.Ready = string(meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady).Status)
+}
+
+// SetupWithManager registers the reconciler; changes to any child trigger a
+// reconcile of its owner, which reverts drift.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		// Status writes do not re-trigger; spec and annotation changes do.
+		For(&v1alpha1.EventConsumer{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Service{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&kedav1alpha1.ScaledObject{}).
+		Owns(&kedav1alpha1.TriggerAuthentication{}).
+		Complete(r)
+}

@@ -169,10 +169,15 @@ type QueueStatus struct {
 	// DeadLetterURL is the queue's DLQ.
 	// +optional
 	DeadLetterURL string `json:"deadLetterUrl,omitempty"`
-	Depth                   int32 `json:"depth"`
-	InFlight                int32 `json:"inFlight"`
-	Delayed                 int32 `json:"delayed"`
-	DeadLetterDepth         int32 `json:"deadLetterDepth"`
+	// +optional
+	Depth int32 `json:"depth"`
+	// +optional
+	InFlight int32 `json:"inFlight"`
+	// +optional
+	Delayed int32 `json:"delayed"`
+	// +optional
+	DeadLetterDepth int32 `json:"deadLetterDepth"`
+	// +optional
 	OldestMessageAgeSeconds int32 `json:"oldestMessageAgeSeconds"`
 }
 
@@ -208,8 +213,8 @@ type RedriveStatus struct {
 	Moved int32 `json:"moved"`
 	// Error is why the redrive stopped early ("" when it completed).
 	// +optional
-	Error string `json:"error,omitempty"`
-	Time metav1.Time `json:"time"`
+	Error string      `json:"error,omitempty"`
+	Time  metav1.Time `json:"time"`
 }
 
 // EventConsumer is a consumer of one SQS queue, scaled by KEDA on its depth.

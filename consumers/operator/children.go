@@ -210,6 +210,7 @@ func deployment(ec *v1alpha1.EventConsumer, configHash string) *appsv1.Deploymen
 				ObjectMeta: podMeta,
 				Spec: corev1.PodSpec{
 					ServiceAccountName:            ec.Name,
+					AutomountServiceAccountToken:  ptr(false),
 					TerminationGracePeriodSeconds: ptr(TerminationGrace(ec)),
 					SecurityContext: &corev1.PodSecurityContext{
 						RunAsNonRoot: ptr(true), RunAsUser: ptr(int64(nonRootID)), RunAsGroup: ptr(int64(nonRootID)), FSGroup: ptr(int64(nonRootID)),

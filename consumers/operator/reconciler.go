@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -143,8 +144,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	setStatus(ec, dep, stats, queueErr, applyErr)
-	if err := r.Status().Patch(ctx, ec, client.MergeFrom(orig)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("update status: %w", err)
+	// A full update, so that zero counts are written as 0 (a merge patch
+	// would leave them out); a conflict is retried.
+	if !equality.Semantic.DeepEqual(orig.Status, ec.Status) {
+		if err := r.Status().Update(ctx, ec); err != nil {
+			return ctrl.Result{}, fmt.Errorf("update status: %w", err)
+		}
 	}
 	if applyErr != nil {
 		return ctrl.Result{}, applyErr // retried with backoff

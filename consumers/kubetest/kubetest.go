@@ -1,0 +1,212 @@
+// Package kubetest runs a real Kubernetes control plane for tests: etcd and
+// kube-apiserver through envtest (built by hack/kube.sh), the project's CRDs
+// and KEDA's (from the keda/v2 Go module), and optionally
+// kube-controller-manager for garbage collection and ReplicaSets. It also
+// writes an admin kubeconfig so that kubectl and helm can be pointed at it.
+package kubetest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/eventplane/eventplane/consumers/testserver"
+)
+
+// Cluster is a running control plane.
+type Cluster struct {
+	Env *envtest.Environment
+	// Config is a system:masters client configuration.
+	Config *rest.Config
+	// Kubeconfig is the path of an admin kubeconfig file.
+	Kubeconfig string
+	// Assets is the folder holding the control-plane binaries.
+	Assets string
+}
+
+// Assets returns the folder holding etcd, kube-apiserver and the other
+// control-plane binaries (KUBEBUILDER_ASSETS or hack/kube.sh's cache) and
+// fails the test, naming the command that builds them, when one is missing.
+func Assets(tb testing.TB, binaries ...string) string {
+	tb.Helper()
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "eventplane", "kube")
+	}
+	for _, b := range append([]string{"etcd", "kube-apiserver"}, binaries...) {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			tb.Fatalf("%s not found in %s: build the control plane with `hack/kube.sh`", b, dir)
+		}
+	}
+	return dir
+}
+
+// RepoRoot is the repository's root folder.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// KEDACRDs is the folder of KEDA's CRDs in the keda/v2 module the
+// operator is built with.
+func KEDACRDs(tb testing.TB) string {
+	tb.Helper()
+	cmd := exec.Command("go", "list", "-m", "-json", "github.com/kedacore/keda/v2")
+	cmd.Dir = RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("locate the keda/v2 module (run `go mod download github.com/kedacore/keda/v2`): %v", err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		tb.Fatalf("locate the keda/v2 module: %s (run `go mod download github.com/kedacore/keda/v2`)", out)
+	}
+	return filepath.Join(m.Dir, "config", "crd", "bases")
+}
+
+// Start runs etcd and kube-apiserver with the EventConsumer CRD and KEDA's
+// CRDs installed, stopped when the test ends.
+func Start(tb testing.TB) *Cluster {
+	tb.Helper()
+	tmp := tb.TempDir()
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: Assets(tb),
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "charts", "eventplane", "crds"), KEDACRDs(tb)},
+		ErrorIfCRDPathMissing: true,
+	}
+	// envtest puts etcd's data and certificates under TMPDIR.
+	tb.Setenv("TMPDIR", tmp)
+	cfg, err := env.Start()
+	if err != nil {
+		tb.Fatalf("start kube-apiserver: %v", err)
+	}
+	tb.Cleanup(func() { _ = env.Stop() })
+	user, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tmp, "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return &Cluster{Env: env, Config: cfg, Kubeconfig: path, Assets: env.BinaryAssetsDirectory}
+}
+
+// Client returns a client for the cluster with the given scheme.
+func (c *Cluster) Client(tb testing.TB, opts client.Options) client.Client {
+	tb.Helper()
+	cl, err := client.New(c.Config, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cl
+}
+
+// Kubectl runs kubectl against the cluster and returns its output.
+func (c *Cluster) Kubectl(tb testing.TB, stdin []byte, args ...string) (string, error) {
+	tb.Helper()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		tb.Fatal("kubectl not on PATH: install it (apt-get install kubectl, or the distribution's kubernetes-client package)")
+	}
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// StartControllerManager runs kube-controller-manager with the given
+// controllers (e.g. "garbagecollector", "replicaset") against the cluster
+// until the test ends.
+func (c *Cluster) StartControllerManager(tb testing.TB, controllers string, extra ...string) {
+	tb.Helper()
+	Assets(tb, "kube-controller-manager")
+	port, err := testserver.FreePort()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args := append([]string{
+		"--kubeconfig=" + c.Kubeconfig,
+		"--authentication-kubeconfig=" + c.Kubeconfig,
+		"--authorization-kubeconfig=" + c.Kubeconfig,
+		"--controllers=" + controllers,
+		"--leader-elect=false",
+		"--use-service-account-credentials=false",
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		"--cert-dir=" + tb.TempDir(),
+	}, extra...)
+	cmd := exec.Command(filepath.Join(c.Assets, "kube-controller-manager"), args...)
+	logf, err := os.Create(filepath.Join(tb.TempDir(), "kube-controller-manager.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start kube-controller-manager: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if tb.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			tb.Logf("kube-controller-manager log (tail):\n%s", b)
+		}
+		_ = logf.Close()
+	})
+	select {
+	case err := <-done:
+		b, _ := os.ReadFile(logf.Name())
+		tb.Fatalf("kube-controller-manager exited: %v\n%s", err, b)
+	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// Eventually polls cond every 100ms until it holds or timeout passes, then
+// fails with what it was waiting for and cond's last message.
+func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s: %s", timeout, what, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Must fails the test on err, naming what failed.
+func Must(tb testing.TB, what string, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(fmt.Errorf("%s: %w", what, err))
+	}
+}

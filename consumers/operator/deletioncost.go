@@ -25,6 +25,8 @@ type InFlightSource interface {
 // (GET /debug on the admin port, the engine's snapshot).
 type AdminInFlight struct {
 	Client *http.Client
+	// Port is the admin port (0: AdminPort).
+	Port int
 }
 
 // InFlight implements InFlightSource.
@@ -32,8 +34,12 @@ func (a AdminInFlight) InFlight(ctx context.Context, pod *corev1.Pod) (int, erro
 	if pod.Status.PodIP == "" {
 		return 0, fmt.Errorf("pod %s has no IP yet", pod.Name)
 	}
+	port := a.Port
+	if port == 0 {
+		port = AdminPort
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		"http://"+net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(AdminPort))+"/debug", nil)
+		"http://"+net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port))+"/debug", nil)
 	if err != nil {
 		return 0, err
 	}

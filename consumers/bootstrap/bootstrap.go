@@ -64,6 +64,11 @@ type Resources struct {
 	Rules     map[string]string `json:"rules"`
 }
 
+// Names returns the physical names for resolving handler options.
+func (r *Resources) Names() topology.Names {
+	return topology.Names{Tables: r.Tables, Buckets: r.Buckets, Topics: r.Topics, Buses: r.Buses, Queues: r.QueueURLs}
+}
+
 // Name returns the physical name of a logical one ("<prefix>-<name>", FIFO
 // suffix kept last).
 func Name(prefix, logical string) string {

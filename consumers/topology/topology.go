@@ -401,6 +401,12 @@ func (t *Topology) Validate() error {
 					bad(rw+".pattern", "%v", err)
 				}
 			}
+			if len(r.Options) > 0 && !json.Valid(r.Options) {
+				bad(rw+".options", "not valid JSON")
+			}
+			for _, p := range checkRefs(rw+".options", r.Options, c.Uses, queues) {
+				errs = append(errs, errors.New(p))
+			}
 		}
 	}
 	return errors.Join(errs...)

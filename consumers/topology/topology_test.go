@@ -37,6 +37,7 @@ tables: [{name: t, hashKey: {name: pk, type: X}}]
 buckets: [{name: Lake}]
 consumers:
   - {name: Orders, queue: q1, uses: {tables: [nope]}, routes: [{name: a, handler: ""}, {name: a, handler: log, pattern: {type: "x"}}]}
+  - {name: refs, queue: q1, routes: [{name: s, handler: store, options: {table: "${tables.t}", queue: "${queues.q9}"}}]}
 `
 	_, err := Parse([]byte(doc))
 	if err == nil {
@@ -61,6 +62,8 @@ consumers:
 		`consumers[Orders].routes[0].handler: required`,
 		`consumers[Orders].routes[1].name: "a": routes need unique`,
 		`consumers[Orders].routes[1].pattern: invalid event pattern`,
+		`consumers[refs].routes[0].options: ${tables.t} is not in uses.tables`,
+		`consumers[refs].routes[0].options: ${queues.q9} is not a declared queue`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q", want)
@@ -75,5 +78,19 @@ func TestUnknownKeysAreErrors(t *testing.T) {
 	_, err := Parse([]byte("version: 1\nqueues: [{name: q, visiblityTimeout: 3}]\n"))
 	if err == nil || !strings.Contains(err.Error(), "visiblityTimeout") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestResolveOptions(t *testing.T) {
+	names := Names{Tables: map[string]string{"orders": "eventplane-prod-orders"}, Topics: map[string]string{"alerts": `arn:aws:sns:eu-west-1:1:a"b`}}
+	got, err := ResolveOptions([]byte(`{"table":"${tables.orders}","key":{"pk":"order#{{data.orderId}}"},"topicArn":"${topics.alerts}"}`), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"table":"eventplane-prod-orders","key":{"pk":"order#{{data.orderId}}"},"topicArn":"arn:aws:sns:eu-west-1:1:a\"b"}`; string(got) != want {
+		t.Errorf("resolved = %s, want %s", got, want)
+	}
+	if _, err := ResolveOptions([]byte(`{"bucket":"${buckets.lake}"}`), names); err == nil || !strings.Contains(err.Error(), "${buckets.lake}") {
+		t.Errorf("missing name: err = %v, want it to name ${buckets.lake}", err)
 	}
 }

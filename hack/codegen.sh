@@ -12,8 +12,10 @@ BIN="$(hack/tools.sh controller-gen | tail -1)"
 "$BIN/controller-gen" rbac:roleName=eventplane-operator paths=./consumers/operator/... output:rbac:artifacts:config=kustomize/base/rbac
 mkdir -p charts/eventplane/files
 cp kustomize/base/rbac/role.yaml charts/eventplane/files/operator-role.yaml
+mkdir -p kustomize/base/crds
+cp charts/eventplane/crds/eventplane.io_eventconsumers.yaml kustomize/base/crds/
 if [[ "${1:-}" == "--check" ]]; then
-  generated=(api/v1alpha1 charts/eventplane/crds kustomize/base/rbac charts/eventplane/files/operator-role.yaml)
+  generated=(api/v1alpha1 charts/eventplane/crds kustomize/base/rbac/role.yaml kustomize/base/crds charts/eventplane/files/operator-role.yaml)
   if [[ -n "$(git status --porcelain -- "${generated[@]}")" ]]; then
     git status --short -- "${generated[@]}" >&2
     git diff -- "${generated[@]}" >&2

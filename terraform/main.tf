@@ -211,6 +211,8 @@ module "eks" {
     desired_size   = var.eks.desired_size
   }
   keda = { version = var.eks.keda_version }
+  # The Helm release puts the operator and the consumers in one namespace.
+  operator = { namespace = var.eks.consumer_namespace, service_account = "eventplane-operator" }
   consumers = { for c in local.consumers : c.name => {
     namespace       = var.eks.consumer_namespace
     service_account = c.name

@@ -108,6 +108,11 @@ output "keda_role_arn" {
   value       = try(module.eks[0].keda_role_arn, null)
 }
 
+output "operator_role_arn" {
+  description = "IAM role of the eventplane operator, bound by EKS Pod Identity (null without EKS)."
+  value       = try(module.eks[0].operator_role_arn, null)
+}
+
 output "consumer_queues" {
   description = "Per consumer: its queue URL, ARN and dead-letter queue URL (for the Helm values)."
   value = { for c in local.consumers : c.name => {

@@ -73,7 +73,7 @@ variable "eks" {
     min_size            = optional(number, 2)
     max_size            = optional(number, 6)
     desired_size        = optional(number, 2)
-    keda_version        = optional(string, "2.16.1")
+    keda_version        = optional(string, "2.21.0")
     consumer_namespace  = optional(string, "eventplane")
   })
   default = {}

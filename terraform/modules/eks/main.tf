@@ -428,6 +428,55 @@ resource "aws_eks_pod_identity_association" "consumer" {
   depends_on      = [aws_eks_addon.pod_identity]
 }
 
+# --- eventplane operator ----------------------------------------------------------
+
+resource "aws_iam_role" "operator" {
+  name               = "${var.name_prefix}-eventplane-operator"
+  assume_role_policy = data.aws_iam_policy_document.pod_assume.json
+  tags               = var.tags
+}
+
+# The operator reads queue and DLQ depth into EventConsumer status and, when
+# asked, moves DLQ messages back to their queue. (--peek-oldest would also
+# need ReceiveMessage and ChangeMessageVisibility on the queues: not granted.)
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid       = "ReadDepth"
+    actions   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+    resources = length(var.consumers) > 0 ? flatten([for c in values(var.consumers) : [c.queue_arn, c.dlq_arn]]) : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+  }
+  statement {
+    sid       = "RedriveFromDLQ"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
+    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.dlq_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+  }
+  statement {
+    sid       = "RedriveToQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.queue_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+  }
+  statement {
+    sid       = "UseThePlatformKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "operator" {
+  name   = "operator"
+  role   = aws_iam_role.operator.id
+  policy = data.aws_iam_policy_document.operator.json
+}
+
+resource "aws_eks_pod_identity_association" "operator" {
+  cluster_name    = aws_eks_cluster.this.name
+  namespace       = var.operator.namespace
+  service_account = var.operator.service_account
+  role_arn        = aws_iam_role.operator.arn
+  tags            = var.tags
+  depends_on      = [aws_eks_addon.pod_identity]
+}
+
 # --- KEDA ------------------------------------------------------------------------
 
 resource "aws_iam_role" "keda" {

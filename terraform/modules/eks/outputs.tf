@@ -37,3 +37,8 @@ output "keda_role_arn" {
   description = "IAM role of KEDA's operator (reads queue depth)."
   value       = aws_iam_role.keda.arn
 }
+
+output "operator_role_arn" {
+  description = "IAM role of the eventplane operator (queue depth, DLQ redrive)."
+  value       = aws_iam_role.operator.arn
+}

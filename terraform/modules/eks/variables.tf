@@ -92,6 +92,15 @@ variable "keda" {
   default = {}
 }
 
+variable "operator" {
+  description = "Namespace and service account of the eventplane operator (its IAM role is bound by EKS Pod Identity)."
+  type = object({
+    namespace       = optional(string, "eventplane")
+    service_account = optional(string, "eventplane-operator")
+  })
+  default = {}
+}
+
 variable "consumers" {
   description = "Per consumer, its Kubernetes service account and exactly the AWS resources it may use; each gets an IAM role bound by EKS Pod Identity."
   type = map(object({

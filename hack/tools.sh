@@ -25,6 +25,12 @@ declare -A PKG=(
 declare -A BUILDENV=(
   [trivy]="GOEXPERIMENT=jsonv2"
 )
+# Linker flags per tool, as the tool's own release build sets them (helm's
+# Makefile stamps its version and the Kubernetes version that offline
+# `helm template`/`helm lint` assume: 1.37 for helm built with client-go v0.37).
+declare -A LDFLAGS=(
+  [helm]="-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
+)
 
 install_tool() {
   local name="$1" spec="${PKG[$1]:-}"
@@ -32,13 +38,14 @@ install_tool() {
     echo "hack/tools.sh: unknown tool '$name' (known: ${!PKG[*]})" >&2
     return 2
   fi
-  local stamp="$BIN/.$name.version"
-  if [[ -x "$BIN/$name" && -f "$stamp" && "$(cat "$stamp")" == "$spec" ]]; then
+  local stamp="$BIN/.$name.version" want="$spec ${LDFLAGS[$name]:-}"
+  want="${want% }"
+  if [[ -x "$BIN/$name" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
   echo "hack/tools.sh: building $spec" >&2
-  env ${BUILDENV[$name]:-} GOBIN="$BIN" GOFLAGS=-buildvcs=false go install "$spec"
-  echo "$spec" >"$stamp"
+  env ${BUILDENV[$name]:-} GOBIN="$BIN" GOFLAGS=-buildvcs=false go install -ldflags="${LDFLAGS[$name]:-}" "$spec"
+  echo "$want" >"$stamp"
 }
 
 tools=("$@")

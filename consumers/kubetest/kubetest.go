@@ -80,10 +80,20 @@ func KEDACRDs(tb testing.TB) string {
 // CRDs installed, stopped when the test ends.
 func Start(tb testing.TB) *Cluster {
 	tb.Helper()
+	return StartWith(tb, true)
+}
+
+// StartWith is Start, with or without KEDA's CRDs.
+func StartWith(tb testing.TB, keda bool) *Cluster {
+	tb.Helper()
 	tmp := tb.TempDir()
+	crds := []string{filepath.Join(RepoRoot(), "charts", "eventplane", "crds")}
+	if keda {
+		crds = append(crds, KEDACRDs(tb))
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: Assets(tb),
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "charts", "eventplane", "crds"), KEDACRDs(tb)},
+		CRDDirectoryPaths:     crds,
 		ErrorIfCRDPathMissing: true,
 	}
 	// envtest puts etcd's data and certificates under TMPDIR.
@@ -118,13 +128,34 @@ func (c *Cluster) Client(tb testing.TB, opts client.Options) client.Client {
 	return cl
 }
 
-// Kubectl runs kubectl against the cluster and returns its output.
-func (c *Cluster) Kubectl(tb testing.TB, stdin []byte, args ...string) (string, error) {
+// Tool returns the path of a command-line tool built by hack/tools.sh (its
+// cache folder, EVENTPLANE_TOOLS, or the PATH) and fails the test with the
+// command that builds it when it is missing.
+func Tool(tb testing.TB, name string) string {
 	tb.Helper()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		tb.Fatal("kubectl not on PATH: install it (apt-get install kubectl, or the distribution's kubernetes-client package)")
+	dir := os.Getenv("EVENTPLANE_TOOLS")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "eventplane", "bin")
 	}
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+	if p := filepath.Join(dir, name); fileExists(p) {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	tb.Fatalf("%s not found in %s or on the PATH: build it with `hack/tools.sh %s`", name, dir, name)
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// Run runs a command with KUBECONFIG pointing at the cluster and returns its
+// combined output.
+func (c *Cluster) Run(tb testing.TB, stdin []byte, name string, args ...string) (string, error) {
+	tb.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if stdin != nil {
@@ -132,6 +163,15 @@ func (c *Cluster) Kubectl(tb testing.TB, stdin []byte, args ...string) (string, 
 	}
 	err := cmd.Run()
 	return out.String(), err
+}
+
+// Kubectl runs kubectl against the cluster and returns its output.
+func (c *Cluster) Kubectl(tb testing.TB, stdin []byte, args ...string) (string, error) {
+	tb.Helper()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		tb.Fatal("kubectl not on PATH: install it (apt-get install kubectl, or the distribution's kubernetes-client package)")
+	}
+	return c.Run(tb, stdin, "kubectl", args...)
 }
 
 // StartControllerManager runs kube-controller-manager with the given

@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 5m
 SAMPLES := consumers/event/testdata
 
-.PHONY: help run test lint iac bench fuzz tools build lambda
+.PHONY: help run test lint iac bench fuzz tools build lambda image-binaries helm-values
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -46,6 +46,14 @@ tools: ## build the pinned tools into $(TOOLS)
 
 lambda: ## build the Lambda zips into build/lambda (provided.al2023, arm64 and amd64)
 	hack/lambda.sh
+
+image-binaries: ## build the container image's binaries without Docker (build/image/, linux, reproducible) and print their sha256
+	hack/image-binaries.sh build/image/usr/local/bin
+	@cd build/image/usr/local/bin && sha256sum consumer operator eventplane
+
+helm-values: ## write build/values-$(ENV).yaml from `terraform output -json` of terraform/environments/$(ENV)
+	@test -n "$(ENV)" || { echo "usage: make helm-values ENV=dev|staging|prod"; exit 2; }
+	@mkdir -p build && hack/helm-values.sh $(ENV) > build/values-$(ENV).yaml && echo "wrote build/values-$(ENV).yaml"
 
 build: ## build the binaries into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./consumers/cmd/...

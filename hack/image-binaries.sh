@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the binaries the container image holds — consumer, operator and the
+# eventplane CLI — exactly as the Dockerfile does: static (CGO off),
+# -trimpath, no VCS stamp, empty build id, so two builds of one commit with
+# one Go version are byte-identical. The Dockerfile runs this script; `make
+# image-binaries` runs it without Docker and prints the checksums.
+#
+#   hack/image-binaries.sh OUTDIR        (GOOS/GOARCH from the environment; default linux/host arch)
+set -euo pipefail
+out="${1:?usage: hack/image-binaries.sh OUTDIR}"
+cd "$(dirname "$0")/.."
+mkdir -p "$out"
+export CGO_ENABLED=0 GOOS="${GOOS:-linux}" GOFLAGS="${GOFLAGS:-} -buildvcs=false -trimpath"
+for cmd in consumer operator eventplane; do
+  go build -ldflags="-s -w -buildid=" -o "$out/$cmd" "./consumers/cmd/$cmd"
+done

@@ -6,10 +6,10 @@ GO ?= go
 FUZZTIME ?= 5m
 SAMPLES := consumers/event/testdata
 
-.PHONY: help run test lint iac bench fuzz tools build lambda image-binaries helm-values
+.PHONY: help run test lint iac bench fuzz tools build lambda image-binaries helm-values cluster-up cluster-down
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 run: ## run the platform locally (for now: the CLI on the bundled sample events)
 	@for f in sns-eventbridge-s3.json s3-notification.json lambda-sqs-batch.json apigw-v2-batch.json; do \
@@ -54,6 +54,12 @@ image-binaries: ## build the container image's binaries without Docker (build/im
 helm-values: ## write build/values-$(ENV).yaml from `terraform output -json` of terraform/environments/$(ENV)
 	@test -n "$(ENV)" || { echo "usage: make helm-values ENV=dev|staging|prod"; exit 2; }
 	@mkdir -p build && hack/helm-values.sh $(ENV) > build/values-$(ENV).yaml && echo "wrote build/values-$(ENV).yaml"
+
+cluster-up: ## start the simulated cluster (kube-apiserver, controller-manager, scheduler, kwok, KEDA, moto) on loopback
+	hack/cluster.sh up
+
+cluster-down: ## stop the simulated cluster
+	hack/cluster.sh down
 
 build: ## build the binaries into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./consumers/cmd/...

@@ -43,6 +43,7 @@ stop_all() {
 
 case "$cmd" in
   down)
+    [[ -d "$STATE" ]] || { echo "no cluster state in $STATE"; exit 0; }
     stop_all
     rm -rf "$STATE"
     echo "cluster stopped"

@@ -154,7 +154,7 @@ consumers:
 	// The operator, in this process so that the in-flight source can be
 	// injected (kwok pods run no consumer to ask), with the chart's emulator
 	// settings.
-	busy := &fakeBusy{n: map[string]int{}}
+	busy := kubetest.NewInFlight()
 	scheme, err := operator.NewScheme()
 	kubetest.Must(t, "scheme", err)
 	mgr, err := ctrl.NewManager(c.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
@@ -253,10 +253,10 @@ consumers:
 	busyPods := []string{pods[0].Name, pods[1].Name}
 	sort.Strings(busyPods)
 	for _, p := range names {
-		busy.set(p, 0)
+		busy.Set(p, 0)
 	}
 	for _, p := range busyPods {
-		busy.set(p, 7)
+		busy.Set(p, 7)
 	}
 	kubetest.Eventually(t, 20*time.Second, "deletion costs written", func() (bool, string) {
 		_, _, pods := replicas()
@@ -265,7 +265,7 @@ consumers:
 			got[p.Name] = p.Annotations[operator.DeletionCostAnnotation]
 		}
 		for _, p := range names {
-			if want := strconv.Itoa(busy.get(p)); got[p] != want {
+			if want := strconv.Itoa(busy.Get(p)); got[p] != want {
 				return false, fmt.Sprint(got)
 			}
 		}
@@ -317,23 +317,6 @@ consumers:
 	kubetest.Must(t, "patch", cl.Patch(ctx, &ec, patch))
 	tl.mark("scaleOnInFlight set to false")
 	waitReplicas(0, 120*time.Second, "only in-flight messages, scaleOnInFlight off -> back to zero after cooldown")
-}
-
-type fakeBusy struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (f *fakeBusy) set(p string, n int) { f.mu.Lock(); f.n[p] = n; f.mu.Unlock() }
-func (f *fakeBusy) get(p string) int    { f.mu.Lock(); defer f.mu.Unlock(); return f.n[p] }
-func (f *fakeBusy) InFlight(_ context.Context, pod *corev1.Pod) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, ok := f.n[pod.Name]
-	if !ok {
-		return 0, fmt.Errorf("no figure for %s", pod.Name)
-	}
-	return n, nil
 }
 
 // readySince is when a pod last became Ready.

@@ -7,6 +7,7 @@ package kubetest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,9 +15,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -249,4 +252,32 @@ func Must(tb testing.TB, what string, err error) {
 	if err != nil {
 		tb.Fatal(fmt.Errorf("%s: %w", what, err))
 	}
+}
+
+// InFlight is an operator.InFlightSource for tests: pods under envtest or
+// kwok run no consumer to ask, so the test sets each pod's figure.
+type InFlight struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// NewInFlight returns an InFlight with no figures.
+func NewInFlight() *InFlight { return &InFlight{n: map[string]int{}} }
+
+// Set sets a pod's in-flight count.
+func (f *InFlight) Set(pod string, n int) { f.mu.Lock(); f.n[pod] = n; f.mu.Unlock() }
+
+// Get returns a pod's in-flight count.
+func (f *InFlight) Get(pod string) int { f.mu.Lock(); defer f.mu.Unlock(); return f.n[pod] }
+
+// InFlight implements operator.InFlightSource; a pod without a figure is an
+// error, as an unreachable admin endpoint would be.
+func (f *InFlight) InFlight(_ context.Context, pod *corev1.Pod) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, ok := f.n[pod.Name]
+	if !ok {
+		return 0, fmt.Errorf("no in-flight figure for pod %s", pod.Name)
+	}
+	return n, nil
 }

@@ -30,6 +30,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
+	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/kubetest"
@@ -40,36 +41,22 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
 
-// fakeInFlight is the injectable in-flight source (pods without a kubelet
-// run no consumer to ask).
-type fakeInFlight struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (f *fakeInFlight) set(pod string, n int) {
-	f.mu.Lock()
-	f.n[pod] = n
-	f.mu.Unlock()
-}
-
-func (f *fakeInFlight) InFlight(_ context.Context, pod *corev1.Pod) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, ok := f.n[pod.Name]
-	if !ok {
-		return 0, fmt.Errorf("no figure for %s", pod.Name)
-	}
-	return n, nil
-}
-
 type harness struct {
 	t        *testing.T
 	ctx      context.Context
 	cluster  *kubetest.Cluster
 	c        client.Client
 	sqs      *awssqs.Client
-	inflight *fakeInFlight
+	inflight *kubetest.InFlight
+
+	mu       sync.Mutex
+	requests map[string]int // the operator's SQS requests by API
+}
+
+func (h *harness) count(api string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.requests[api]
 }
 
 // start runs the API server, kube-controller-manager's garbage collector
@@ -84,11 +71,19 @@ func start(t *testing.T) *harness {
 	moto := motoserver.Shared(t)
 	awsCfg := moto.Config()
 	sqsClient := awssqs.NewFromConfig(awsCfg)
-	h := &harness{t: t, cluster: cl, sqs: sqsClient, inflight: &fakeInFlight{n: map[string]int{}}}
+	h := &harness{t: t, cluster: cl, sqs: sqsClient, inflight: kubetest.NewInFlight(), requests: map[string]int{}}
+	// The operator's own client counts its requests by API.
+	opCfg := moto.Config()
+	opCfg.APIOptions = append(opCfg.APIOptions, awsconf.CountRequests(func(_, api string) {
+		h.mu.Lock()
+		h.requests[api]++
+		h.mu.Unlock()
+	}))
+	opClient := awssqs.NewFromConfig(opCfg)
 	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
 	kubetest.Must(t, "manager", err)
 	kubetest.Must(t, "setup", operator.Setup(mgr, operator.Options{
-		SQS:                  func(context.Context, string) (sqs.AdminAPI, error) { return sqsClient, nil },
+		SQS:                  func(context.Context, string) (sqs.AdminAPI, error) { return opClient, nil },
 		QueuePollInterval:    time.Second,
 		ConsumerEndpoint:     moto.Endpoint,
 		InFlight:             h.inflight,
@@ -223,9 +218,8 @@ func TestEventConsumerLifecycle(t *testing.T) {
 		if env["TENANT"] != "acme" || env["AWS_REGION"] != "us-east-1" {
 			t.Errorf("env = %v", env)
 		}
-		if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 1 {
-			// Created without replicas (KEDA's HPA owns them): the API default.
-			t.Logf("replicas = %v", dep.Spec.Replicas)
+		if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 0 {
+			t.Errorf("new Deployment has %v replicas, want minReplicas 0 (no pod before KEDA looks at the queue)", dep.Spec.Replicas)
 		}
 		if len(dep.OwnerReferences) != 1 || dep.OwnerReferences[0].Kind != "EventConsumer" || !*dep.OwnerReferences[0].Controller {
 			t.Errorf("owner references = %+v", dep.OwnerReferences)
@@ -328,6 +322,18 @@ func TestEventConsumerLifecycle(t *testing.T) {
 			}
 			return ""
 		})
+		// Once the DLQ URL is known, a poll costs GetQueueAttributes on the
+		// queue and on the DLQ, and no GetQueueUrl.
+		urls, attrs := h.count("GetQueueUrl"), h.count("GetQueueAttributes")
+		time.Sleep(3 * time.Second)
+		if n := h.count("GetQueueUrl") - urls; n != 0 {
+			t.Errorf("%d GetQueueUrl requests in 3 polls: the DLQ URL is resolved again each poll", n)
+		}
+		if n := h.count("GetQueueAttributes") - attrs; n < 2 {
+			t.Errorf("%d GetQueueAttributes requests in 3s of 1s polls: the status is not refreshed", n)
+		} else {
+			t.Logf("SQS requests in 3s of 1s polls: %d GetQueueAttributes (queue + DLQ per poll), 0 GetQueueUrl", n)
+		}
 		out, err := h.cluster.Kubectl(t, nil, "get", "eventconsumers", "-n", "default")
 		if err != nil {
 			t.Fatalf("kubectl get eventconsumers: %v\n%s", err, out)
@@ -396,7 +402,7 @@ func TestEventConsumerLifecycle(t *testing.T) {
 			kubetest.Must(t, "create pod", h.c.Create(h.ctx, p))
 			p.Status.Phase = corev1.PodRunning
 			kubetest.Must(t, "pod status", h.c.Status().Update(h.ctx, p))
-			h.inflight.set(name, n)
+			h.inflight.Set(name, n)
 		}
 		for i, want := range []string{"0", "4", "1"} {
 			wait(t, h, fmt.Sprintf("orders-pod-%d", i), &corev1.Pod{}, "deletion cost "+want, func(p *corev1.Pod) string {
@@ -406,7 +412,7 @@ func TestEventConsumerLifecycle(t *testing.T) {
 				return ""
 			})
 		}
-		h.inflight.set("orders-pod-1", 0)
+		h.inflight.Set("orders-pod-1", 0)
 		wait(t, h, "orders-pod-1", &corev1.Pod{}, "cost follows in-flight work down", func(p *corev1.Pod) string {
 			if got := p.Annotations[operator.DeletionCostAnnotation]; got != "0" {
 				return "cost " + got

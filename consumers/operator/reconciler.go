@@ -133,7 +133,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	var stats sqs.Stats
 	api, queueErr := r.Options.SQS(ctx, ec.Spec.Queue.Region)
 	if queueErr == nil {
-		stats, queueErr = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, ec.Spec.Queue.DeadLetterURL, r.Options.PeekOldest)
+		// The DLQ URL resolved from the redrive policy on an earlier poll
+		// saves a GetQueueUrl per poll: 2 requests (queue, DLQ) per poll.
+		dlq := ec.Spec.Queue.DeadLetterURL
+		if dlq == "" {
+			dlq = ec.Status.Queue.DeadLetterURL
+		}
+		stats, queueErr = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, dlq, r.Options.PeekOldest)
 	}
 	if queueErr == nil {
 		r.redrive(ctx, ec, api, stats)
@@ -178,6 +184,12 @@ func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsum
 		if err := controllerutil.SetControllerReference(ec, obj, r.Scheme); err != nil {
 			return err
 		}
+		if d, ok := obj.(*appsv1.Deployment); ok {
+			if err := r.createScaledDown(ctx, ec, d); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
 		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 		if err != nil {
 			return err
@@ -191,6 +203,27 @@ func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsum
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// createScaledDown creates a missing Deployment with minReplicas (0 when
+// paused) instead of the API's default of 1, so a consumer that scales to
+// zero does not start a pod before KEDA first looks at its queue. Created
+// by an update rather than an apply, the count is not a field the apply
+// owns: later applies leave it to KEDA's HPA.
+func (r *Reconciler) createScaledDown(ctx context.Context, ec *v1alpha1.EventConsumer, d *appsv1.Deployment) error {
+	err := r.Get(ctx, client.ObjectKeyFromObject(d), &appsv1.Deployment{})
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	first := d.DeepCopy()
+	first.Spec.Replicas = ptr(ec.Spec.Scaling.MinReplicas)
+	if ec.Spec.Paused {
+		first.Spec.Replicas = ptr(int32(0))
+	}
+	if err := r.Create(ctx, first, client.FieldOwner(FieldOwner+"-create")); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create Deployment %s: %w", d.Name, err)
+	}
+	return nil
 }
 
 // redrive moves the DLQ back to the queue when the redrive annotation holds

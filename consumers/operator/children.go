@@ -56,8 +56,9 @@ type KEDAOptions struct {
 	CredentialsSecret string
 }
 
-// children returns the objects an EventConsumer owns, in apply order.
-func children(ec *v1alpha1.EventConsumer, consumerEndpoint string, keda KEDAOptions) ([]client.Object, error) {
+// Children returns the objects an EventConsumer owns, in apply order (what
+// the reconciler applies; hack/children renders them for offline checks).
+func Children(ec *v1alpha1.EventConsumer, consumerEndpoint string, keda KEDAOptions) ([]client.Object, error) {
 	cfg, err := consumerConfig(ec, consumerEndpoint)
 	if err != nil {
 		return nil, err

@@ -175,7 +175,7 @@ func (r *Reconciler) pollInterval() time.Duration {
 // KEDA's HPA manages, defaults) are left to their owners; a change someone
 // else makes to a field the operator sets is reverted.
 func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsumer) error {
-	objs, err := children(ec, r.Options.ConsumerEndpoint, r.Options.KEDA)
+	objs, err := Children(ec, r.Options.ConsumerEndpoint, r.Options.KEDA)
 	if err != nil {
 		return err
 	}

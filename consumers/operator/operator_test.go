@@ -27,6 +27,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
@@ -322,6 +323,12 @@ func TestEventConsumerLifecycle(t *testing.T) {
 			}
 			return ""
 		})
+		if v := gauge(t, "eventplane_operator_queue_messages", map[string]string{"consumer": "orders", "state": "visible"}); v != 7 {
+			t.Errorf("eventplane_operator_queue_messages{state=visible} = %v, want 7", v)
+		}
+		if v := gauge(t, "eventplane_operator_queue_messages", map[string]string{"consumer": "orders", "state": "dead_letter"}); v != 2 {
+			t.Errorf("eventplane_operator_queue_messages{state=dead_letter} = %v, want 2", v)
+		}
 		// Once the DLQ URL is known, a poll costs GetQueueAttributes on the
 		// queue and on the DLQ, and no GetQueueUrl.
 		urls, attrs := h.count("GetQueueUrl"), h.count("GetQueueAttributes")
@@ -460,4 +467,30 @@ func compact(b []byte) string {
 		return err.Error()
 	}
 	return out.String()
+}
+
+// gauge reads a series from the operator's metrics registry (-1 if absent).
+func gauge(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := crmetrics.Registry.Gather()
+	kubetest.Must(t, "gather metrics", err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue next
+				}
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }

@@ -118,6 +118,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	logger := log.FromContext(ctx)
 	ec := &v1alpha1.EventConsumer{}
 	if err := r.Get(ctx, req.NamespacedName, ec); err != nil {
+		if apierrors.IsNotFound(err) {
+			forget(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ec.DeletionTimestamp.IsZero() {
@@ -141,6 +144,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		stats, queueErr = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, dlq, r.Options.PeekOldest)
 	}
+	recordStats(ec.Namespace, ec.Name, stats, queueErr)
 	if queueErr == nil {
 		r.redrive(ctx, ec, api, stats)
 	}
@@ -239,6 +243,7 @@ func (r *Reconciler) redrive(ctx context.Context, ec *v1alpha1.EventConsumer, ap
 	} else {
 		moved, err := sqs.Redrive(ctx, api, stats.DeadLetterURL, ec.Spec.Queue.URL, 0)
 		out.Moved = int32(moved)
+		redrives.WithLabelValues(ec.Namespace, ec.Name).Add(float64(moved))
 		if err != nil {
 			out.Error = err.Error()
 		}

@@ -102,10 +102,10 @@ func newAggregate(_ context.Context, deps Deps, options json.RawMessage) (engine
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
 	}
-	if deps.AWS == nil {
-		return nil, errors.New("aggregate: no AWS configuration")
+	if err := need("aggregate", map[string]bool{"DynamoDB": deps.DynamoDB != nil, "S3": deps.S3 != nil}); err != nil {
+		return nil, err
 	}
-	return NewAggregate(AggregateAPI{DynamoDB: dynamodb.NewFromConfig(*deps.AWS), S3: s3.NewFromConfig(*deps.AWS)}, o)
+	return NewAggregate(AggregateAPI{DynamoDB: deps.DynamoDB, S3: deps.S3}, o)
 }
 
 // ManagesDuplicates: reports are keyed by window.

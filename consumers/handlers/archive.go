@@ -98,10 +98,10 @@ func newArchive(_ context.Context, deps Deps, options json.RawMessage) (engine.H
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
 	}
-	if deps.AWS == nil {
-		return nil, errors.New("archive: no AWS configuration")
+	if err := need("archive", map[string]bool{"S3": deps.S3 != nil}); err != nil {
+		return nil, err
 	}
-	return NewArchive(s3.NewFromConfig(*deps.AWS), o)
+	return NewArchive(deps.S3, o)
 }
 
 // ManagesDuplicates exempts the archive from idempotency records: the lake

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -103,11 +102,11 @@ func newFile(_ context.Context, deps Deps, options json.RawMessage) (engine.Hand
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
 	}
-	if deps.AWS == nil {
-		return nil, errors.New("file: no AWS configuration")
+	if err := need("file", map[string]bool{"S3": deps.S3 != nil, "DynamoDB": deps.DynamoDB != nil,
+		"EventBridge": deps.EventBridge != nil || o.CompletionBus == ""}); err != nil {
+		return nil, err
 	}
-	return NewFile(FileAPI{S3: s3.NewFromConfig(*deps.AWS), DynamoDB: dynamodb.NewFromConfig(*deps.AWS),
-		EventBridge: eventbridge.NewFromConfig(*deps.AWS)}, o)
+	return NewFile(FileAPI{S3: deps.S3, DynamoDB: deps.DynamoDB, EventBridge: deps.EventBridge}, o)
 }
 
 // ManagesDuplicates: deterministic item keys make reprocessing harmless.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
@@ -83,15 +82,11 @@ func newPublish(_ context.Context, deps Deps, options json.RawMessage) (engine.H
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
 	}
-	if (o.EventBus != "" || o.TopicARN != "") && deps.AWS == nil {
-		return nil, errors.New("publish: no AWS configuration")
+	if err := need("publish", map[string]bool{"EventBridge": deps.EventBridge != nil || o.EventBus == "",
+		"SNS": deps.SNS != nil || o.TopicARN == ""}); err != nil {
+		return nil, err
 	}
-	var eb EventBridgeAPI
-	var sn SNSAPI
-	if deps.AWS != nil {
-		eb, sn = eventbridge.NewFromConfig(*deps.AWS), sns.NewFromConfig(*deps.AWS)
-	}
-	return NewPublish(o, eb, sn, nil)
+	return NewPublish(o, deps.EventBridge, deps.SNS, nil)
 }
 
 // Handle implements engine.Handler.

@@ -9,19 +9,56 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"log/slog"
 	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/eventplane/eventplane/consumers/engine"
 )
 
-// Deps are the shared resources a handler may need.
+// Deps are the shared resources a handler may need. The service clients are
+// interfaces: AWS SDK clients in the cloud (NewDeps), embedded storage in
+// the local stack; nil where a program has none.
 type Deps struct {
-	Logger *slog.Logger
-	// AWS is the SDK configuration for handlers that call AWS (nil in
-	// programs that have none).
-	AWS *aws.Config
+	Logger      *slog.Logger
+	DynamoDB    DynamoDBAPI
+	S3          S3API
+	EventBridge EventBridgeAPI
+	SNS         SNSAPI
+}
+
+// DynamoDBAPI is the part of DynamoDB the built-in handlers use.
+type DynamoDBAPI interface {
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+// S3API is the part of S3 the built-in handlers use.
+type S3API interface {
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// NewDeps returns Deps with AWS SDK clients made from cfg.
+func NewDeps(log *slog.Logger, cfg aws.Config) Deps {
+	return Deps{Logger: log, DynamoDB: dynamodb.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg),
+		EventBridge: eventbridge.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg)}
+}
+
+// need names the first missing dependency of a handler.
+func need(handler string, deps map[string]bool) error {
+	for _, name := range []string{"DynamoDB", "S3", "EventBridge", "SNS"} {
+		if present, wanted := deps[name]; wanted && !present {
+			return fmt.Errorf("%s: no %s client (Deps.%s is nil)", handler, name, name)
+		}
+	}
+	return nil
 }
 
 // Factory builds a handler from its route options (JSON, may be empty).

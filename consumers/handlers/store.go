@@ -83,10 +83,10 @@ func newStore(_ context.Context, deps Deps, options json.RawMessage) (engine.Han
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
 	}
-	if deps.AWS == nil {
-		return nil, errors.New("store: no AWS configuration")
+	if err := need("store", map[string]bool{"DynamoDB": deps.DynamoDB != nil}); err != nil {
+		return nil, err
 	}
-	return NewStore(dynamodb.NewFromConfig(*deps.AWS), o)
+	return NewStore(deps.DynamoDB, o)
 }
 
 // ManagesDuplicates marks Store as detecting duplicates in its own write.

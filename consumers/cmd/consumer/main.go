@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		return err
 	}
 	var routes []route.Route[engine.Handler]
-	deps := handlers.Deps{Logger: log, AWS: &awsCfg}
+	deps := handlers.NewDeps(log, awsCfg)
 	for _, rc := range cfg.Routes {
 		h, err := reg.Build(ctx, rc.Handler, deps, rc.Options)
 		if err != nil {

@@ -65,7 +65,7 @@ func setup(ctx context.Context) (*function, error) {
 	reg := handlers.NewRegistry()
 	var rs []route.Route[engine.Handler]
 	for _, rc := range routes {
-		h, err := reg.Build(ctx, rc.Handler, handlers.Deps{Logger: log, AWS: &cfg}, rc.Options)
+		h, err := reg.Build(ctx, rc.Handler, handlers.NewDeps(log, cfg), rc.Options)
 		if err != nil {
 			return nil, fmt.Errorf("route %q: %w", rc.Name, err)
 		}

@@ -1,0 +1,439 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/eventplane/eventplane/consumers/topology"
+)
+
+// Tables holds the topology's DynamoDB tables in one embedded database file
+// (bbolt), with the operations the handlers and the idempotency store use:
+// PutItem, GetItem, UpdateItem, DeleteItem (all with condition
+// expressions), BatchWriteItem and Scan (with a filter expression). Items
+// survive restarts.
+type Tables struct {
+	db   *bolt.DB
+	keys map[string]topology.Table
+}
+
+// OpenTables opens (or creates) the database file for the given tables,
+// which are addressed by their Name.
+func OpenTables(path string, tables []topology.Table) (*Tables, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 0, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w (is another eventplane dev using this folder?)", path, err)
+	}
+	t := &Tables{db: db, keys: map[string]topology.Table{}}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, tb := range tables {
+			t.keys[tb.Name] = tb
+			if _, err := tx.CreateBucketIfNotExists([]byte(tb.Name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close closes the database file.
+func (t *Tables) Close() error { return t.db.Close() }
+
+// Count returns the number of items per table.
+func (t *Tables) Count() map[string]int {
+	out := map[string]int{}
+	_ = t.db.View(func(tx *bolt.Tx) error {
+		for name := range t.keys {
+			if b := tx.Bucket([]byte(name)); b != nil {
+				out[name] = b.Stats().KeyN
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+func (t *Tables) table(name *string) (topology.Table, error) {
+	tb, ok := t.keys[aws.ToString(name)]
+	if !ok {
+		return tb, &types.ResourceNotFoundException{Message: aws.String(fmt.Sprintf("table %q is not in the topology", aws.ToString(name)))}
+	}
+	return tb, nil
+}
+
+// key encodes an item's primary key.
+func (t *Tables) key(tb topology.Table, item map[string]types.AttributeValue) ([]byte, error) {
+	part := func(k topology.Key) ([]byte, error) {
+		switch v := item[k.Name].(type) {
+		case *types.AttributeValueMemberS:
+			return []byte(v.Value), nil
+		case *types.AttributeValueMemberN:
+			return []byte(v.Value), nil
+		case *types.AttributeValueMemberB:
+			return v.Value, nil
+		}
+		return nil, fmt.Errorf("table %s: key attribute %s is missing or not S, N or B", tb.Name, k.Name)
+	}
+	h, err := part(tb.HashKey)
+	if err != nil {
+		return nil, err
+	}
+	if tb.RangeKey == nil {
+		return h, nil
+	}
+	r, err := part(*tb.RangeKey)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(h, 0), r...), nil
+}
+
+func conditionFailed(old map[string]types.AttributeValue, rv types.ReturnValuesOnConditionCheckFailure) error {
+	e := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+	if rv == types.ReturnValuesOnConditionCheckFailureAllOld {
+		e.Item = old
+	}
+	return e
+}
+
+// write runs fn on the stored item of key (nil if absent) in one
+// transaction; fn returns the new item (nil deletes).
+func (t *Tables) write(name *string, key map[string]types.AttributeValue, fn func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error)) error {
+	tb, err := t.table(name)
+	if err != nil {
+		return err
+	}
+	k, err := t.key(tb, key)
+	if err != nil {
+		return err
+	}
+	return t.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(tb.Name))
+		var old map[string]types.AttributeValue
+		if raw := b.Get(k); raw != nil {
+			if old, err = decodeItem(raw); err != nil {
+				return err
+			}
+		}
+		item, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if item == nil {
+			return b.Delete(k)
+		}
+		raw, err := encodeItem(item)
+		if err != nil {
+			return err
+		}
+		return b.Put(k, raw)
+	})
+}
+
+// PutItem implements the DynamoDB operation.
+func (t *Tables) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
+	err := t.write(in.TableName, in.Item, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+		ok, err := evalCondition(aws.ToString(in.ConditionExpression), orEmpty(old), env)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+		}
+		return in.Item, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// GetItem implements the DynamoDB operation.
+func (t *Tables) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	tb, err := t.table(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	k, err := t.key(tb, in.Key)
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodb.GetItemOutput{}
+	err = t.db.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket([]byte(tb.Name)).Get(k); raw != nil {
+			out.Item, err = decodeItem(raw)
+		}
+		return err
+	})
+	return out, err
+}
+
+// UpdateItem implements the DynamoDB operation (creating the item if absent).
+func (t *Tables) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
+	err := t.write(in.TableName, in.Key, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+		ok, err := evalCondition(aws.ToString(in.ConditionExpression), orEmpty(old), env)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+		}
+		item := map[string]types.AttributeValue{}
+		for k, v := range old {
+			item[k] = v
+		}
+		for k, v := range in.Key {
+			item[k] = v
+		}
+		return item, applyUpdate(aws.ToString(in.UpdateExpression), item, env)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+// DeleteItem implements the DynamoDB operation.
+func (t *Tables) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
+	err := t.write(in.TableName, in.Key, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+		ok, err := evalCondition(aws.ToString(in.ConditionExpression), orEmpty(old), env)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// BatchWriteItem implements the DynamoDB operation (nothing is left
+// unprocessed).
+func (t *Tables) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	for table, reqs := range in.RequestItems {
+		for _, r := range reqs {
+			var err error
+			switch {
+			case r.PutRequest != nil:
+				_, err = t.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: r.PutRequest.Item})
+			case r.DeleteRequest != nil:
+				_, err = t.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: r.DeleteRequest.Key})
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]types.WriteRequest{}}, nil
+}
+
+// Scan implements the DynamoDB operation: every matching item in key
+// order, in one page.
+func (t *Tables) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	tb, err := t.table(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
+	out := &dynamodb.ScanOutput{}
+	err = t.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(tb.Name)).ForEach(func(_, raw []byte) error {
+			item, err := decodeItem(raw)
+			if err != nil {
+				return err
+			}
+			out.ScannedCount++
+			ok, err := evalCondition(aws.ToString(in.FilterExpression), item, env)
+			if err != nil || !ok {
+				return err
+			}
+			out.Items = append(out.Items, item)
+			out.Count++
+			return nil
+		})
+	})
+	return out, err
+}
+
+func orEmpty(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if m == nil {
+		return map[string]types.AttributeValue{}
+	}
+	return m
+}
+
+// av is the stored form of an attribute value (DynamoDB's JSON shape).
+type av struct {
+	S    *string       `json:"S,omitempty"`
+	N    *string       `json:"N,omitempty"`
+	B    *string       `json:"B,omitempty"`
+	BOOL *bool         `json:"BOOL,omitempty"`
+	NULL bool          `json:"NULL,omitempty"`
+	L    []av          `json:"L,omitempty"`
+	M    map[string]av `json:"M,omitempty"`
+	SS   []string      `json:"SS,omitempty"`
+	NS   []string      `json:"NS,omitempty"`
+	BS   []string      `json:"BS,omitempty"`
+}
+
+func toAV(v types.AttributeValue) (av, error) {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return av{S: &x.Value}, nil
+	case *types.AttributeValueMemberN:
+		return av{N: &x.Value}, nil
+	case *types.AttributeValueMemberB:
+		s := base64.StdEncoding.EncodeToString(x.Value)
+		return av{B: &s}, nil
+	case *types.AttributeValueMemberBOOL:
+		return av{BOOL: &x.Value}, nil
+	case *types.AttributeValueMemberNULL:
+		return av{NULL: true}, nil
+	case *types.AttributeValueMemberSS:
+		return av{SS: x.Value}, nil
+	case *types.AttributeValueMemberNS:
+		return av{NS: x.Value}, nil
+	case *types.AttributeValueMemberBS:
+		out := av{BS: []string{}}
+		for _, b := range x.Value {
+			out.BS = append(out.BS, base64.StdEncoding.EncodeToString(b))
+		}
+		return out, nil
+	case *types.AttributeValueMemberL:
+		out := av{L: []av{}}
+		for _, e := range x.Value {
+			a, err := toAV(e)
+			if err != nil {
+				return av{}, err
+			}
+			out.L = append(out.L, a)
+		}
+		return out, nil
+	case *types.AttributeValueMemberM:
+		out := av{M: map[string]av{}}
+		for k, e := range x.Value {
+			a, err := toAV(e)
+			if err != nil {
+				return av{}, err
+			}
+			out.M[k] = a
+		}
+		return out, nil
+	}
+	return av{}, fmt.Errorf("attribute value of type %T is not supported", v)
+}
+
+func fromAV(a av) types.AttributeValue {
+	switch {
+	case a.S != nil:
+		return &types.AttributeValueMemberS{Value: *a.S}
+	case a.N != nil:
+		return &types.AttributeValueMemberN{Value: *a.N}
+	case a.B != nil:
+		b, _ := base64.StdEncoding.DecodeString(*a.B)
+		return &types.AttributeValueMemberB{Value: b}
+	case a.BOOL != nil:
+		return &types.AttributeValueMemberBOOL{Value: *a.BOOL}
+	case a.NULL:
+		return &types.AttributeValueMemberNULL{Value: true}
+	case a.SS != nil:
+		return &types.AttributeValueMemberSS{Value: a.SS}
+	case a.NS != nil:
+		return &types.AttributeValueMemberNS{Value: a.NS}
+	case a.BS != nil:
+		var bs [][]byte
+		for _, s := range a.BS {
+			b, _ := base64.StdEncoding.DecodeString(s)
+			bs = append(bs, b)
+		}
+		return &types.AttributeValueMemberBS{Value: bs}
+	case a.L != nil:
+		l := make([]types.AttributeValue, len(a.L))
+		for i, e := range a.L {
+			l[i] = fromAV(e)
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	}
+	m := map[string]types.AttributeValue{}
+	for k, e := range a.M {
+		m[k] = fromAV(e)
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func encodeItem(item map[string]types.AttributeValue) ([]byte, error) {
+	m := make(map[string]av, len(item))
+	for k, v := range item {
+		a, err := toAV(v)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", k, err)
+		}
+		m[k] = a
+	}
+	return json.Marshal(m)
+}
+
+func decodeItem(raw []byte) (map[string]types.AttributeValue, error) {
+	var m map[string]av
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("stored item: %w", err)
+	}
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, a := range m {
+		out[k] = fromAV(a)
+	}
+	return out, nil
+}
+
+// Items returns up to limit items of a table as plain JSON objects, for
+// the dashboard.
+func (t *Tables) Items(name string, limit int) ([]map[string]any, error) {
+	out, err := t.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	var items []map[string]any
+	for _, it := range out.Items {
+		if len(items) == limit {
+			break
+		}
+		items = append(items, plain(it))
+	}
+	return items, nil
+}
+
+func plain(item map[string]types.AttributeValue) map[string]any {
+	out := map[string]any{}
+	keys := make([]string, 0, len(item))
+	for k := range item {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		a, _ := toAV(item[k])
+		b, _ := json.Marshal(a)
+		out[k] = json.RawMessage(bytes.TrimSpace(b))
+	}
+	return out
+}

@@ -373,3 +373,72 @@ func (q *Queue) Peek() []engine.Message {
 	}
 	return out
 }
+
+// Saved is a message as the local stack keeps it across restarts.
+type Saved struct {
+	ID           string            `json:"id"`
+	Body         string            `json:"body"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+	Group        string            `json:"group,omitempty"`
+	ReceiveCount int               `json:"receiveCount,omitempty"`
+	SentAt       time.Time         `json:"sentAt"`
+}
+
+// Save returns every message not deleted, in order (in-flight ones
+// included: they come back visible after Restore).
+func (q *Queue) Save() []Saved {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]Saved, 0, len(q.msgs))
+	for _, m := range q.msgs {
+		if !m.deleted {
+			out = append(out, Saved{ID: m.id, Body: m.body, Attributes: maps.Clone(m.attrs), Group: m.group,
+				ReceiveCount: m.receiveCount, SentAt: m.sentAt})
+		}
+	}
+	return out
+}
+
+// Restore appends saved messages, visible at once, keeping their ids,
+// receive counts and send times.
+func (q *Queue) Restore(saved []Saved) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	for _, s := range saved {
+		q.msgs = append(q.msgs, &message{id: s.ID, body: s.Body, attrs: maps.Clone(s.Attributes), group: s.Group,
+			receiveCount: s.ReceiveCount, sentAt: s.SentAt, visibleAt: now})
+	}
+	q.notify()
+}
+
+// MoveTo moves every visible message to another queue (a DLQ redrive),
+// dropping the attributes drop names, and returns how many moved.
+func (q *Queue) MoveTo(to *Queue, drop func(attr string) bool) (int, error) {
+	q.mu.Lock()
+	now := time.Now()
+	var moving []*message
+	for _, m := range q.msgs {
+		if !m.deleted && !m.visibleAt.After(now) {
+			moving = append(moving, m)
+		}
+	}
+	q.mu.Unlock()
+	n := 0
+	for _, m := range moving {
+		attrs := maps.Clone(m.attrs)
+		maps.DeleteFunc(attrs, func(k, _ string) bool { return drop != nil && drop(k) })
+		group := m.group
+		if to.cfg.FIFO && group == "" {
+			group = "redrive"
+		}
+		if _, err := to.Send(m.body, attrs, group); err != nil {
+			return n, err
+		}
+		q.mu.Lock()
+		q.remove(m)
+		q.mu.Unlock()
+		n++
+	}
+	return n, nil
+}

@@ -13,20 +13,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eventplane/eventplane/consumers/admin"
+	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/config"
-	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
-	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/metrics"
-	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
 	"github.com/eventplane/eventplane/consumers/telemetry"
 )
@@ -87,41 +83,9 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 	if err != nil {
 		return err
 	}
-	var routes []route.Route[engine.Handler]
-	deps := handlers.NewDeps(log, awsCfg)
-	for _, rc := range cfg.Routes {
-		h, err := reg.Build(ctx, rc.Handler, deps, rc.Options)
-		if err != nil {
-			return fmt.Errorf("route %q: handler %s: %w", rc.Name, rc.Handler, err)
-		}
-		routes = append(routes, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
-	}
-	k := cfg.Consumer
-	var middlewares []engine.Middleware
-	if k.IdempotencyTable != "" {
-		store := idempotency.NewDynamoDB(dynamodb.NewFromConfig(awsCfg), k.IdempotencyTable)
-		middlewares = append(middlewares, idempotency.Middleware(store, idempotency.Options{
-			Lease: k.HandlerTimeout.D() + time.Minute, TTL: k.IdempotencyTTL.D()}))
-	}
-	eng, err := engine.New(engine.Options{
-		Middlewares:    middlewares,
-		Source:         src,
-		Normalizer:     event.Normalizer{FallbackType: cfg.Queue.FallbackType},
-		Routes:         routes,
-		FIFO:           src.FIFO(),
-		MaxInFlight:    k.MaxInFlight,
-		ReceiveBatch:   k.ReceiveBatch,
-		FlushInterval:  k.AckFlush.D(),
-		Backoff:        engine.Backoff{Base: k.BackoffBase.D(), Max: k.BackoffMax.D()},
-		HandlerTimeout: k.HandlerTimeout.D(),
-		MaxExtension:   k.MaxExtension.D(),
-		ShutdownGrace:  k.ShutdownGrace.D(),
-		Unrouted:       engine.Unrouted(k.Unrouted),
-		Breaker: engine.BreakerSettings{Disabled: k.Breaker.Disabled,
-			ConsecutiveFailures: uint32(k.Breaker.ConsecutiveFailures), OpenFor: k.Breaker.OpenFor.D()},
-		Metrics: m,
-		Logger:  log,
-		Tracer:  tp,
+	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
+		Source: src, FIFO: src.FIFO(), Registry: reg, Deps: handlers.NewDeps(log, awsCfg),
+		Idempotency: dynamodb.NewFromConfig(awsCfg), Metrics: m, Logger: log, Tracer: tp,
 	})
 	if err != nil {
 		return err
@@ -136,6 +100,6 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 	}
 	log.Info("consuming", "queue", cfg.Queue.URL, "queue_arn", src.ARN(), "fifo", src.FIFO(),
 		"dead_letter_queue", src.DeadLetterURL(), "max_receive_count", src.MaxReceiveCount(),
-		"visibility_timeout", src.VisibilityTimeout().String(), "routes", len(routes))
+		"visibility_timeout", src.VisibilityTimeout().String(), "routes", len(cfg.Routes))
 	return eng.Run(ctx)
 }

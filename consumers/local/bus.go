@@ -1,0 +1,314 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/eventplane/eventplane/consumers/memqueue"
+	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/topology"
+)
+
+const (
+	region  = "local"
+	account = "000000000000"
+)
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// Function is a Lambda target run in process: it gets the EventBridge event
+// as the function would.
+type Function func(ctx context.Context, event []byte) error
+
+// Counter counts what passed through a rule, topic subscription or queue.
+type Counter struct {
+	Matched, Delivered, Failed atomic.Int64
+}
+
+type target struct {
+	spec  topology.Target
+	queue *memqueue.Queue
+	topic *topic
+	fn    Function
+	dlq   *memqueue.Queue
+}
+
+type rule struct {
+	name    string
+	targets []target
+	count   *Counter
+}
+
+// Bus is the in-process EventBridge: buses and rules from the topology,
+// patterns matched with the event-core matcher, delivery to queue, topic
+// and function targets with the rule's retry policy and dead-letter queue.
+// It implements the PutEvents the ingest API and the handlers call.
+type Bus struct {
+	log   *slog.Logger
+	buses map[string]*busRules // physical bus name
+	wg    sync.WaitGroup
+	// RetryBase is the first retry delay of a failing function target
+	// (doubling up to 30s).
+	RetryBase time.Duration
+}
+
+type busRules struct {
+	set   *route.Set
+	rules []*rule
+	count atomic.Int64
+}
+
+// PutEvents implements the EventBridge operation: each entry becomes an
+// EventBridge event, matched against its bus's rules and delivered to their
+// targets (queues and topics at once, functions asynchronously with
+// retries, as EventBridge does).
+func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	out := &eventbridge.PutEventsOutput{}
+	for _, e := range in.Entries {
+		id := newID()
+		name := aws.ToString(e.EventBusName)
+		if name == "" {
+			name = "default"
+		}
+		br, ok := b.buses[name]
+		if !ok {
+			out.FailedEntryCount++
+			out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{ErrorCode: aws.String("ResourceNotFoundException"),
+				ErrorMessage: aws.String(fmt.Sprintf("event bus %s does not exist", name))})
+			continue
+		}
+		doc, err := envelope(id, e)
+		if err != nil {
+			out.FailedEntryCount++
+			out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{ErrorCode: aws.String("MalformedDetail"), ErrorMessage: aws.String(err.Error())})
+			continue
+		}
+		br.count.Add(1)
+		b.deliver(ctx, br, doc)
+		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(id)})
+	}
+	return out, nil
+}
+
+// envelope builds the EventBridge event of a PutEvents entry.
+func envelope(id string, e ebtypes.PutEventsRequestEntry) ([]byte, error) {
+	detail := json.RawMessage(aws.ToString(e.Detail))
+	if len(detail) == 0 {
+		detail = json.RawMessage("{}")
+	}
+	if !json.Valid(detail) || detail[0] != '{' {
+		return nil, fmt.Errorf("detail is not a JSON object")
+	}
+	t := time.Now().UTC()
+	if e.Time != nil {
+		t = e.Time.UTC()
+	}
+	resources := e.Resources
+	if resources == nil {
+		resources = []string{}
+	}
+	return json.Marshal(map[string]any{
+		"version": "0", "id": id, "detail-type": aws.ToString(e.DetailType), "source": aws.ToString(e.Source),
+		"account": account, "time": t.Format(time.RFC3339), "region": region, "resources": resources, "detail": detail,
+	})
+}
+
+func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
+	matched, err := br.set.MatchJSON(doc, nil)
+	if err != nil {
+		b.log.Error("bus: unmatchable event", "error", err)
+		return
+	}
+	for _, i := range matched {
+		r := br.rules[i]
+		r.count.Matched.Add(1)
+		for _, t := range r.targets {
+			switch {
+			case t.queue != nil:
+				if _, err := t.queue.Send(string(doc), nil, groupOf(t.queue, doc)); err != nil {
+					r.count.Failed.Add(1)
+					b.deadLetter(t, r.name, doc, err)
+					continue
+				}
+				r.count.Delivered.Add(1)
+			case t.topic != nil:
+				t.topic.publish(string(doc), nil)
+				r.count.Delivered.Add(1)
+			case t.fn != nil:
+				b.wg.Add(1)
+				go func() {
+					defer b.wg.Done()
+					b.invoke(context.WithoutCancel(ctx), r, t, doc)
+				}()
+			}
+		}
+	}
+}
+
+func groupOf(q *memqueue.Queue, _ []byte) string {
+	return "eventbridge" // ignored by standard queues; FIFO targets get one group
+}
+
+// invoke runs a function target with the rule's retry policy: up to
+// 1 + maximumRetryAttempts tries within maximumEventAgeSeconds, backing
+// off exponentially; then the event goes to the target's DLQ with the reason.
+func (b *Bus) invoke(ctx context.Context, r *rule, t target, doc []byte) {
+	attempts, maxAge := 185, 24*time.Hour // EventBridge's defaults
+	if t.spec.Retry != nil {
+		attempts = t.spec.Retry.MaximumRetryAttempts + 1
+		if t.spec.Retry.MaximumEventAgeSeconds > 0 {
+			maxAge = time.Duration(t.spec.Retry.MaximumEventAgeSeconds) * time.Second
+		}
+	}
+	start := time.Now()
+	delay := b.RetryBase
+	if delay <= 0 {
+		delay = time.Second
+	}
+	var err error
+	for try := 1; try <= attempts; try++ {
+		if err = t.fn(ctx, doc); err == nil {
+			r.count.Delivered.Add(1)
+			return
+		}
+		b.log.Warn("bus: function target failed", "rule", r.name, "lambda", t.spec.Lambda, "attempt", try, "error", err)
+		if try == attempts || time.Since(start)+delay > maxAge {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+	r.count.Failed.Add(1)
+	b.deadLetter(t, r.name, doc, err)
+}
+
+func (b *Bus) deadLetter(t target, rule string, doc []byte, cause error) {
+	if t.dlq == nil {
+		b.log.Error("bus: undeliverable event dropped: the target has no deadLetterQueue", "rule", rule, "error", cause)
+		return
+	}
+	_, _ = t.dlq.Send(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": truncate(cause.Error(), 1024),
+		"RULE_ARN": "arn:aws:events:" + region + ":" + account + ":rule/" + rule}, "dead-letter")
+}
+
+// Wait waits for function deliveries in progress.
+func (b *Bus) Wait() { b.wg.Wait() }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// topic is an in-process SNS topic.
+type topic struct {
+	arn   string
+	subs  []subscription
+	count *Counter
+}
+
+type subscription struct {
+	queue *memqueue.Queue
+	raw   bool
+	body  bool // filter policy scope MessageBody
+	set   *route.Set
+	count *Counter
+}
+
+func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue) string {
+	id := newID()
+	t.count.Matched.Add(1)
+	for _, s := range t.subs {
+		if s.set != nil {
+			doc := []byte(message)
+			if !s.body {
+				doc = attributeDoc(attrs)
+			}
+			if m, err := s.set.MatchJSON(doc, nil); err != nil || len(m) == 0 {
+				continue
+			}
+		}
+		s.count.Matched.Add(1)
+		body := message
+		qattrs := map[string]string{}
+		if s.raw {
+			for k, v := range attrs {
+				qattrs[k] = aws.ToString(v.StringValue)
+			}
+		} else {
+			env := map[string]any{"Type": "Notification", "MessageId": id, "TopicArn": t.arn, "Message": message,
+				"Timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), "SignatureVersion": "1"}
+			if len(attrs) > 0 {
+				ma := map[string]map[string]string{}
+				for k, v := range attrs {
+					ma[k] = map[string]string{"Type": aws.ToString(v.DataType), "Value": aws.ToString(v.StringValue)}
+				}
+				env["MessageAttributes"] = ma
+			}
+			b, _ := json.Marshal(env)
+			body = string(b)
+		}
+		if _, err := s.queue.Send(body, qattrs, "sns"); err != nil {
+			s.count.Failed.Add(1)
+			continue
+		}
+		s.count.Delivered.Add(1)
+	}
+	return id
+}
+
+// attributeDoc is the JSON object a MessageAttributes-scoped filter policy
+// sees: String values as strings, Number values as numbers.
+func attributeDoc(attrs map[string]snstypes.MessageAttributeValue) []byte {
+	m := map[string]any{}
+	for k, v := range attrs {
+		s := aws.ToString(v.StringValue)
+		if aws.ToString(v.DataType) == "Number" {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				m[k] = f
+				continue
+			}
+		}
+		m[k] = s
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// Topics is the in-process SNS: it implements the Publish the handlers call.
+type Topics struct {
+	byARN map[string]*topic
+}
+
+// Publish implements the SNS operation.
+func (ts *Topics) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	t, ok := ts.byARN[aws.ToString(in.TopicArn)]
+	if !ok {
+		return nil, &snstypes.NotFoundException{Message: aws.String(fmt.Sprintf("topic %s does not exist", aws.ToString(in.TopicArn)))}
+	}
+	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes))}, nil
+}

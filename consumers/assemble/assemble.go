@@ -31,6 +31,8 @@ type Parts struct {
 	// Idempotency stores records in cfg.Consumer.IdempotencyTable (nil:
 	// no idempotency middleware even if a table is configured).
 	Idempotency idempotency.DynamoDBAPI
+	// Middlewares wrap every route's handler, outside the idempotency one.
+	Middlewares []engine.Middleware
 	Metrics     *metrics.Metrics
 	Logger      *slog.Logger
 	Tracer      trace.TracerProvider
@@ -47,7 +49,7 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, er
 		routes = append(routes, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
 	}
 	k := cfg.Consumer
-	var middlewares []engine.Middleware
+	middlewares := append([]engine.Middleware(nil), p.Middlewares...)
 	if k.IdempotencyTable != "" && p.Idempotency != nil {
 		store := idempotency.NewDynamoDB(p.Idempotency, k.IdempotencyTable)
 		middlewares = append(middlewares, idempotency.Middleware(store, idempotency.Options{

@@ -144,7 +144,8 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
 		for _, t := range r.targets {
 			switch {
 			case t.queue != nil:
-				if _, err := t.queue.Send(string(doc), nil, groupOf(t.queue, doc)); err != nil {
+				// A FIFO target queue gets one message group.
+				if _, err := t.queue.Send(string(doc), nil, "eventbridge"); err != nil {
 					r.count.Failed.Add(1)
 					b.deadLetter(t, r.name, doc, err)
 					continue
@@ -162,10 +163,6 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
 			}
 		}
 	}
-}
-
-func groupOf(q *memqueue.Queue, _ []byte) string {
-	return "eventbridge" // ignored by standard queues; FIFO targets get one group
 }
 
 // invoke runs a function target with the rule's retry policy: up to

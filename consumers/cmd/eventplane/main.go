@@ -3,6 +3,7 @@
 //	eventplane normalize [--queue-arn ARN] [--attributes FILE] [--message-id ID] [--fallback-type TYPE] [FILE|-]
 //	eventplane match --pattern FILE [FILE|-]
 //	eventplane bootstrap [--topology FILE] [--prefix P] [--endpoint URL] [--region R]
+//	eventplane dev [--topology FILE] [--dir DIR] [--addr HOST:PORT] [--log-level L]
 package main
 
 import (
@@ -38,6 +39,7 @@ commands:
   normalize   turn one message body or Lambda event into CloudEvents (one JSON per line)
   match       test one JSON event against an EventBridge event pattern
   bootstrap   create everything api/topology.yaml declares through the AWS APIs (moto, LocalStack, a sandbox)
+  dev         run the whole platform locally: bus, topics, queues, consumers, storage, dashboard
 
 Run 'eventplane <command> -h' for a command's flags.
 `
@@ -54,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return match(args[1:], stdin, stdout, stderr)
 	case "bootstrap":
 		return bootstrapCmd(args[1:], stdout, stderr)
+	case "dev":
+		return devCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,261 @@
+package local
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/eventplane/eventplane/api/events"
+	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/ingest"
+)
+
+//go:embed dashboard.html
+var dashboardHTML []byte
+
+// Handler serves the local platform over HTTP:
+//
+//	POST /events                     the ingest API (as API Gateway + lambda-ingest in the cloud)
+//	GET  /                           the dashboard
+//	GET  /api/state                  counts, depths, consumers, recent events (JSON)
+//	GET  /api/topology               the topology as a graph (JSON)
+//	GET  /api/tail                   processed events as they happen (Server-Sent Events)
+//	GET  /api/dlq/{queue}            a queue's dead-letter messages
+//	POST /api/dlq/{queue}/redrive    move them back to the queue
+//	POST /api/schedules/{name}       fire a schedule now
+//	GET  /healthz, /readyz
+func (p *Platform) Handler(schemas *events.Registry) http.Handler {
+	mux := http.NewServeMux()
+	ing := &ingest.Handler{Bus: p.Names.Buses["main"], API: p.Bus, Schemas: schemas}
+	mux.Handle("POST /events", ing)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'")
+		_, _ = w.Write(dashboardHTML)
+	})
+	mux.HandleFunc("GET /api/state", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, p.State()) })
+	mux.HandleFunc("GET /api/topology", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, p.Graph()) })
+	mux.HandleFunc("GET /api/tail", p.tail)
+	mux.HandleFunc("GET /api/dlq/{queue}", func(w http.ResponseWriter, r *http.Request) {
+		msgs, err := p.DeadLetters(r.PathValue("queue"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		out := []map[string]any{}
+		for _, m := range msgs {
+			out = append(out, map[string]any{"messageId": m.MessageID, "body": m.Body, "attributes": m.MessageAttributes, "receiveCount": m.ReceiveCount})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	mux.HandleFunc("POST /api/dlq/{queue}/redrive", func(w http.ResponseWriter, r *http.Request) {
+		n, err := p.Redrive(r.PathValue("queue"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "moved": n})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"moved": n})
+	})
+	mux.HandleFunc("POST /api/schedules/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if err := p.Trigger(r.PathValue("name")); err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusAccepted, map[string]string{"triggered": r.PathValue("name")})
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !p.Ready() {
+			http.Error(w, "not ready: consumers are starting", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Processed is one event a consumer handled, for the dashboard and tail.
+type Processed struct {
+	Consumer string `json:"consumer"`
+	engine.RecentEvent
+}
+
+// State is what the dashboard shows.
+type State struct {
+	UptimeSeconds float64          `json:"uptimeSeconds"`
+	Ready         bool             `json:"ready"`
+	Buses         []map[string]any `json:"buses"`
+	Rules         []map[string]any `json:"rules"`
+	Topics        []map[string]any `json:"topics"`
+	Queues        []map[string]any `json:"queues"`
+	Consumers     []map[string]any `json:"consumers"`
+	Tables        map[string]int   `json:"tables"`
+	Recent        []Processed      `json:"recent"`
+}
+
+// State returns the platform's live figures.
+func (p *Platform) State() State {
+	st := State{UptimeSeconds: time.Since(p.started).Seconds(), Ready: p.Ready(), Tables: map[string]int{}}
+	for _, name := range sortedKeys(p.Bus.buses) {
+		st.Buses = append(st.Buses, map[string]any{"name": name, "events": p.Bus.buses[name].count.Load()})
+	}
+	for _, r := range p.top.Rules {
+		c := p.rules[r.Name]
+		st.Rules = append(st.Rules, map[string]any{"name": r.Name, "bus": p.busName(r.Bus), "matched": c.Matched.Load(),
+			"delivered": c.Delivered.Load(), "failed": c.Failed.Load()})
+	}
+	for _, t := range p.top.Topics {
+		var subs []map[string]any
+		for _, s := range t.Subscriptions {
+			c := p.subCnt[t.Name+"/"+s.Queue]
+			subs = append(subs, map[string]any{"queue": s.Queue, "delivered": c.Delivered.Load()})
+		}
+		st.Topics = append(st.Topics, map[string]any{"name": t.Name, "published": p.topicCnt[t.Name].Matched.Load(), "subscriptions": subs})
+	}
+	for _, q := range p.top.Queues {
+		s := p.queues[q.Name].Stats()
+		m := map[string]any{"name": q.Name, "visible": s.Visible, "inFlight": s.InFlight, "delayed": s.Delayed}
+		if d := p.dlqs[q.Name]; d != nil {
+			ds := d.Stats()
+			m["deadLetters"] = ds.Visible + ds.InFlight
+		}
+		st.Queues = append(st.Queues, m)
+	}
+	for _, c := range p.consumers {
+		m := map[string]any{"name": c.Name, "queue": c.Queue, "handled": c.handled.Load(), "failed": c.failed.Load(), "disabled": c.Disabled}
+		if c.engine != nil {
+			snap := c.engine.Snapshot()
+			m["inFlight"] = len(snap.InFlight)
+			m["breakers"] = snap.Breakers
+			for _, r := range snap.Recent {
+				st.Recent = append(st.Recent, Processed{Consumer: c.Name, RecentEvent: r})
+			}
+		}
+		st.Consumers = append(st.Consumers, m)
+	}
+	for logical, physical := range p.Names.Tables {
+		st.Tables[logical] = p.Tables.Count()[physical]
+	}
+	sort.Slice(st.Recent, func(i, j int) bool { return st.Recent[i].At.After(st.Recent[j].At) })
+	if len(st.Recent) > 50 {
+		st.Recent = st.Recent[:50]
+	}
+	return st
+}
+
+// Node and Edge make the topology graph.
+type Node struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind"` // source, bus, rule, topic, lambda, queue, consumer, table, bucket
+	Label string `json:"label"`
+}
+
+// Edge connects two nodes.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Graph returns the topology as nodes and edges, from where events enter
+// (the ingest API, the upload bucket, schedules) to the consumers.
+func (p *Platform) Graph() map[string]any {
+	var nodes []Node
+	var edges []Edge
+	add := func(id, kind, label string) { nodes = append(nodes, Node{ID: id, Kind: kind, Label: label}) }
+	add("source:api", "source", "POST /events")
+	add("bus:default", "bus", "default")
+	for _, b := range p.top.Buses {
+		add("bus:"+b.Name, "bus", b.Name)
+	}
+	edges = append(edges, Edge{"source:api", "bus:main"})
+	for _, b := range p.top.Buckets {
+		if b.EventBridge {
+			add("source:bucket:"+b.Name, "source", "bucket "+b.Name)
+			edges = append(edges, Edge{"source:bucket:" + b.Name, "bus:default"})
+		}
+	}
+	for _, s := range p.top.Schedules {
+		add("source:schedule:"+s.Name, "source", "schedule "+s.Name)
+		edges = append(edges, Edge{"source:schedule:" + s.Name, "queue:" + s.Queue})
+	}
+	for _, r := range p.top.Rules {
+		bus := r.Bus
+		if bus == "" {
+			bus = "default"
+		}
+		add("rule:"+r.Name, "rule", r.Name)
+		edges = append(edges, Edge{"bus:" + bus, "rule:" + r.Name})
+		for _, t := range r.Targets {
+			switch {
+			case t.Queue != "":
+				edges = append(edges, Edge{"rule:" + r.Name, "queue:" + t.Queue})
+			case t.Topic != "":
+				edges = append(edges, Edge{"rule:" + r.Name, "topic:" + t.Topic})
+			case t.Lambda != "":
+				edges = append(edges, Edge{"rule:" + r.Name, "lambda:" + t.Lambda})
+			}
+		}
+	}
+	for _, t := range p.top.Topics {
+		add("topic:"+t.Name, "topic", t.Name)
+		for _, s := range t.Subscriptions {
+			edges = append(edges, Edge{"topic:" + t.Name, "queue:" + s.Queue})
+		}
+	}
+	for _, l := range p.top.Lambdas {
+		add("lambda:"+l.Name, "lambda", "λ "+l.Name)
+	}
+	for _, q := range p.top.Queues {
+		add("queue:"+q.Name, "queue", q.Name)
+	}
+	for _, c := range p.top.Consumers {
+		add("consumer:"+c.Name, "consumer", c.Name)
+		edges = append(edges, Edge{"queue:" + c.Queue, "consumer:" + c.Name})
+	}
+	return map[string]any{"nodes": nodes, "edges": edges}
+}
+
+// tail streams processed events as Server-Sent Events ("event: processed").
+func (p *Platform) tail(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": tailing processed events\n\n")
+	fl.Flush()
+	since := time.Now()
+	if r.URL.Query().Get("from") == "start" {
+		since = time.Time{}
+	}
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		recent := p.State().Recent
+		for i := len(recent) - 1; i >= 0; i-- {
+			if e := recent[i]; e.At.After(since) {
+				b, _ := json.Marshal(e)
+				fmt.Fprintf(w, "event: processed\ndata: %s\n\n", b)
+				since = e.At
+			}
+		}
+		fl.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+}

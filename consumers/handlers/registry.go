@@ -30,6 +30,9 @@ type Deps struct {
 	S3          S3API
 	EventBridge EventBridgeAPI
 	SNS         SNSAPI
+	// Getenv reads settings a handler takes from the environment, such as
+	// the sql handler's DSN (nil: os.Getenv).
+	Getenv func(string) string
 }
 
 // DynamoDBAPI is the part of DynamoDB the built-in handlers use.

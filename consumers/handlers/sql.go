@@ -76,7 +76,7 @@ func NewSQL(ctx context.Context, dsn string, opt SQLOptions) (*SQL, error) {
 		`INSERT INTO %s (source, id, type, subject, time, data) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, id) DO NOTHING`, opt.Table)}, nil
 }
 
-func newSQL(ctx context.Context, _ Deps, options json.RawMessage) (engine.Handler, error) {
+func newSQL(ctx context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
 	var o SQLOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -84,7 +84,11 @@ func newSQL(ctx context.Context, _ Deps, options json.RawMessage) (engine.Handle
 	if o.DSNEnv == "" {
 		o.DSNEnv = "EVENTPLANE_POSTGRES_DSN"
 	}
-	dsn := os.Getenv(o.DSNEnv)
+	getenv := deps.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	dsn := getenv(o.DSNEnv)
 	if dsn == "" {
 		return nil, fmt.Errorf("sql: environment variable %s (options.dsnEnv) is empty", o.DSNEnv)
 	}

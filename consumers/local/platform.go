@@ -173,7 +173,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	for _, b := range t.Buses {
 		p.Bus.buses[p.Names.Buses[b.Name]] = &busRules{set: route.NewSet()}
 	}
-	deps := handlers.Deps{Logger: p.log, DynamoDB: p.Tables, S3: p.Objects, EventBridge: p.Bus, SNS: p.Topics}
+	deps := handlers.Deps{Logger: p.log, DynamoDB: p.Tables, S3: p.Objects, EventBridge: p.Bus, SNS: p.Topics, Getenv: opts.Getenv}
 	reg := handlers.NewRegistry()
 	for _, r := range t.Rules {
 		br := p.Bus.buses[p.busName(r.Bus)]
@@ -288,7 +288,10 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 		cfg.Consumer.BackoffBase = config.Duration(p.opts.BackoffBase)
 	}
 	cfg.Consumer.MaxInFlight = 100
-	cfg.Consumer.ShutdownGrace = config.Duration(10 * time.Second)
+	// Stopping does not wait for batching handlers (the archive's group
+	// commit): what they hold is released, saved and handled after the
+	// next start.
+	cfg.Consumer.ShutdownGrace = config.Duration(2 * time.Second)
 	if slices.Contains(c.Uses.Tables, "idempotency") {
 		cfg.Consumer.IdempotencyTable = p.Names.Tables["idempotency"]
 	}
@@ -311,7 +314,7 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	count := func(next engine.Handler) engine.Handler {
 		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			err := next.Handle(ctx, e)
-			if err != nil {
+			if err != nil && !errors.Is(err, engine.ErrSkip) {
 				lc.failed.Add(1)
 			} else {
 				lc.handled.Add(1)

@@ -150,6 +150,9 @@ func parsePrimary(t *tokens, item map[string]types.AttributeValue, env exprEnv) 
 		_, has := item[name]
 		return has == (tok == "attribute_exists"), nil
 	}
+	if t.pos+1 < len(t.toks) && t.toks[t.pos+1] == "(" {
+		return false, fmt.Errorf("expression %q: function %s is not supported (attribute_exists, attribute_not_exists)", t.src, t.peek())
+	}
 	left, err := env.operand(t.next(), item)
 	if err != nil {
 		return false, err

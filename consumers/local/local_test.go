@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 var repoTopology = filepath.Join("..", "..", "api", "topology.yaml")
 
 type stack struct {
-	t    *testing.T
+	t    testing.TB
 	p    *local.Platform
 	url  string
 	dir  string
@@ -40,7 +40,7 @@ type stack struct {
 }
 
 // start runs the platform from the repository's topology on dir.
-func start(t *testing.T, dir string, getenv func(string) string) *stack {
+func start(t testing.TB, dir string, getenv func(string) string) *stack {
 	t.Helper()
 	top, err := topology.Load(repoTopology)
 	if err != nil {

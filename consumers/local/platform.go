@@ -344,7 +344,6 @@ func sqlDSNEnv(opts json.RawMessage) string {
 	return o.DSNEnv
 }
 
-
 // Run runs the consumers, the bucket watcher and the schedules until ctx
 // ends, then drains the consumers, waits for function deliveries, saves the
 // queues and closes the storage.
@@ -492,7 +491,7 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		}
 		detail, _ := json.Marshal(map[string]any{
 			"version": "0", "bucket": map[string]string{"name": o.Bucket},
-			"object": map[string]any{"key": o.Key, "size": o.Size, "etag": strconv.FormatInt(o.Modified.UnixNano(), 16)},
+			"object":     map[string]any{"key": o.Key, "size": o.Size, "etag": strconv.FormatInt(o.Modified.UnixNano(), 16)},
 			"request-id": newID(), "requester": account, "reason": "PutObject",
 		})
 		_, err := p.Bus.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{

@@ -1,12 +1,13 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,10 +30,14 @@ type Tables struct {
 // OpenTables opens (or creates) the database file for the given tables,
 // which are addressed by their Name.
 func OpenTables(path string, tables []topology.Table) (*Tables, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 0, NoFreelistSync: true})
+	// No fsync per write: a local stack loses nothing when the process stops
+	// or is killed (the writes are in the OS's page cache), only if the
+	// machine itself crashes; Close syncs.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 0, NoFreelistSync: true, NoSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w (is another eventplane dev using this folder?)", path, err)
 	}
+	db.MaxBatchDelay = time.Millisecond // a lone writer waits at most this long
 	t := &Tables{db: db, keys: map[string]topology.Table{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, tb := range tables {
@@ -50,8 +55,8 @@ func OpenTables(path string, tables []topology.Table) (*Tables, error) {
 	return t, nil
 }
 
-// Close closes the database file.
-func (t *Tables) Close() error { return t.db.Close() }
+// Close syncs and closes the database file.
+func (t *Tables) Close() error { return errors.Join(t.db.Sync(), t.db.Close()) }
 
 // Count returns the number of items per table.
 func (t *Tables) Count() map[string]int {
@@ -121,7 +126,10 @@ func (t *Tables) write(name *string, key map[string]types.AttributeValue, fn fun
 	if err != nil {
 		return err
 	}
-	return t.db.Update(func(tx *bolt.Tx) error {
+	// Batch coalesces concurrent writes (a consumer's in-flight events)
+	// into one transaction; it may run fn again, which only reads and
+	// writes this key.
+	return t.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(tb.Name))
 		var old map[string]types.AttributeValue
 		if raw := b.Get(k); raw != nil {
@@ -297,53 +305,6 @@ type av struct {
 	BS   []string      `json:"BS,omitempty"`
 }
 
-func toAV(v types.AttributeValue) (av, error) {
-	switch x := v.(type) {
-	case *types.AttributeValueMemberS:
-		return av{S: &x.Value}, nil
-	case *types.AttributeValueMemberN:
-		return av{N: &x.Value}, nil
-	case *types.AttributeValueMemberB:
-		s := base64.StdEncoding.EncodeToString(x.Value)
-		return av{B: &s}, nil
-	case *types.AttributeValueMemberBOOL:
-		return av{BOOL: &x.Value}, nil
-	case *types.AttributeValueMemberNULL:
-		return av{NULL: true}, nil
-	case *types.AttributeValueMemberSS:
-		return av{SS: x.Value}, nil
-	case *types.AttributeValueMemberNS:
-		return av{NS: x.Value}, nil
-	case *types.AttributeValueMemberBS:
-		out := av{BS: []string{}}
-		for _, b := range x.Value {
-			out.BS = append(out.BS, base64.StdEncoding.EncodeToString(b))
-		}
-		return out, nil
-	case *types.AttributeValueMemberL:
-		out := av{L: []av{}}
-		for _, e := range x.Value {
-			a, err := toAV(e)
-			if err != nil {
-				return av{}, err
-			}
-			out.L = append(out.L, a)
-		}
-		return out, nil
-	case *types.AttributeValueMemberM:
-		out := av{M: map[string]av{}}
-		for k, e := range x.Value {
-			a, err := toAV(e)
-			if err != nil {
-				return av{}, err
-			}
-			out.M[k] = a
-		}
-		return out, nil
-	}
-	return av{}, fmt.Errorf("attribute value of type %T is not supported", v)
-}
-
 func fromAV(a av) types.AttributeValue {
 	switch {
 	case a.S != nil:
@@ -382,16 +343,106 @@ func fromAV(a av) types.AttributeValue {
 	return &types.AttributeValueMemberM{Value: m}
 }
 
+// encodeItem writes an item in DynamoDB's JSON shape (what decodeItem and
+// the dashboard read) without reflection: it is on every write's path.
 func encodeItem(item map[string]types.AttributeValue) ([]byte, error) {
-	m := make(map[string]av, len(item))
-	for k, v := range item {
-		a, err := toAV(v)
-		if err != nil {
+	b := make([]byte, 0, 256)
+	return appendMap(b, item)
+}
+
+func appendMap(b []byte, m map[string]types.AttributeValue) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for k, v := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = appendAV(b, v); err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", k, err)
 		}
-		m[k] = a
 	}
-	return json.Marshal(m)
+	return append(b, '}'), nil
+}
+
+func appendStrings(b []byte, tag string, ss []string) []byte {
+	b = append(b, `{"`+tag+`":[`...)
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, "]}"...)
+}
+
+func appendAV(b []byte, v types.AttributeValue) ([]byte, error) {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return append(appendString(append(b, `{"S":`...), x.Value), '}'), nil
+	case *types.AttributeValueMemberN:
+		return append(appendString(append(b, `{"N":`...), x.Value), '}'), nil
+	case *types.AttributeValueMemberB:
+		return append(appendString(append(b, `{"B":`...), base64.StdEncoding.EncodeToString(x.Value)), '}'), nil
+	case *types.AttributeValueMemberBOOL:
+		if x.Value {
+			return append(b, `{"BOOL":true}`...), nil
+		}
+		return append(b, `{"BOOL":false}`...), nil
+	case *types.AttributeValueMemberNULL:
+		return append(b, `{"NULL":true}`...), nil
+	case *types.AttributeValueMemberSS:
+		return appendStrings(b, "SS", x.Value), nil
+	case *types.AttributeValueMemberNS:
+		return appendStrings(b, "NS", x.Value), nil
+	case *types.AttributeValueMemberBS:
+		var ss []string
+		for _, e := range x.Value {
+			ss = append(ss, base64.StdEncoding.EncodeToString(e))
+		}
+		return appendStrings(b, "BS", ss), nil
+	case *types.AttributeValueMemberL:
+		b = append(b, `{"L":[`...)
+		for i, e := range x.Value {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendAV(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, "]}"...), nil
+	case *types.AttributeValueMemberM:
+		b = append(b, `{"M":`...)
+		b, err := appendMap(b, x.Value)
+		if err != nil {
+			return nil, err
+		}
+		return append(b, '}'), nil
+	}
+	return nil, fmt.Errorf("attribute value of type %T is not supported", v)
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	const hexdigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 func decodeItem(raw []byte) (map[string]types.AttributeValue, error) {
@@ -431,9 +482,8 @@ func plain(item map[string]types.AttributeValue) map[string]any {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		a, _ := toAV(item[k])
-		b, _ := json.Marshal(a)
-		out[k] = json.RawMessage(bytes.TrimSpace(b))
+		b, _ := appendAV(nil, item[k])
+		out[k] = json.RawMessage(b)
 	}
 	return out
 }

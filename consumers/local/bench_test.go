@@ -1,0 +1,96 @@
+package local_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventplane/eventplane/consumers/local"
+	"github.com/eventplane/eventplane/consumers/topology"
+)
+
+// BenchmarkLocalEndToEnd measures events per second through the whole local
+// platform: HTTP ingest (batches of 100, 4 clients) -> bus rule -> orders
+// queue (and the SNS fan-out) -> orders consumer -> store handler ->
+// embedded table, until every event is stored. One op is one event.
+func BenchmarkLocalEndToEnd(b *testing.B) {
+	s := start(b, b.TempDir(), func(string) string { return "" })
+	const batch, clients = 100, 4
+	var bodies []string
+	for i := 0; i < b.N; i += batch {
+		var evs []string
+		for j := i; j < min(b.N, i+batch); j++ {
+			evs = append(evs, order(fmt.Sprintf("b-%d-%d", b.N, j), 10))
+		}
+		bodies = append(bodies, "["+strings.Join(evs, ",")+"]")
+	}
+	b.ResetTimer()
+	start := time.Now()
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for body := range work {
+				resp, err := http.Post(s.url+"/events", "application/cloudevents-batch+json", strings.NewReader(body))
+				if err != nil || resp.StatusCode != http.StatusAccepted {
+					b.Errorf("POST /events: %v %v", err, resp)
+					return
+				}
+				resp.Body.Close()
+			}
+		}()
+	}
+	for _, body := range bodies {
+		work <- body
+	}
+	close(work)
+	wg.Wait()
+	for s.p.Tables.Count()[s.p.Names.Tables["orders"]] < b.N {
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkLocalStoreBaseline writes the same items straight into the
+// embedded table with the store handler's conditional PutItem: the storage
+// floor the platform adds ingest, matching, queues and the runtime to.
+func BenchmarkLocalStoreBaseline(b *testing.B) {
+	top, err := topology.Load(repoTopology)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tb := top.Tables[1]
+	tables, err := local.OpenTables(b.TempDir()+"/t.db", []topology.Table{tb})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tables.Close()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		_, err := tables.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(tb.Name),
+			Item: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("order#%d", i)}, "sk": &types.AttributeValueMemberS{Value: "state"},
+				"eventOrder": &types.AttributeValueMemberN{Value: "1"},
+			},
+			ConditionExpression:       aws.String("attribute_not_exists(#k) OR eventOrder < :o"),
+			ExpressionAttributeNames:  map[string]string{"#k": "pk"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberN{Value: "1"}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}

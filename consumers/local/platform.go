@@ -287,7 +287,7 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	if p.opts.BackoffBase > 0 {
 		cfg.Consumer.BackoffBase = config.Duration(p.opts.BackoffBase)
 	}
-	cfg.Consumer.MaxInFlight = 100
+	cfg.Consumer.MaxInFlight = 500
 	// Stopping does not wait for batching handlers (the archive's group
 	// commit): what they hold is released, saved and handled after the
 	// next start.

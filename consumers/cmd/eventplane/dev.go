@@ -36,7 +36,7 @@ func devCmd(args []string, stdout, stderr io.Writer) int {
 		return exitBad
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if err := dev(ctx, *topo, *dir, *addr, log, stdout); err != nil {
 		fmt.Fprintf(stderr, "eventplane dev: %v\n", err)
@@ -104,3 +104,7 @@ func dev(ctx context.Context, topoPath, dir, addr string, log *slog.Logger, stdo
 	return runErr
 }
 
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}

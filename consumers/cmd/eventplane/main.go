@@ -4,6 +4,9 @@
 //	eventplane match --pattern FILE [FILE|-]
 //	eventplane bootstrap [--topology FILE] [--prefix P] [--endpoint URL] [--region R]
 //	eventplane dev [--topology FILE] [--dir DIR] [--addr HOST:PORT] [--log-level L]
+//	eventplane send [--endpoint URL | --bus NAME [--region R] [--aws-endpoint URL]] [--batch N] [FILE|-]
+//	eventplane tail [--endpoint URL | --admin URL] [--json]
+//	eventplane dlq list|redrive QUEUE [--endpoint URL] | --queue-url URL [--region R] [--aws-endpoint URL]
 package main
 
 import (
@@ -40,6 +43,9 @@ commands:
   match       test one JSON event against an EventBridge event pattern
   bootstrap   create everything api/topology.yaml declares through the AWS APIs (moto, LocalStack, a sandbox)
   dev         run the whole platform locally: bus, topics, queues, consumers, storage, dashboard
+  send        post events (a JSON array, one object or JSON Lines) to eventplane dev, or to an EventBridge bus (--bus)
+  tail        follow processed events of eventplane dev, or of a consumer's admin endpoint (--admin)
+  dlq         list or redrive dead letters: eventplane dlq list|redrive QUEUE, or --queue-url URL in the cloud
 
 Run 'eventplane <command> -h' for a command's flags.
 `
@@ -58,6 +64,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return bootstrapCmd(args[1:], stdout, stderr)
 	case "dev":
 		return devCmd(args[1:], stdout, stderr)
+	case "send":
+		return sendCmd(args[1:], stdin, stdout, stderr)
+	case "tail":
+		return tailCmd(args[1:], stdout, stderr)
+	case "dlq":
+		return dlqCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -397,4 +397,3 @@ func truncateLine(s string, n int) string {
 	}
 	return s
 }
-

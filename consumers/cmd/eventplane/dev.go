@@ -104,7 +104,6 @@ func dev(ctx context.Context, topoPath, dir, addr string, log *slog.Logger, stdo
 	return runErr
 }
 
-
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 }

@@ -4,20 +4,14 @@ TOOLS ?= $(HOME)/.cache/eventplane/bin
 export PATH := $(TOOLS):$(PATH)
 GO ?= go
 FUZZTIME ?= 5m
-SAMPLES := consumers/event/testdata
 
 .PHONY: help run test lint iac bench fuzz tools build lambda image-binaries helm-values cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
-run: ## run the platform locally (for now: the CLI on the bundled sample events)
-	@for f in sns-eventbridge-s3.json s3-notification.json lambda-sqs-batch.json apigw-v2-batch.json; do \
-	  echo "== $$f"; $(GO) run ./consumers/cmd/eventplane normalize --queue-arn arn:aws:sqs:eu-west-1:123456789012:eventplane-dev-orders $(SAMPLES)/$$f || exit 1; \
-	done
-	@echo "== match: S3 uploads under incoming/"
-	@echo '{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"object":{"key":[{"prefix":"incoming/"}]}}}' > /tmp/eventplane-pattern.json
-	@$(GO) run ./consumers/cmd/eventplane match --pattern /tmp/eventplane-pattern.json $(SAMPLES)/eventbridge-s3-object-created.json
+run: ## run the whole platform locally (eventplane dev): dashboard and ingest API on http://127.0.0.1:4000
+	$(GO) run ./consumers/cmd/eventplane dev $(RUNFLAGS)
 
 test: ## run every test (unit, fuzz seeds, CLI) with the race detector
 	$(GO) test -race -count=1 ./...

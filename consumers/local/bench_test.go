@@ -65,8 +65,9 @@ func BenchmarkLocalEndToEnd(b *testing.B) {
 }
 
 // BenchmarkLocalStoreBaseline writes the same items straight into the
-// embedded table with the store handler's conditional PutItem: the storage
-// floor the platform adds ingest, matching, queues and the runtime to.
+// embedded table with the store handler's conditional PutItem, 100 writers
+// at a time like the consumer: the storage floor the platform adds ingest,
+// matching, queues and the runtime to.
 func BenchmarkLocalStoreBaseline(b *testing.B) {
 	top, err := topology.Load(repoTopology)
 	if err != nil {
@@ -80,19 +81,32 @@ func BenchmarkLocalStoreBaseline(b *testing.B) {
 	defer tables.Close()
 	b.ResetTimer()
 	start := time.Now()
-	for i := range b.N {
-		_, err := tables.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(tb.Name),
-			Item: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("order#%d", i)}, "sk": &types.AttributeValueMemberS{Value: "state"},
-				"eventOrder": &types.AttributeValueMemberN{Value: "1"},
-			},
-			ConditionExpression:       aws.String("attribute_not_exists(#k) OR eventOrder < :o"),
-			ExpressionAttributeNames:  map[string]string{"#k": "pk"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberN{Value: "1"}},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				_, err := tables.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(tb.Name),
+					Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("order#%d", i)}, "sk": &types.AttributeValueMemberS{Value: "state"},
+						"eventOrder": &types.AttributeValueMemberN{Value: "1"},
+					},
+					ConditionExpression:       aws.String("attribute_not_exists(#k) OR eventOrder < :o"),
+					ExpressionAttributeNames:  map[string]string{"#k": "pk"},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberN{Value: "1"}},
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}
+		}()
 	}
+	for i := range b.N {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }

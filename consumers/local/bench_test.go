@@ -23,7 +23,7 @@ import (
 // embedded table, until every event is stored. One op is one event.
 func BenchmarkLocalEndToEnd(b *testing.B) {
 	s := start(b, b.TempDir(), func(string) string { return "" })
-	const batch, clients = 100, 4
+	const batch, clients = 100, 8
 	var bodies []string
 	for i := 0; i < b.N; i += batch {
 		var evs []string

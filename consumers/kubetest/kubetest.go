@@ -229,22 +229,8 @@ func (c *Cluster) StartControllerManager(tb testing.TB, controllers string, extr
 	}
 }
 
-// Eventually polls cond every 100ms until it holds or timeout passes, then
-// fails with what it was waiting for and cond's last message.
-func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s: %s", timeout, what, msg)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+// Eventually polls until cond holds (testserver.Eventually).
+var Eventually = testserver.Eventually
 
 // Must fails the test on err, naming what failed.
 func Must(tb testing.TB, what string, err error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/pgserver"
+	"github.com/eventplane/eventplane/consumers/testserver"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -104,20 +105,7 @@ func (s *stack) state() local.State {
 	return st
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", timeout, what, msg)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+var eventually = testserver.Eventually
 
 func order(id string, total float64) string {
 	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"shop","type":"io.eventplane.demo.order.placed.v1","time":"2026-11-26T17:10:00Z",`+

@@ -152,18 +152,34 @@ func (t *Tables) write(name *string, key map[string]types.AttributeValue, fn fun
 	})
 }
 
-// PutItem implements the DynamoDB operation.
-func (t *Tables) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
-	err := t.write(in.TableName, in.Item, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-		ok, err := evalCondition(aws.ToString(in.ConditionExpression), orEmpty(old), env)
+// conditional is the write of one item guarded by a condition expression:
+// update computes the new item from the stored one (nil deletes).
+type conditional struct {
+	condition *string
+	env       exprEnv
+	onFailure types.ReturnValuesOnConditionCheckFailure
+	update    func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error)
+}
+
+func (t *Tables) writeIf(table *string, key map[string]types.AttributeValue, c conditional) error {
+	return t.write(table, key, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+		ok, err := evalCondition(aws.ToString(c.condition), orEmpty(old), c.env)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+			return nil, conditionFailed(old, c.onFailure)
 		}
-		return in.Item, nil
+		return c.update(old)
+	})
+}
+
+// PutItem implements the DynamoDB operation.
+func (t *Tables) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	err := t.writeIf(in.TableName, in.Item, conditional{condition: in.ConditionExpression,
+		env:       exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues},
+		onFailure: in.ReturnValuesOnConditionCheckFailure,
+		update:    func(map[string]types.AttributeValue) (map[string]types.AttributeValue, error) { return in.Item, nil },
 	})
 	if err != nil {
 		return nil, err
@@ -194,23 +210,17 @@ func (t *Tables) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func
 // UpdateItem implements the DynamoDB operation (creating the item if absent).
 func (t *Tables) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
-	err := t.write(in.TableName, in.Key, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-		ok, err := evalCondition(aws.ToString(in.ConditionExpression), orEmpty(old), env)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
-		}
-		item := map[string]types.AttributeValue{}
-		for k, v := range old {
-			item[k] = v
-		}
-		for k, v := range in.Key {
-			item[k] = v
-		}
-		return item, applyUpdate(aws.ToString(in.UpdateExpression), item, env)
-	})
+	err := t.writeIf(in.TableName, in.Key, conditional{condition: in.ConditionExpression, env: env,
+		onFailure: in.ReturnValuesOnConditionCheckFailure, update: func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+			item := map[string]types.AttributeValue{}
+			for k, v := range old {
+				item[k] = v
+			}
+			for k, v := range in.Key {
+				item[k] = v
+			}
+			return item, applyUpdate(aws.ToString(in.UpdateExpression), item, env)
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -219,16 +229,10 @@ func (t *Tables) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ .
 
 // DeleteItem implements the DynamoDB operation.
 func (t *Tables) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	env := exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues}
-	err := t.write(in.TableName, in.Key, func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-		ok, err := evalCondition(aws.ToString(in.ConditionExpression), orEmpty(old), env)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
-		}
-		return nil, nil
+	err := t.writeIf(in.TableName, in.Key, conditional{condition: in.ConditionExpression,
+		env:       exprEnv{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues},
+		onFailure: in.ReturnValuesOnConditionCheckFailure,
+		update:    func(map[string]types.AttributeValue) (map[string]types.AttributeValue, error) { return nil, nil },
 	})
 	if err != nil {
 		return nil, err

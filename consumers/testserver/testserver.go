@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // FreePort returns a TCP port free on 127.0.0.1.
@@ -45,5 +46,22 @@ func (s *Shared[T]) Get(tb testing.TB, start func() (T, error)) T {
 func (s *Shared[T]) Stop() {
 	if s.started {
 		s.server.Stop()
+	}
+}
+
+// Eventually polls cond every 50ms until it holds or timeout passes, then
+// fails with what it was waiting for and cond's last message.
+func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s: %s", timeout, what, msg)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -60,13 +60,14 @@ type Archive struct {
 
 type batch struct {
 	partition string
-	buf       bytes.Buffer
-	zw        *gzip.Writer
-	n, raw    int
+	lines     bytes.Buffer // JSON Lines, compressed at flush
+	n         int
 	done      chan struct{}
 	err       error
 	timer     *time.Timer
 }
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
 
 // NewArchive builds an archive handler.
 func NewArchive(api ArchiveAPI, opt ArchiveOptions) (*Archive, error) {
@@ -130,15 +131,13 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	b := a.batches[p]
 	if b == nil {
 		b = &batch{partition: p, done: make(chan struct{})}
-		b.zw = gzip.NewWriter(&b.buf)
 		b.timer = time.AfterFunc(a.maxAge, func() { a.flush(b) })
 		a.batches[p] = b
 	}
-	_, _ = b.zw.Write(line)
-	_, _ = b.zw.Write([]byte{'\n'})
+	b.lines.Write(line)
+	b.lines.WriteByte('\n')
 	b.n++
-	b.raw += len(line) + 1
-	full := b.n >= a.opt.MaxEvents || b.raw >= a.opt.MaxBytes
+	full := b.n >= a.opt.MaxEvents || b.lines.Len() >= a.opt.MaxBytes
 	a.mu.Unlock()
 	if full {
 		a.flush(b)
@@ -162,7 +161,15 @@ func (a *Archive) flush(b *batch) {
 	b.timer.Stop()
 	a.mu.Unlock()
 
-	if err := b.zw.Close(); err != nil {
+	// One compression per object, with a pooled writer (a gzip.Writer
+	// holds ~1 MB of deflate state: one per batch dominated the cost).
+	var gz bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&gz)
+	_, _ = zw.Write(b.lines.Bytes())
+	err := zw.Close()
+	gzipWriters.Put(zw)
+	if err != nil {
 		b.err = err
 		close(b.done)
 		return
@@ -172,8 +179,8 @@ func (a *Archive) flush(b *batch) {
 	key := fmt.Sprintf("%s%s/%s-%s.jsonl.gz", a.opt.Prefix, b.partition, time.Now().UTC().Format("20060102T150405.000Z"), hex.EncodeToString(suffix[:]))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	body := b.buf.Bytes()
-	_, err := a.api.PutObject(ctx, &s3.PutObjectInput{
+	body := gz.Bytes()
+	_, err = a.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:          aws.String(a.opt.Bucket),
 		Key:             aws.String(key),
 		Body:            bytes.NewReader(body),

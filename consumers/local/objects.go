@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ import (
 // dropped into a bucket's folder by hand are objects too.
 type Objects struct {
 	root string
+	dirs sync.Map // folders known to exist
 }
 
 // NewObjects uses root as the parent folder of the buckets.
@@ -76,10 +78,19 @@ func (o *Objects) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return nil, err
+	dir := filepath.Dir(p)
+	if _, ok := o.dirs.Load(dir); !ok {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+		o.dirs.Store(dir, true)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	tmp, err := os.CreateTemp(dir, ".put-*")
+	if os.IsNotExist(err) { // the folder was removed meanwhile
+		if err = os.MkdirAll(dir, 0o750); err == nil {
+			tmp, err = os.CreateTemp(dir, ".put-*")
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

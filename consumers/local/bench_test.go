@@ -3,6 +3,7 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ func BenchmarkLocalEndToEnd(b *testing.B) {
 	}
 	b.ResetTimer()
 	start := time.Now()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	work := make(chan string)
 	var wg sync.WaitGroup
 	for range clients {
@@ -41,11 +43,12 @@ func BenchmarkLocalEndToEnd(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for body := range work {
-				resp, err := http.Post(s.url+"/events", "application/cloudevents-batch+json", strings.NewReader(body))
+				resp, err := client.Post(s.url+"/events", "application/cloudevents-batch+json", strings.NewReader(body))
 				if err != nil || resp.StatusCode != http.StatusAccepted {
 					b.Errorf("POST /events: %v %v", err, resp)
 					return
 				}
+				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
 		}()

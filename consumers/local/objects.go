@@ -71,8 +71,10 @@ func (o *Objects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 	return &s3.GetObjectOutput{Body: f, ContentLength: aws.Int64(st.Size()), LastModified: aws.Time(st.ModTime())}, nil
 }
 
-// PutObject implements the S3 operation: written to a temporary file and
-// renamed, so a reader never sees half an object.
+// PutObject implements the S3 operation. The file is written in place (a
+// temporary file and a rename cost more than the write itself in folders
+// of thousands of objects); the upload watcher lets a file settle before
+// announcing it.
 func (o *Objects) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	p, err := o.Path(aws.ToString(in.Bucket), aws.ToString(in.Key))
 	if err != nil {
@@ -85,10 +87,10 @@ func (o *Objects) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(
 		}
 		o.dirs.Store(dir, true)
 	}
-	tmp, err := os.CreateTemp(dir, ".put-*")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if os.IsNotExist(err) { // the folder was removed meanwhile
 		if err = os.MkdirAll(dir, 0o750); err == nil {
-			tmp, err = os.CreateTemp(dir, ".put-*")
+			f, err = os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 		}
 	}
 	if err != nil {
@@ -99,16 +101,12 @@ func (o *Objects) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(
 	if in.Body != nil {
 		body = in.Body
 	}
-	if _, err := io.Copy(io.MultiWriter(tmp, h), body); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, err
+	_, err = io.Copy(io.MultiWriter(f, h), body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return nil, err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err != nil {
+		_ = os.Remove(p)
 		return nil, err
 	}
 	return &s3.PutObjectOutput{ETag: aws.String(`"` + hex.EncodeToString(h.Sum(nil)) + `"`)}, nil

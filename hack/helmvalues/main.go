@@ -54,6 +54,7 @@ type consumer struct {
 	Name             string           `json:"name"`
 	Queue            map[string]any   `json:"queue"`
 	IdempotencyTable string           `json:"idempotencyTable,omitempty"`
+	MaxInFlight      int              `json:"maxInFlight,omitempty"`
 	Identity         map[string]any   `json:"identity"`
 	Env              []map[string]any `json:"env,omitempty"`
 	Routes           []map[string]any `json:"routes"`
@@ -118,6 +119,15 @@ func build(raw []byte, top *topology.Topology, opt Options) (map[string]any, err
 					continue
 				}
 				rt["options"] = json.RawMessage(resolved)
+				if r.Handler == "archive" {
+					// The archive holds events until their batch is written: a
+					// batch fills only if maxInFlight reaches maxEvents.
+					var ao struct {
+						MaxEvents int `json:"maxEvents"`
+					}
+					_ = json.Unmarshal(resolved, &ao)
+					out.MaxInFlight = max(out.MaxInFlight, ao.MaxEvents)
+				}
 				if r.Handler == "sql" {
 					var so struct {
 						DSNEnv string `json:"dsnEnv"`

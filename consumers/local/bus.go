@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/topology"
@@ -109,27 +110,39 @@ func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ .
 	return out, nil
 }
 
-// envelope builds the EventBridge event of a PutEvents entry.
+// envelope builds the EventBridge event of a PutEvents entry (appended by
+// hand: it is on every event's path).
 func envelope(id string, e ebtypes.PutEventsRequestEntry) ([]byte, error) {
-	detail := json.RawMessage(aws.ToString(e.Detail))
-	if len(detail) == 0 {
-		detail = json.RawMessage("{}")
+	detail := aws.ToString(e.Detail)
+	if detail == "" {
+		detail = "{}"
 	}
-	if !json.Valid(detail) || detail[0] != '{' {
+	if i := jsonscan.SkipSpace(detail, 0); i == len(detail) || detail[i] != '{' || !jsonscan.Valid(detail) {
 		return nil, fmt.Errorf("detail is not a JSON object")
 	}
 	t := time.Now().UTC()
 	if e.Time != nil {
 		t = e.Time.UTC()
 	}
-	resources := e.Resources
-	if resources == nil {
-		resources = []string{}
+	b := make([]byte, 0, 256+len(detail))
+	b = append(b, `{"version":"0","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"detail-type":`...)
+	b = appendString(b, aws.ToString(e.DetailType))
+	b = append(b, `,"source":`...)
+	b = appendString(b, aws.ToString(e.Source))
+	b = append(b, `,"account":"`+account+`","time":"`...)
+	b = t.AppendFormat(b, time.RFC3339)
+	b = append(b, `","region":"`+region+`","resources":[`...)
+	for i, r := range e.Resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, r)
 	}
-	return json.Marshal(map[string]any{
-		"version": "0", "id": id, "detail-type": aws.ToString(e.DetailType), "source": aws.ToString(e.Source),
-		"account": account, "time": t.Format(time.RFC3339), "region": region, "resources": resources, "detail": detail,
-	})
+	b = append(b, `],"detail":`...)
+	b = append(b, detail...)
+	return append(b, '}'), nil
 }
 
 func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {

@@ -1,11 +1,15 @@
 package local
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 )
 
 func TestItemRoundTrip(t *testing.T) {
@@ -76,5 +80,28 @@ func TestExpressions(t *testing.T) {
 	}
 	if err := applyUpdate("ADD n :nine", item, env); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("ADD: err = %v", err)
+	}
+}
+
+func TestEnvelopeIsTheEventBridgeShape(t *testing.T) {
+	at := time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
+	doc, err := envelope("id-1", ebtypes.PutEventsRequestEntry{Source: aws.String(`shop "eu"`), DetailType: aws.String("order\nplaced"),
+		Detail: aws.String(` {"total": 5}`), Resources: []string{"arn:a", "arn:b"}, Time: &at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(doc, &got); err != nil {
+		t.Fatalf("%v: %s", err, doc)
+	}
+	want := map[string]any{"version": "0", "id": "id-1", "detail-type": "order\nplaced", "source": `shop "eu"`, "account": "000000000000",
+		"time": "2026-11-26T17:00:00Z", "region": "local", "resources": []any{"arn:a", "arn:b"}, "detail": map[string]any{"total": 5.0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("envelope = %v, want %v", got, want)
+	}
+	for _, bad := range []string{`[1]`, `{"a":`, `"x"`} {
+		if _, err := envelope("x", ebtypes.PutEventsRequestEntry{Detail: aws.String(bad)}); err == nil {
+			t.Errorf("detail %s accepted", bad)
+		}
 	}
 }

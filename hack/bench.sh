@@ -54,8 +54,8 @@ go test -run '^$' -bench 'BenchmarkEngineMemory' -benchtime 3x ./consumers/engin
 go test -run '^$' -bench 'BenchmarkConsumerAgainstMoto' -benchtime 2x ./consumers/sqs | grep -E '^Benchmark'
 
 echo
-echo "== local platform end to end (ingest -> bus -> queue -> consumer -> embedded table), 20,000 events =="
-go test -run '^$' -bench 'BenchmarkLocal' -benchtime 20000x -count 3 ./consumers/local | grep -E '^Benchmark' | tee "$out.local"
+echo "== local platform end to end (ingest -> bus -> queue -> consumer -> embedded table), 40,000 events =="
+go test -run '^$' -bench 'BenchmarkLocal' -benchtime 40000x -count 5 ./consumers/local | grep -E '^Benchmark' | tee "$out.local"
 awk '/EndToEnd/ {for (i = 2; i <= NF; i++) if ($i == "events/s") e = e " " $(i-1)}
      /StoreBaseline/ {for (i = 2; i <= NF; i++) if ($i == "events/s") b = b " " $(i-1)}
      function median(list,   n, a, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,9 @@ import (
 // queue (and the SNS fan-out) -> orders consumer -> store handler ->
 // embedded table, until every event is stored. One op is one event.
 func BenchmarkLocalEndToEnd(b *testing.B) {
+	if os.Getenv("GOGC") == "" { // as eventplane dev runs
+		defer debug.SetGCPercent(debug.SetGCPercent(local.GCPercent))
+	}
 	s := start(b, b.TempDir(), func(string) string { return "" })
 	const batch, clients = 100, 8
 	var bodies []string

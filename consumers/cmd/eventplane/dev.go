@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -36,6 +38,9 @@ func devCmd(args []string, stdout, stderr io.Writer) int {
 		return exitBad
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(local.GCPercent)
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	if err := dev(ctx, *topo, *dir, *addr, log, stdout); err != nil {

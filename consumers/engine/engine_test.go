@@ -209,7 +209,7 @@ func TestPermanentAndUndecodableGoStraightToDLQ(t *testing.T) {
 	}
 	var perm, undec bool
 	for r, tenant := range reasons {
-		perm = perm || r == "permanent: permanent: order total is negative"
+		perm = perm || r == "permanent: order total is negative"
 		undec = undec || strings.HasPrefix(r, "undecodable: eventbridge: time: not an RFC 3339 time") && tenant == "acme"
 	}
 	if !perm || !undec {

@@ -41,8 +41,8 @@ func (e *permanentError) Unwrap() error { return e.err }
 // Permanent marks err as not retryable: the message goes straight to the
 // dead-letter queue with err as its reason.
 func Permanent(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || IsPermanent(err) {
+		return err // marked once: reasons read "permanent: ...", not "permanent: permanent: ..."
 	}
 	return &permanentError{err}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,7 +157,7 @@ func (e *Engine) retry(m Message) {
 func (e *Engine) deadLetter(m Message, kind string, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	reason := kind + ": " + cause.Error()
+	reason := kind + ": " + strings.TrimPrefix(cause.Error(), kind+": ") // "permanent: x", not "permanent: permanent: x"
 	if err := e.src.DeadLetter(ctx, m, reason); err != nil {
 		e.log.Error("dead-letter queue unreachable; message will be retried", "error", err, "message_id", m.MessageID)
 		e.retry(m)

@@ -18,6 +18,9 @@ import (
 type Options struct {
 	// Region overrides the region of the default chain (AWS_REGION, profile).
 	Region string
+	// Profile selects a shared config/credentials profile (default: the
+	// chain's, i.e. AWS_PROFILE or "default").
+	Profile string
 	// Endpoint overrides every service's endpoint (for emulators).
 	Endpoint string
 	// OnRequest is called once per request attempt with the service id and
@@ -31,6 +34,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	var lo []func(*config.LoadOptions) error
 	if opts.Region != "" {
 		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	if opts.Profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {

@@ -72,6 +72,7 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	busName := fs.String("bus", "", "put the events on this EventBridge bus instead (AWS credentials, --region)")
 	region := fs.String("region", "", "AWS region for --bus (default: AWS_REGION or the profile's)")
 	awsEndpoint := fs.String("aws-endpoint", "", "EventBridge endpoint for --bus (emulators)")
+	profile := fs.String("profile", "", "AWS profile for --bus (default: AWS_PROFILE)")
 	batch := fs.Int("batch", 100, "events per request to the ingest API (at most 100)")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
@@ -89,7 +90,7 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	progress := newProgress(stderr, len(evs))
 	ctx := context.Background()
 	if *busName != "" {
-		err = sendToBus(ctx, evs, *busName, *region, *awsEndpoint, progress)
+		err = sendToBus(ctx, evs, *busName, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile}, progress)
 	} else {
 		err = sendToIngest(ctx, evs, strings.TrimSuffix(*endpoint, "/"), min(max(*batch, 1), 100), progress)
 	}
@@ -148,8 +149,8 @@ func sendToIngest(ctx context.Context, evs []json.RawMessage, endpoint string, b
 	return nil
 }
 
-func sendToBus(ctx context.Context, evs []json.RawMessage, busName, region, endpoint string, p *progress) error {
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: region, Endpoint: endpoint})
+func sendToBus(ctx context.Context, evs []json.RawMessage, busName string, opts awsconf.Options, p *progress) error {
+	cfg, err := awsconf.Load(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -267,7 +268,7 @@ func tailAdmin(ctx context.Context, adminURL string, print func(string, engine.R
 // dlqCmd lists or redrives a queue's dead-letter messages: of `eventplane
 // dev` by queue name, or of an SQS queue (--queue-url) in the cloud.
 func dlqCmd(args []string, stdout, stderr io.Writer) int {
-	const use = "usage: eventplane dlq list|redrive QUEUE [--endpoint URL]   or   eventplane dlq list|redrive --queue-url URL [--region R]"
+	const use = "usage: eventplane dlq list|redrive QUEUE [--endpoint URL]   or   eventplane dlq list|redrive --queue-url URL [--region R] [--profile P]"
 	if len(args) == 0 || (args[0] != "list" && args[0] != "redrive") {
 		fmt.Fprintln(stderr, use)
 		return exitBad
@@ -279,6 +280,7 @@ func dlqCmd(args []string, stdout, stderr io.Writer) int {
 	queueURL := fs.String("queue-url", "", "an SQS queue (its DLQ comes from the redrive policy) instead of eventplane dev")
 	region := fs.String("region", "", "AWS region for --queue-url")
 	awsEndpoint := fs.String("aws-endpoint", "", "SQS endpoint for --queue-url (emulators)")
+	profile := fs.String("profile", "", "AWS profile for --queue-url (default: AWS_PROFILE)")
 	rest, queue := args[1:], ""
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		queue, rest = rest[0], rest[1:] // the queue may come before the flags
@@ -293,7 +295,7 @@ func dlqCmd(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
 	case *queueURL != "":
-		err = dlqCloud(ctx, verb, *queueURL, *region, *awsEndpoint, stdout)
+		err = dlqCloud(ctx, verb, *queueURL, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile}, stdout)
 	case queue != "":
 		err = dlqLocal(ctx, verb, strings.TrimSuffix(*endpoint, "/"), queue, stdout)
 	default:
@@ -348,8 +350,8 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 	return nil
 }
 
-func dlqCloud(ctx context.Context, verb, queueURL, region, endpoint string, stdout io.Writer) error {
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: region, Endpoint: endpoint})
+func dlqCloud(ctx context.Context, verb, queueURL string, opts awsconf.Options, stdout io.Writer) error {
+	cfg, err := awsconf.Load(ctx, opts)
 	if err != nil {
 		return err
 	}

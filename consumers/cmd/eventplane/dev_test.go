@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -163,5 +166,68 @@ func TestDLQCommandAgainstSQS(t *testing.T) {
 	code, out, errs = runCLI(t, "", "dlq", "redrive", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
 	if code != 0 || !strings.Contains(out, "moved 1 messages") {
 		t.Fatalf("dlq redrive: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// send --bus puts the events on an EventBridge bus (moto), where a rule
+// delivers them to a queue.
+func TestSendToEventBridge(t *testing.T) {
+	srv := motoserver.Shared(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	cfg := srv.Config()
+	sq := awssqs.NewFromConfig(cfg)
+	eb := eventbridge.NewFromConfig(cfg)
+	q, err := sq.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("cli-send-bus")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := sq.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []types.QueueAttributeName{"QueueArn"}})
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("cli-bus")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("cli-all"), EventBusName: aws.String("cli-bus"),
+		EventPattern: aws.String(`{"source":["cli"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("cli-all"), EventBusName: aws.String("cli-bus"),
+		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(a.Attributes["QueueArn"])}}}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, orderLine(i))
+	}
+	code, out, errs := runCLI(t, "["+strings.Join(lines, ",")+"]", "send", "--bus", "cli-bus", "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
+	if code != 0 || !strings.Contains(out, "sent 12 events") {
+		t.Fatalf("send --bus: exit %d\n%s\n%s", code, out, errs)
+	}
+	got := 0
+	for range 10 {
+		m, err := sq.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range m.Messages {
+			var ev struct {
+				DetailType string `json:"detail-type"`
+				Detail     struct{ OrderID string }
+			}
+			if json.Unmarshal([]byte(aws.ToString(msg.Body)), &ev) == nil && ev.DetailType == "io.eventplane.demo.order.placed.v1" && ev.Detail.OrderID != "" {
+				got++
+			} else {
+				t.Logf("unexpected message: %s", aws.ToString(msg.Body))
+			}
+			_, _ = sq.DeleteMessage(ctx, &awssqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: msg.ReceiptHandle})
+		}
+		if got == 12 {
+			break
+		}
+	}
+	if got != 12 {
+		t.Fatalf("the rule's queue got %d of the 12 events", got)
 	}
 }

@@ -4,9 +4,9 @@
 //	eventplane match --pattern FILE [FILE|-]
 //	eventplane bootstrap [--topology FILE] [--prefix P] [--endpoint URL] [--region R]
 //	eventplane dev [--topology FILE] [--dir DIR] [--addr HOST:PORT] [--log-level L]
-//	eventplane send [--endpoint URL | --bus NAME [--region R] [--aws-endpoint URL]] [--batch N] [FILE|-]
+//	eventplane send [--endpoint URL | --bus NAME [--region R] [--profile P] [--aws-endpoint URL]] [--batch N] [FILE|-]
 //	eventplane tail [--endpoint URL | --admin URL] [--json]
-//	eventplane dlq list|redrive QUEUE [--endpoint URL] | --queue-url URL [--region R] [--aws-endpoint URL]
+//	eventplane dlq list|redrive QUEUE [--endpoint URL] | --queue-url URL [--region R] [--profile P] [--aws-endpoint URL]
 package main
 
 import (

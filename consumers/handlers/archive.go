@@ -131,6 +131,7 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	b := a.batches[p]
 	if b == nil {
 		b = &batch{partition: p, done: make(chan struct{})}
+		b.lines.Grow(min(a.opt.MaxEvents*(len(line)+1), a.opt.MaxBytes)) // one allocation per batch
 		b.timer = time.AfterFunc(a.maxAge, func() { a.flush(b) })
 		a.batches[p] = b
 	}

@@ -297,3 +297,35 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		t.Errorf("unknown schedule: %s", resp.Status)
 	}
 }
+
+// A rule's function target that keeps failing is retried per the target's
+// retry policy (maximumRetryAttempts 4: five tries), then its event lands in
+// the rule's dead-letter queue with the error, as EventBridge does.
+func TestFunctionTargetRetriesThenDeadLetters(t *testing.T) {
+	s := start(t, t.TempDir(), func(string) string { return "" })
+	dir := filepath.Join(s.dir, "buckets", s.p.Names.Buckets["uploads"], "incoming")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	// The files function cannot tell the format of a .bin file.
+	if err := os.WriteFile(filepath.Join(dir, "blob.bin"), []byte{0, 1, 2}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the event in eventbridge-dlq", func() (bool, string) {
+		for _, r := range s.state().Rules {
+			if r["name"] == "uploads-incoming" && r["failed"].(float64) == 1 {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(s.state().Rules)
+	})
+	msgs, err := s.p.DeadLetters("eventbridge-dlq")
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("eventbridge-dlq holds %d messages (%v), want 1", len(msgs), err)
+	}
+	m := msgs[0]
+	if !strings.Contains(m.MessageAttributes["ERROR_MESSAGE"], "cannot tell the format") || !strings.Contains(m.MessageAttributes["RULE_ARN"], "rule/uploads-incoming") ||
+		!strings.Contains(m.Body, `"key":"incoming/blob.bin"`) {
+		t.Errorf("dead-lettered event: attributes %v body %s", m.MessageAttributes, m.Body)
+	}
+}

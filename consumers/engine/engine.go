@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -129,6 +130,9 @@ type bound struct {
 	name    string
 	handler Handler
 	breaker *gobreaker.CircuitBreaker[struct{}]
+	// The route's series, resolved once rather than per event.
+	duration  prometheus.Observer
+	processed prometheus.Counter
 }
 
 // Engine runs one consumer. Create it with New and call Run once.
@@ -179,7 +183,8 @@ func New(opt Options) (*Engine, error) {
 		if rt.Handler == nil {
 			return nil, fmt.Errorf("engine: route %q has no handler", rt.Name)
 		}
-		b := &bound{name: rt.Name, handler: Chain(rt.Handler, opt.Middlewares...)}
+		b := &bound{name: rt.Name, handler: Chain(rt.Handler, opt.Middlewares...),
+			duration: opt.Metrics.HandlerDuration.WithLabelValues(rt.Name), processed: opt.Metrics.Processed.WithLabelValues(rt.Name)}
 		if !opt.Breaker.Disabled {
 			b.breaker = e.newBreaker(rt.Name)
 			e.breakers = append(e.breakers, b.breaker)

@@ -76,8 +76,10 @@ func (e *Engine) handle(m Message) bool {
 // the event's upstream trace, and returns the span's context.
 func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) (trace.SpanContext, error) {
 	ctx := withRoute(e.traceContext(e.hctx, ev, m), rt.Name)
-	ctx, span := e.tracer.Start(ctx, "process "+rt.Name, trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
+	ctx, span := e.tracer.Start(ctx, "process "+rt.Name, trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
+	if span.IsRecording() { // no attribute work when tracing is off or the trace is not sampled
+		span.SetAttributes(
 			attribute.String("messaging.system", "aws_sqs"),
 			attribute.String("messaging.operation.type", "process"),
 			attribute.String("messaging.message.id", m.MessageID),
@@ -86,8 +88,8 @@ func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) (trace.S
 			attribute.String("cloudevents.event_source", ev.Source()),
 			attribute.String("cloudevents.event_type", ev.Type()),
 			attribute.String("eventplane.route", rt.Name),
-		))
-	defer span.End()
+		)
+	}
 	sc := span.SpanContext()
 	ctx, cancel := context.WithTimeout(ctx, e.opt.HandlerTimeout)
 	defer cancel()
@@ -100,9 +102,9 @@ func (e *Engine) call(rt *route.Route[*bound], ev *ce.Event, m Message) (trace.S
 	} else {
 		err = b.handler.Handle(ctx, ev)
 	}
-	e.m.HandlerDuration.WithLabelValues(rt.Name).Observe(time.Since(start).Seconds())
+	b.duration.Observe(time.Since(start).Seconds())
 	if err == nil {
-		e.m.Processed.WithLabelValues(rt.Name).Inc()
+		b.processed.Inc()
 		return sc, nil
 	}
 	if !errors.Is(err, ErrSkip) {

@@ -189,7 +189,9 @@ EOF
 # --- KEDA ----------------------------------------------------------------------
 KEDA_SRC="$(go mod download -json github.com/kedacore/keda/v2@v2.21.0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
 kubectl apply --server-side -f "$KEDA_SRC/config/crd/bases" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/scaledobjects.keda.sh crd/triggerauthentications.keda.sh >/dev/null
+# (kubectl wait fails at once while a new CRD has no conditions yet: poll.)
+wait_for "KEDA's CRDs established" 60 bash -c 'for c in scaledobjects.keda.sh triggerauthentications.keda.sh; do
+  kubectl get crd "$c" -o jsonpath="{.status.conditions[?(@.type==\"Established\")].status}" | grep -q True || exit 1; done'
 kubectl create namespace keda >/dev/null
 POD_NAMESPACE=keda KEDA_CLUSTER_OBJECT_NAMESPACE=keda WATCH_NAMESPACE="" KEDA_HTTP_DEFAULT_TIMEOUT=3000 start keda "$KEDA/keda" \
   --leader-elect=false --zap-log-level=info \

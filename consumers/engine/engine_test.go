@@ -19,6 +19,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/testserver"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
@@ -86,13 +87,7 @@ func (h *harness) send(n int, group func(i int) string) {
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testserver.WaitFor(t, timeout, 10*time.Millisecond, what, cond)
 }
 
 func routes(h engine.Handler) []route.Route[engine.Handler] {

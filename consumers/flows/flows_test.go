@@ -36,6 +36,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/pgserver"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/testserver"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -129,13 +130,7 @@ func (p *platform) depth(url string) int {
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testserver.WaitFor(t, timeout, 100*time.Millisecond, what, cond)
 }
 
 func orderEvent(i int, total float64) string {

@@ -25,6 +25,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/motoserver"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/testserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
@@ -165,13 +166,7 @@ func (e *env) receiveDLQ() []types.Message {
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testserver.WaitFor(t, timeout, 50*time.Millisecond, what, cond)
 }
 
 func all(h engine.HandlerFunc) []route.Route[engine.Handler] {

@@ -4,6 +4,7 @@
 package testserver
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -53,15 +54,27 @@ func (s *Shared[T]) Stop() {
 // fails with what it was waiting for and cond's last message.
 func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
 	tb.Helper()
+	var msg string
+	WaitFor(tb, timeout, 50*time.Millisecond, what, func() bool {
+		var ok bool
+		ok, msg = cond()
+		return ok
+	}, func() string { return msg })
+}
+
+// WaitFor polls cond every interval until it holds or timeout passes, then
+// fails naming what it waited for (and detail's text, if given).
+func WaitFor(tb testing.TB, timeout, interval time.Duration, what string, cond func() bool, detail ...func() string) {
+	tb.Helper()
 	deadline := time.Now().Add(timeout)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s: %s", timeout, what, msg)
+			msg := fmt.Sprintf("timed out after %v waiting for %s", timeout, what)
+			for _, d := range detail {
+				msg += ": " + d()
+			}
+			tb.Fatal(msg)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }

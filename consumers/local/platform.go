@@ -206,6 +206,13 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	for _, s := range t.Schedules {
 		p.schedules[s.Name] = s
 	}
+	for _, b := range t.Buckets {
+		if raw, err := os.ReadFile(p.seenFile(p.Names.Buckets[b.Name])); err == nil {
+			if err := json.Unmarshal(raw, &p.seen); err != nil {
+				return nil, fmt.Errorf("%s: %w", p.seenFile(p.Names.Buckets[b.Name]), err)
+			}
+		}
+	}
 	for _, c := range t.Consumers {
 		lc, err := p.consumer(ctx, reg, deps, c)
 		if err != nil {
@@ -477,14 +484,9 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		p.log.Error("watch bucket", "bucket", bucket, "error", err)
 		return
 	}
-	seenFile := filepath.Join(p.opts.Dir, "buckets", "."+bucket+".seen.json")
+	seenFile := p.seenFile(bucket)
 	p.seenMu.Lock()
 	defer p.seenMu.Unlock()
-	if len(p.seen) == 0 {
-		if b, err := os.ReadFile(seenFile); err == nil {
-			_ = json.Unmarshal(b, &p.seen)
-		}
-	}
 	changed := false
 	for _, o := range objs {
 		id := o.Bucket + "/" + o.Key
@@ -516,6 +518,12 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		b, _ := json.Marshal(p.seen)
 		_ = os.WriteFile(seenFile, b, 0o600)
 	}
+}
+
+// seenFile remembers which objects of a bucket were announced, so a
+// restart does not announce them again.
+func (p *Platform) seenFile(bucket string) string {
+	return filepath.Join(p.opts.Dir, "buckets", "."+bucket+".seen.json")
 }
 
 var rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)

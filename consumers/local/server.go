@@ -130,26 +130,45 @@ func (p *Platform) State() State {
 		}
 		st.Queues = append(st.Queues, m)
 	}
+	recent := map[string][]engine.RecentEvent{}
 	for _, c := range p.consumers {
 		m := map[string]any{"name": c.Name, "queue": c.Queue, "handled": c.handled.Load(), "failed": c.failed.Load(), "disabled": c.Disabled}
 		if c.engine != nil {
 			snap := c.engine.Snapshot()
 			m["inFlight"] = len(snap.InFlight)
 			m["breakers"] = snap.Breakers
-			for _, r := range snap.Recent {
-				st.Recent = append(st.Recent, Processed{Consumer: c.Name, RecentEvent: r})
-			}
+			recent[c.Name] = snap.Recent
 		}
 		st.Consumers = append(st.Consumers, m)
 	}
+	counts := p.Tables.Count() // one pass over the database, not one per table
 	for logical, physical := range p.Names.Tables {
-		st.Tables[logical] = p.Tables.Count()[physical]
+		st.Tables[logical] = counts[physical]
 	}
-	sort.Slice(st.Recent, func(i, j int) bool { return st.Recent[i].At.After(st.Recent[j].At) })
-	if len(st.Recent) > 50 {
-		st.Recent = st.Recent[:50]
-	}
+	st.Recent = newestFirst(recent, 50)
 	return st
+}
+
+// recent returns the latest events the consumers processed, newest first.
+func (p *Platform) recent(limit int) []Processed {
+	byConsumer := map[string][]engine.RecentEvent{}
+	for _, c := range p.consumers {
+		if c.engine != nil {
+			byConsumer[c.Name] = c.engine.Snapshot().Recent
+		}
+	}
+	return newestFirst(byConsumer, limit)
+}
+
+func newestFirst(byConsumer map[string][]engine.RecentEvent, limit int) []Processed {
+	var out []Processed
+	for name, events := range byConsumer {
+		for _, r := range events {
+			out = append(out, Processed{Consumer: name, RecentEvent: r})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	return out[:min(len(out), limit)]
 }
 
 // Node and Edge make the topology graph.
@@ -243,7 +262,7 @@ func (p *Platform) tail(w http.ResponseWriter, r *http.Request) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		recent := p.State().Recent
+		recent := p.recent(50) // only the events: no queue or table figures per tick
 		for i := len(recent) - 1; i >= 0; i-- {
 			if e := recent[i]; e.At.After(since) {
 				b, _ := json.Marshal(e)

@@ -6,8 +6,11 @@
 // arrays, nested fields, prefix, suffix, equals-ignore-case (alone and inside
 // prefix/suffix), wildcard, anything-but (value, list, prefix, suffix,
 // wildcard, equals-ignore-case), numeric ranges, exists, cidr (IPv4 and IPv6)
-// and $or. Patterns are compiled once; a Set shares one field index among many
-// patterns so that an event is flattened once however many patterns test it.
+// and $or. Fields inside an array of objects match together only within one
+// element, and of two conditions on one field the last counts, as in
+// EventBridge. Patterns are compiled once; a Set flattens an event once
+// however many patterns test it, and indexes its patterns by the values they
+// require, so that an event evaluates only the patterns it can match.
 package route
 
 import (

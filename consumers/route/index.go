@@ -5,15 +5,19 @@ import "slices"
 // index maps the values an event can hold to the rules those values can
 // satisfy, so that an event only evaluates the rules it can match.
 //
-// Each rule is filed under one of its fields, chosen at Add: a field every
-// alternative of which names the values it accepts by an exact value, a
-// prefix or a suffix (a wildcard files under its literal head or tail).
-// A rule can only match if that field holds, so only if one of the event's
-// values at that path is equal to, starts with or ends with one of the
-// keys. A rule without such a field (only anything-but, numeric, cidr,
-// exists, equals-ignore-case...) is evaluated for every event. Whatever the
-// index offers is then evaluated in full, so the index decides only which
-// rules are evaluated, never what they answer.
+// Each rule is filed under one of its fields, chosen at Add, best first:
+//   - a field every alternative of which names the values it accepts by an
+//     exact value, a prefix or a suffix (a wildcard files under its literal
+//     head or tail): the rule can only match if one of the event's values at
+//     that path is equal to, starts with or ends with one of the keys;
+//   - a field that needs a value (anything-but, numeric, cidr,
+//     equals-ignore-case, exists: true...): the rule is evaluated when the
+//     event has a value at that path;
+//   - a rule whose every field can hold without a value (exists: false) is
+//     evaluated for every event.
+//
+// Whatever the index offers is then evaluated in full, so the index decides
+// only which rules are evaluated, never what they answer.
 type index struct {
 	byPath []*fieldIndex // by path index; nil where no rule is filed
 	paths  []int         // the paths with a fieldIndex
@@ -26,6 +30,7 @@ type fieldIndex struct {
 	suffix     map[string][]int32
 	prefixLens []int // the distinct key lengths in prefix
 	suffixLens []int
+	present    []int32 // rules that need any value at the path
 }
 
 // exactKey is a value as the flattened event holds it.
@@ -80,19 +85,23 @@ func key(m matcher) (keyKind, exactKey) {
 	return noKey, exactKey{}
 }
 
-// score rates f as the field to file a rule under: 0 when it cannot be, 2
-// when every alternative is an exact value, 1 otherwise.
+// score rates f as the field to file a rule under: 0 when f can hold
+// without a value, 1 when it needs one, 2 when every alternative is an
+// exact value, a prefix or a suffix, 3 when every one is an exact value.
 func score(f *field) int {
-	if f.absentOK || f.presentOK {
+	if f.absentOK {
 		return 0
 	}
-	best := 2
+	if f.presentOK {
+		return 1
+	}
+	best := 3
 	for _, m := range f.vals {
 		switch k, _ := key(m); k {
 		case noKey:
-			return 0
+			return 1
 		case prefixK, suffixK:
-			best = 1
+			best = 2
 		}
 	}
 	return best
@@ -118,6 +127,10 @@ func (x *index) add(id int32, r *rule) {
 		fi = &fieldIndex{exact: map[exactKey][]int32{}, prefix: map[string][]int32{}, suffix: map[string][]int32{}}
 		x.byPath[f.path] = fi
 		x.paths = append(x.paths, f.path)
+	}
+	if best == 1 {
+		fi.present = append(fi.present, id)
+		return
 	}
 	for _, m := range f.vals {
 		switch k, ek := key(m); k {

@@ -240,12 +240,17 @@ func (s *Set) MatchEvent(e *ce.Event, dst []int) []int {
 	return s.collect(fv, dst)
 }
 
-// collect appends the patterns that match fv: the rules the index offers
-// for the event's values, and the rules it cannot index, are evaluated.
+// collect appends the patterns that match fv, in pattern order: the rules
+// the index offers for the event's values, and those it files under no
+// field, are evaluated.
 func (s *Set) collect(fv *flat, dst []int) []int {
 	start := len(dst)
 	for _, p := range s.index.paths {
+		if fv.head[p] < 0 {
+			continue
+		}
 		fi := s.index.byPath[p]
+		dst = s.try(fv, fi.present, dst)
 		for i := fv.head[p]; i >= 0; i = fv.next[i] {
 			v := &fv.vals[i]
 			dst = s.try(fv, fi.exact[exactKey{v.kind, v.s, v.n}], dst)

@@ -3,6 +3,7 @@ package route
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +124,23 @@ func TestDocumentedPatterns(t *testing.T) {
 		{`{"$or": [{"source": ["aws.ec2"]}, {"detail-type": ["nope"]}], "source": ["aws.s3"]}`, false},
 		{`{"detail": {"state": ["stopped"], "state": ["running"]}}`, true},
 		{`{"detail": {"state": ["stopped"]}, "detail": {"c-count": [5]}}`, false}, // two fields of detail, both hold
+	}
+	// The same answers from one Set holding every pattern, which consults
+	// its index.
+	set := NewSet()
+	for _, tc := range tests {
+		if _, err := set.Add([]byte(tc.pattern)); err != nil {
+			t.Fatalf("Add(%s): %v", tc.pattern, err)
+		}
+	}
+	matched, err := set.MatchJSON(event, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		if got := slices.Contains(matched, i); got != tc.want {
+			t.Errorf("in a Set of %d: pattern %s: match = %v, want %v", len(tests), tc.pattern, got, tc.want)
+		}
 	}
 	for _, tc := range tests {
 		p, err := Compile([]byte(tc.pattern))

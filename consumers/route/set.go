@@ -244,6 +244,9 @@ func (s *Set) MatchEvent(e *ce.Event, dst []int) []int {
 // the index offers for the event's values, and those it files under no
 // field, are evaluated.
 func (s *Set) collect(fv *flat, dst []int) []int {
+	if len(s.rules) < indexFrom {
+		return s.collectEvery(fv, dst)
+	}
 	start := len(dst)
 	for _, p := range s.index.paths {
 		if fv.head[p] < 0 {
@@ -290,8 +293,12 @@ func (s *Set) try(fv *flat, rules []int32, dst []int) []int {
 	return dst
 }
 
-// collectEvery evaluates every rule: the reference the index is tested
-// against.
+// indexFrom is the number of rules from which collect consults the index:
+// below it, looking values up costs more than evaluating every rule.
+const indexFrom = 16
+
+// collectEvery evaluates every rule: what small sets do, and the reference
+// the index is tested against.
 func (s *Set) collectEvery(fv *flat, dst []int) []int {
 	for i, p := range s.patterns {
 		for j := range p.rules {

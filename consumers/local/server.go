@@ -104,7 +104,11 @@ type State struct {
 
 // State returns the platform's live figures.
 func (p *Platform) State() State {
-	st := State{UptimeSeconds: time.Since(p.started).Seconds(), Ready: p.Ready(), Tables: map[string]int{}}
+	// Every list is empty, never null, before anything happened (the
+	// dashboard reads .length of each).
+	st := State{UptimeSeconds: time.Since(p.started).Seconds(), Ready: p.Ready(), Tables: map[string]int{},
+		Buses: []map[string]any{}, Rules: []map[string]any{}, Topics: []map[string]any{}, Queues: []map[string]any{},
+		Consumers: []map[string]any{}}
 	for _, name := range sortedKeys(p.Bus.buses) {
 		st.Buses = append(st.Buses, map[string]any{"name": name, "events": p.Bus.buses[name].count.Load()})
 	}
@@ -114,7 +118,7 @@ func (p *Platform) State() State {
 			"delivered": c.Delivered.Load(), "failed": c.Failed.Load()})
 	}
 	for _, t := range p.top.Topics {
-		var subs []map[string]any
+		subs := []map[string]any{}
 		for _, s := range t.Subscriptions {
 			c := p.subCnt[t.Name+"/"+s.Queue]
 			subs = append(subs, map[string]any{"queue": s.Queue, "delivered": c.Delivered.Load()})
@@ -161,7 +165,7 @@ func (p *Platform) recent(limit int) []Processed {
 }
 
 func newestFirst(byConsumer map[string][]engine.RecentEvent, limit int) []Processed {
-	var out []Processed
+	out := []Processed{} // [] in JSON, not null, when nothing was processed yet
 	for name, events := range byConsumer {
 		for _, r := range events {
 			out = append(out, Processed{Consumer: name, RecentEvent: r})

@@ -316,6 +316,9 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 				return nil, fmt.Errorf("consumer %s route %s: %w", c.Name, r.Name, err)
 			}
 		}
+		if r.Handler == "archive" {
+			opts = localArchiveAge(opts)
+		}
 		if r.Handler == "sql" {
 			if env := sqlDSNEnv(opts); p.opts.Getenv(env) == "" {
 				lc.Disabled = fmt.Sprintf("route %s needs PostgreSQL: set %s to a DSN (its queue keeps the messages meanwhile)", r.Name, env)
@@ -344,6 +347,28 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	}
 	lc.engine = eng
 	return lc, nil
+}
+
+// LocalArchiveMaxAge caps the archive's group commit locally: in the cloud
+// an archive route holds an event up to its maxAge (10s in the topology)
+// to fill an S3 object, which locally only shows as ten-second handling
+// times on the dashboard and in tail. A batch still fills to maxEvents
+// under load.
+const LocalArchiveMaxAge = time.Second
+
+func localArchiveAge(opts json.RawMessage) json.RawMessage {
+	o := map[string]any{}
+	if len(opts) > 0 && json.Unmarshal(opts, &o) != nil {
+		return opts // the handler reports the bad options
+	}
+	if s, _ := o["maxAge"].(string); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d <= LocalArchiveMaxAge {
+			return opts
+		}
+	}
+	o["maxAge"] = LocalArchiveMaxAge.String()
+	b, _ := json.Marshal(o)
+	return b
 }
 
 func sqlDSNEnv(opts json.RawMessage) string {

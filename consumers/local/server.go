@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/eventplane/eventplane/api/events"
@@ -247,38 +248,82 @@ func (p *Platform) Graph() map[string]any {
 	return map[string]any{"nodes": nodes, "edges": edges}
 }
 
-// tail streams processed events as Server-Sent Events ("event: processed").
+// tail streams processed events as Server-Sent Events ("event: processed"):
+// first the n most recent ones (?n=, default 0) processed after ?since=
+// (RFC 3339), oldest first, then each new one as it is processed, unless
+// ?follow=false. ?from=start sends every event still kept first.
 func (p *Platform) tail(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	q := r.URL.Query()
+	n := 0
+	if v := q.Get("n"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 0 {
+			http.Error(w, fmt.Sprintf("n=%q: want a count of 0 or more", v), http.StatusBadRequest)
+			return
+		}
+	}
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		var err error
+		if since, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			http.Error(w, fmt.Sprintf("since=%q: want an RFC 3339 time", v), http.StatusBadRequest)
+			return
+		}
+	}
+	if q.Get("from") == "start" {
+		n = maxTail
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": tailing processed events\n\n")
+	send := func(e Processed) {
+		b, _ := json.Marshal(e)
+		fmt.Fprintf(w, "event: processed\ndata: %s\n\n", b)
+	}
+	// The history: what the consumers still keep, newest first. Everything
+	// in it counts as seen, so following starts right after its newest.
+	recent := p.recent(maxTail)
+	var history []Processed
+	for _, e := range recent {
+		if len(history) < n && e.At.After(since) {
+			history = append(history, e)
+		}
+	}
+	for i := len(history) - 1; i >= 0; i-- {
+		send(history[i])
+	}
+	if len(recent) > 0 && recent[0].At.After(since) {
+		since = recent[0].At
+	}
 	fl.Flush()
-	since := time.Now()
-	if r.URL.Query().Get("from") == "start" {
-		since = time.Time{}
+	if q.Get("follow") == "false" {
+		return
 	}
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		recent := p.recent(50) // only the events: no queue or table figures per tick
-		for i := len(recent) - 1; i >= 0; i-- {
-			if e := recent[i]; e.At.After(since) {
-				b, _ := json.Marshal(e)
-				fmt.Fprintf(w, "event: processed\ndata: %s\n\n", b)
-				since = e.At
-			}
-		}
-		fl.Flush()
 		select {
 		case <-r.Context().Done():
 			return
 		case <-t.C:
 		}
+		recent := p.recent(50) // only the events: no queue or table figures per tick
+		for i := len(recent) - 1; i >= 0; i-- {
+			if e := recent[i]; e.At.After(since) {
+				send(e)
+				since = e.At
+			}
+		}
+		fl.Flush()
 	}
 }
+
+// maxTail bounds the history /api/tail sends (each consumer keeps its last
+// 100 events).
+const maxTail = 1000

@@ -28,7 +28,26 @@ var dashboardHTML []byte
 //	POST /api/dlq/{queue}/redrive    move them back to the queue
 //	POST /api/schedules/{name}       fire a schedule now
 //	GET  /healthz, /readyz
+//
+// Every state-changing request (POST) a browser marks as cross-origin is
+// refused with 403 (http.CrossOriginProtection: Sec-Fetch-Site, else Origin
+// against Host), so a web page open in the developer's browser cannot
+// ingest, redrive or fire schedules; the dashboard (same origin) and
+// clients that are not browsers (curl, eventplane send) are served.
 func (p *Platform) Handler(schemas *events.Registry) http.Handler {
+	return crossOriginProtected(p.routes(schemas))
+}
+
+func crossOriginProtected(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused: " + r.Method + " " + r.URL.Path +
+			" is only served to the dashboard's own origin and to clients that are not browsers"})
+	}))
+	return cop.Handler(h)
+}
+
+func (p *Platform) routes(schemas *events.Registry) http.Handler {
 	mux := http.NewServeMux()
 	ing := &ingest.Handler{Bus: p.Names.Buses["main"], API: p.Bus, Schemas: schemas}
 	mux.Handle("POST /events", ing)

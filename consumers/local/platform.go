@@ -407,7 +407,7 @@ func (p *Platform) Run(ctx context.Context) error {
 	wg.Wait()
 	p.Bus.Wait()
 	err := p.saveQueues()
-	err = errors.Join(err, p.Tables.Close())
+	err = errors.Join(err, p.Tables.Close(), p.Objects.Close())
 	close(errs)
 	for e := range errs {
 		err = errors.Join(err, e)

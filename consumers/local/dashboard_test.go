@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,9 +128,32 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 		"io.eventplane.demo.order.placed.v1", // the recent event
 		"route rows needs PostgreSQL",        // analytics is stopped and says why
 		"order-analytics",                    // the queues table
+		// the orders consumer: 1 event handled, 2 route runs (store, archive)
+		"<td>orders</td><td>orders</td><td class=\"n\">1</td><td class=\"n\">2</td>",
+		`data-edge="source:api&gt;lambda:ingest"`, // the ingest Lambda is wired in
+		`data-edge="lambda:ingest&gt;bus:main"`,
+		"<td>orders-placed</td><td>main</td>", // the bus has one name: the graph's
+		"at most 1 s here",                    // the archive's group commit explained
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(dom, "local-main") {
+		t.Error("the dashboard calls the main bus local-main somewhere and main elsewhere")
+	}
+	// Laid out by flow: every edge runs left to right.
+	xs := map[string]float64{}
+	for _, m := range regexp.MustCompile(`<g data-node="([^"]+)"><title>[^<]*</title><rect x="([0-9.]+)"`).FindAllStringSubmatch(dom, -1) {
+		xs[m[1]], _ = strconv.ParseFloat(m[2], 64)
+	}
+	edges := regexp.MustCompile(`data-edge="([^"]+)&gt;([^"]+)"`).FindAllStringSubmatch(dom, -1)
+	if len(xs) < 10 || len(edges) < 10 {
+		t.Errorf("graph has %d nodes and %d edges", len(xs), len(edges))
+	}
+	for _, e := range edges {
+		if xs[e[1]] >= xs[e[2]] {
+			t.Errorf("edge %s -> %s runs right to left (x %v -> %v)", e[1], e[2], xs[e[1]], xs[e[2]])
 		}
 	}
 	if t.Failed() {

@@ -144,7 +144,9 @@ func TestFourFlowsLocally(t *testing.T) {
 		// Through EventBridge each post is a new event (a new id): the
 		// store detects the repeated order by its key and time; the
 		// analytics rows and the alerts (total > 1000 only) see all three.
-		ok := st.Tables["orders"] == 2 && o["handled"].(float64) >= 3 && o["failed"].(float64) == 0 &&
+		// handled counts events: 3 for the orders consumer, whose two
+		// routes (store, archive) make 6 route runs.
+		ok := st.Tables["orders"] == 2 && o["handled"].(float64) == 3 && o["routeRuns"].(float64) == 6 && o["failed"].(float64) == 0 &&
 			a["handled"].(float64) == 3 && al["handled"].(float64) == 2
 		return ok, fmt.Sprintf("tables %v orders %v analytics %v alerts %v", st.Tables, o, a, al)
 	})

@@ -77,8 +77,9 @@ type Consumer struct {
 	// queue keeps the messages.
 	Disabled string
 	engine   *engine.Engine
-	handled  atomic.Int64
-	failed   atomic.Int64
+	source   *countedSource
+	routeRun atomic.Int64 // route handler runs (an event runs every route it matches)
+	failed   atomic.Int64 // failed route runs
 }
 
 // Platform is the running local stack.
@@ -330,16 +331,16 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	count := func(next engine.Handler) engine.Handler {
 		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			err := next.Handle(ctx, e)
+			lc.routeRun.Add(1)
 			if err != nil && !errors.Is(err, engine.ErrSkip) {
 				lc.failed.Add(1)
-			} else {
-				lc.handled.Add(1)
 			}
 			return err
 		})
 	}
+	lc.source = &countedSource{Source: p.queues[c.Queue]}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
-		Source: p.queues[c.Queue], FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
+		Source: lc.source, FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
 		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name),
 	})
 	if err != nil {

@@ -129,12 +129,22 @@ func (p *Platform) State() State {
 	st := State{UptimeSeconds: time.Since(p.started).Seconds(), Ready: p.Ready(), Tables: map[string]int{},
 		Buses: []map[string]any{}, Rules: []map[string]any{}, Topics: []map[string]any{}, Queues: []map[string]any{},
 		Consumers: []map[string]any{}}
+	// Buses by their topology name ("main"), as the graph and the rules
+	// table show them; "physical" is the local resource name.
+	logical := map[string]string{"default": "default"}
+	for l, phys := range p.Names.Buses {
+		logical[phys] = l
+	}
 	for _, name := range sortedKeys(p.Bus.buses) {
-		st.Buses = append(st.Buses, map[string]any{"name": name, "events": p.Bus.buses[name].count.Load()})
+		st.Buses = append(st.Buses, map[string]any{"name": logical[name], "physical": name, "events": p.Bus.buses[name].count.Load()})
 	}
 	for _, r := range p.top.Rules {
 		c := p.rules[r.Name]
-		st.Rules = append(st.Rules, map[string]any{"name": r.Name, "bus": p.busName(r.Bus), "matched": c.Matched.Load(),
+		bus := r.Bus
+		if bus == "" {
+			bus = "default"
+		}
+		st.Rules = append(st.Rules, map[string]any{"name": r.Name, "bus": bus, "matched": c.Matched.Load(),
 			"delivered": c.Delivered.Load(), "failed": c.Failed.Load()})
 	}
 	for _, t := range p.top.Topics {
@@ -156,7 +166,13 @@ func (p *Platform) State() State {
 	}
 	recent := map[string][]engine.RecentEvent{}
 	for _, c := range p.consumers {
-		m := map[string]any{"name": c.Name, "queue": c.Queue, "handled": c.handled.Load(), "failed": c.failed.Load(), "disabled": c.Disabled}
+		// handled counts events (messages processed and acknowledged);
+		// routeRuns counts handler runs (one per matching route).
+		m := map[string]any{"name": c.Name, "queue": c.Queue, "handled": int64(0), "deadLettered": int64(0),
+			"routeRuns": c.routeRun.Load(), "failed": c.failed.Load(), "disabled": c.Disabled, "inFlight": 0}
+		if c.source != nil {
+			m["handled"], m["deadLettered"] = c.source.handled(), c.source.deadLettered.Load()
+		}
 		if c.engine != nil {
 			snap := c.engine.Snapshot()
 			m["inFlight"] = len(snap.InFlight)
@@ -219,7 +235,19 @@ func (p *Platform) Graph() map[string]any {
 	for _, b := range p.top.Buses {
 		add("bus:"+b.Name, "bus", b.Name)
 	}
-	edges = append(edges, Edge{"source:api", "bus:main"})
+	// The ingest API is the ingest Lambda in the cloud (API Gateway ->
+	// lambda-ingest -> main bus); locally the same handler runs in process.
+	ingestLambda := ""
+	for _, l := range p.top.Lambdas {
+		if l.Handler == "lambda-ingest" {
+			ingestLambda = l.Name
+		}
+	}
+	if ingestLambda != "" {
+		edges = append(edges, Edge{"source:api", "lambda:" + ingestLambda}, Edge{"lambda:" + ingestLambda, "bus:main"})
+	} else {
+		edges = append(edges, Edge{"source:api", "bus:main"})
+	}
 	for _, b := range p.top.Buckets {
 		if b.EventBridge {
 			add("source:bucket:"+b.Name, "source", "bucket "+b.Name)

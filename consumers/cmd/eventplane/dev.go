@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,14 +22,19 @@ import (
 
 // devCmd runs the whole platform locally until SIGINT/SIGTERM.
 func devCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	topo := fs.String("topology", "api/topology.yaml", "topology file")
-	dir := fs.String("dir", ".eventplane", "data folder: tables.db, buckets/ (drop uploads into buckets/local-uploads/), queues/")
-	addr := fs.String("addr", "127.0.0.1:4000", "address of the ingest API and the dashboard")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return parseExit(err)
+	c := newCommand("dev", "dev [flags]", `Runs the whole platform locally in one process, from the topology: bus,
+rules, topics, queues, consumers, storage, the ingest API and a dashboard.
+Data is kept in --dir across restarts. Stop with Ctrl-C (exit 0).`, stdout, stderr)
+	fs := c.fs
+	topo := fs.String("topology", "api/topology.yaml", "topology `FILE`")
+	dir := fs.String("dir", ".eventplane", "data `DIR`: tables.db, buckets/ (drop uploads into buckets/local-uploads/), queues/")
+	addr := fs.String("addr", "127.0.0.1:4000", "`HOST:PORT` of the ingest API and the dashboard")
+	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
+	if code, ok := c.parse(args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.fail("unexpected argument %q", fs.Arg(0))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

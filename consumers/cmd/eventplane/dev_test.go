@@ -73,7 +73,7 @@ func TestSendTailAndDLQAgainstDev(t *testing.T) {
 	tctx, stopTail := context.WithCancel(context.Background())
 	seen := make(chan engine.RecentEvent, 2000)
 	go func() {
-		_ = tailLocal(tctx, url, func(_ string, e engine.RecentEvent) { seen <- e })
+		_ = tailLocal(tctx, url, 0, time.Time{}, true, func(_ string, e engine.RecentEvent) { seen <- e })
 	}()
 	defer stopTail()
 	time.Sleep(300 * time.Millisecond)
@@ -87,7 +87,7 @@ func TestSendTailAndDLQAgainstDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errs := runCLI(t, "", "send", "--endpoint", url, file)
-	if code != 0 || !strings.Contains(out, "sent 1500 events") || !strings.Contains(errs, "sent 1500/1500 (100%") {
+	if code != 0 || !strings.Contains(out, "sent 1,500, rejected 0") || !strings.Contains(errs, "sent 1500/1500 (100%") {
 		t.Fatalf("send: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	select {
@@ -200,9 +200,12 @@ func TestSendToEventBridge(t *testing.T) {
 	var lines []string
 	for i := range 12 {
 		lines = append(lines, orderLine(i))
+		if i == 4 { // the 6th event of the input is not a CloudEvent: reported, the rest still sent
+			lines = append(lines, `{"specversion":"1.0","id":"no-source-or-type"}`)
+		}
 	}
 	code, out, errs := runCLI(t, "["+strings.Join(lines, ",")+"]", "send", "--bus", "cli-bus", "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
-	if code != 0 || !strings.Contains(out, "sent 12 events") {
+	if code != 1 || !strings.Contains(out, "sent 12, rejected 1") || !strings.Contains(errs, "event 6 rejected: invalid CloudEvent") {
 		t.Fatalf("send --bus: exit %d\n%s\n%s", code, out, errs)
 	}
 	got := 0

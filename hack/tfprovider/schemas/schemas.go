@@ -1,0 +1,327 @@
+// Package schemas loads one provider's schemas from the output of
+// `terraform providers schema -json` (optionally gzipped) and converts them
+// to the plugin protocol's types, so that a provider process can serve
+// exactly the schemas the real provider serves.
+package schemas
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// Provider holds every schema of one provider.
+type Provider struct {
+	Address            string
+	Provider           *tfprotov5.Schema
+	Resources          map[string]*tfprotov5.Schema
+	DataSources        map[string]*tfprotov5.Schema
+	EphemeralResources map[string]*tfprotov5.Schema
+	Functions          map[string]*tfprotov5.Function
+}
+
+// The JSON shapes of `terraform providers schema -json` (format 1.0).
+type jsonProvider struct {
+	Provider           *jsonSchema            `json:"provider"`
+	Resources          map[string]*jsonSchema `json:"resource_schemas"`
+	DataSources        map[string]*jsonSchema `json:"data_source_schemas"`
+	EphemeralResources map[string]*jsonSchema `json:"ephemeral_resource_schemas"`
+	Functions          map[string]*jsonFunc   `json:"functions"`
+}
+
+type jsonSchema struct {
+	Version int64      `json:"version"`
+	Block   *jsonBlock `json:"block"`
+}
+
+type jsonBlock struct {
+	Attributes map[string]*jsonAttribute `json:"attributes"`
+	BlockTypes map[string]*jsonBlockType `json:"block_types"`
+	Deprecated bool                      `json:"deprecated"`
+}
+
+type jsonAttribute struct {
+	Type       json.RawMessage `json:"type"`
+	NestedType json.RawMessage `json:"nested_type"`
+	Required   bool            `json:"required"`
+	Optional   bool            `json:"optional"`
+	Computed   bool            `json:"computed"`
+	Sensitive  bool            `json:"sensitive"`
+	Deprecated bool            `json:"deprecated"`
+	WriteOnly  bool            `json:"write_only"`
+}
+
+type jsonBlockType struct {
+	NestingMode string     `json:"nesting_mode"`
+	Block       *jsonBlock `json:"block"`
+	MinItems    int64      `json:"min_items"`
+	MaxItems    int64      `json:"max_items"`
+}
+
+type jsonFunc struct {
+	Summary           string          `json:"summary"`
+	Description       string          `json:"description"`
+	ReturnType        json.RawMessage `json:"return_type"`
+	Parameters        []*jsonParam    `json:"parameters"`
+	VariadicParameter *jsonParam      `json:"variadic_parameter"`
+}
+
+type jsonParam struct {
+	Name           string          `json:"name"`
+	Type           json.RawMessage `json:"type"`
+	IsNullable     bool            `json:"is_nullable"`
+	AllowUnknown   bool            `json:"allow_unknown_values"`
+	AllowNullValue bool            `json:"allow_null_value"`
+}
+
+// LoadFile reads path (gzip is detected by its magic bytes) and returns the
+// schemas of the provider whose address is, or ends in, address (for
+// instance "hashicorp/aws" or "registry.terraform.io/hashicorp/aws").
+func LoadFile(path, address string) (*Provider, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("provider schemas: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var r io.Reader = br
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("provider schemas %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	p, err := Load(r, address)
+	if err != nil {
+		return nil, fmt.Errorf("provider schemas %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Load decodes only the named provider's part of the document: the other
+// providers' schemas are skipped as raw JSON, which costs a scan but no
+// allocation per attribute.
+func Load(r io.Reader, address string) (*Provider, error) {
+	dec := json.NewDecoder(r)
+	if err := enterObject(dec); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		key, err := objectKey(dec)
+		if err != nil {
+			return nil, err
+		}
+		if key != "provider_schemas" {
+			if err := skip(dec); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := enterObject(dec); err != nil {
+			return nil, err
+		}
+		var seen []string
+		for dec.More() {
+			addr, err := objectKey(dec)
+			if err != nil {
+				return nil, err
+			}
+			if addr != address && !strings.HasSuffix(addr, "/"+address) {
+				seen = append(seen, addr)
+				if err := skip(dec); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			var jp jsonProvider
+			if err := dec.Decode(&jp); err != nil {
+				return nil, fmt.Errorf("%s: %w", addr, err)
+			}
+			return convert(addr, &jp)
+		}
+		return nil, fmt.Errorf("no schemas for provider %q (the file has %s)", address, strings.Join(seen, ", "))
+	}
+	return nil, fmt.Errorf("no provider_schemas in the document")
+}
+
+func enterObject(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("expected a JSON object, found %v", tok)
+	}
+	return nil
+}
+
+func objectKey(dec *json.Decoder) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	key, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("expected an object key, found %v", tok)
+	}
+	return key, nil
+}
+
+func skip(dec *json.Decoder) error {
+	var raw json.RawMessage
+	return dec.Decode(&raw)
+}
+
+// types memoises parsed cty JSON types: most attributes are "string" or
+// ["list","string"], and parsing each again is most of the load time.
+type types map[string]tftypes.Type
+
+func (c types) parse(raw json.RawMessage) (tftypes.Type, error) {
+	if t, ok := c[string(raw)]; ok {
+		return t, nil
+	}
+	t, err := tftypes.ParseJSONType(raw) //nolint:staticcheck // the schema file holds cty JSON types
+	if err != nil {
+		return nil, err
+	}
+	c[string(raw)] = t
+	return t, nil
+}
+
+func convert(addr string, jp *jsonProvider) (*Provider, error) {
+	tc := types{}
+	p := &Provider{
+		Address:            addr,
+		Resources:          make(map[string]*tfprotov5.Schema, len(jp.Resources)),
+		DataSources:        make(map[string]*tfprotov5.Schema, len(jp.DataSources)),
+		EphemeralResources: make(map[string]*tfprotov5.Schema, len(jp.EphemeralResources)),
+		Functions:          make(map[string]*tfprotov5.Function, len(jp.Functions)),
+	}
+	var err error
+	if jp.Provider != nil {
+		if p.Provider, err = tc.schema(jp.Provider); err != nil {
+			return nil, fmt.Errorf("provider configuration: %w", err)
+		}
+	}
+	for _, set := range []struct {
+		kind string
+		in   map[string]*jsonSchema
+		out  map[string]*tfprotov5.Schema
+	}{
+		{"resource", jp.Resources, p.Resources},
+		{"data source", jp.DataSources, p.DataSources},
+		{"ephemeral resource", jp.EphemeralResources, p.EphemeralResources},
+	} {
+		for name, s := range set.in {
+			if set.out[name], err = tc.schema(s); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", set.kind, name, err)
+			}
+		}
+	}
+	for name, f := range jp.Functions {
+		if p.Functions[name], err = tc.function(f); err != nil {
+			return nil, fmt.Errorf("function %s: %w", name, err)
+		}
+	}
+	return p, nil
+}
+
+func (tc types) schema(s *jsonSchema) (*tfprotov5.Schema, error) {
+	if s.Block == nil {
+		return &tfprotov5.Schema{Version: s.Version, Block: &tfprotov5.SchemaBlock{}}, nil
+	}
+	b, err := tc.block(s.Block)
+	if err != nil {
+		return nil, err
+	}
+	return &tfprotov5.Schema{Version: s.Version, Block: b}, nil
+}
+
+func (tc types) block(jb *jsonBlock) (*tfprotov5.SchemaBlock, error) {
+	b := &tfprotov5.SchemaBlock{Deprecated: jb.Deprecated}
+	for _, name := range sortedKeys(jb.Attributes) {
+		ja := jb.Attributes[name]
+		if len(ja.NestedType) > 0 {
+			return nil, fmt.Errorf("attribute %s: nested attribute types need protocol 6", name)
+		}
+		t, err := tc.parse(ja.Type)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", name, err)
+		}
+		b.Attributes = append(b.Attributes, &tfprotov5.SchemaAttribute{
+			Name: name, Type: t,
+			Required: ja.Required, Optional: ja.Optional, Computed: ja.Computed,
+			Sensitive: ja.Sensitive, Deprecated: ja.Deprecated, WriteOnly: ja.WriteOnly,
+		})
+	}
+	for _, name := range sortedKeys(jb.BlockTypes) {
+		jt := jb.BlockTypes[name]
+		nested, err := tc.block(jt.Block)
+		if err != nil {
+			return nil, fmt.Errorf("block %s: %w", name, err)
+		}
+		mode, ok := nesting[jt.NestingMode]
+		if !ok {
+			return nil, fmt.Errorf("block %s: unknown nesting mode %q", name, jt.NestingMode)
+		}
+		b.BlockTypes = append(b.BlockTypes, &tfprotov5.SchemaNestedBlock{
+			TypeName: name, Block: nested, Nesting: mode, MinItems: jt.MinItems, MaxItems: jt.MaxItems,
+		})
+	}
+	return b, nil
+}
+
+var nesting = map[string]tfprotov5.SchemaNestedBlockNestingMode{
+	"single": tfprotov5.SchemaNestedBlockNestingModeSingle,
+	"group":  tfprotov5.SchemaNestedBlockNestingModeGroup,
+	"list":   tfprotov5.SchemaNestedBlockNestingModeList,
+	"set":    tfprotov5.SchemaNestedBlockNestingModeSet,
+	"map":    tfprotov5.SchemaNestedBlockNestingModeMap,
+}
+
+func (tc types) function(f *jsonFunc) (*tfprotov5.Function, error) {
+	ret, err := tc.parse(f.ReturnType)
+	if err != nil {
+		return nil, fmt.Errorf("return type: %w", err)
+	}
+	out := &tfprotov5.Function{Summary: f.Summary, Description: f.Description, Return: &tfprotov5.FunctionReturn{Type: ret}}
+	param := func(p *jsonParam) (*tfprotov5.FunctionParameter, error) {
+		t, err := tc.parse(p.Type)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		return &tfprotov5.FunctionParameter{Name: p.Name, Type: t, AllowNullValue: p.IsNullable || p.AllowNullValue, AllowUnknownValues: p.AllowUnknown}, nil
+	}
+	for _, p := range f.Parameters {
+		fp, err := param(p)
+		if err != nil {
+			return nil, err
+		}
+		out.Parameters = append(out.Parameters, fp)
+	}
+	if f.VariadicParameter != nil {
+		if out.VariadicParameter, err = param(f.VariadicParameter); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,78 @@
+package schemas
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// schemaFile is the real providers' schemas (`terraform providers schema
+// -json` of hashicorp/aws 6.47.1 and hashicorp/helm 2.17.0), kept beside the
+// repository in ../shared/terraform (EVENTPLANE_TF_SCHEMAS overrides).
+func schemaFile(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("EVENTPLANE_TF_SCHEMAS"); p != "" {
+		return p
+	}
+	p, err := filepath.Abs("../../../../shared/terraform/provider-schemas.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("provider schemas not found (set EVENTPLANE_TF_SCHEMAS): %v", err)
+	}
+	return p
+}
+
+func attr(b *tfprotov5.SchemaBlock, name string) *tfprotov5.SchemaAttribute {
+	for _, a := range b.Attributes {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+func TestLoadServesTheRealAWSSchemas(t *testing.T) {
+	start := time.Now()
+	p, err := LoadFile(schemaFile(t), "hashicorp/aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("aws schemas loaded in %v", time.Since(start))
+	if p.Address != "registry.terraform.io/hashicorp/aws" {
+		t.Errorf("address %q", p.Address)
+	}
+	if len(p.Resources) != 1666 || len(p.DataSources) != 663 {
+		t.Errorf("%d resources, %d data sources; the file has 1666 and 663", len(p.Resources), len(p.DataSources))
+	}
+	// aws v6 deprecates aws_region's name in favour of region.
+	region := p.DataSources["aws_region"].Block
+	if a := attr(region, "name"); a == nil || !a.Deprecated || !a.Computed {
+		t.Errorf("aws_region.name: %+v, want deprecated and computed", a)
+	}
+	q := p.Resources["aws_sqs_queue"].Block
+	if a := attr(q, "arn"); a == nil || !a.Computed || a.Optional || !a.Type.Is(tftypes.String) {
+		t.Errorf("aws_sqs_queue.arn: %+v, want computed string", a)
+	}
+	if p.Functions["arn_parse"] == nil {
+		t.Error("function arn_parse missing")
+	}
+}
+
+func TestLoadPicksTheNamedProvider(t *testing.T) {
+	p, err := LoadFile(schemaFile(t), "hashicorp/helm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Resources["helm_release"] == nil || len(p.Resources) != 1 {
+		t.Errorf("helm resources: %d", len(p.Resources))
+	}
+	if _, err := LoadFile(schemaFile(t), "hashicorp/null"); err == nil {
+		t.Error("a provider the file does not hold: want an error")
+	}
+}

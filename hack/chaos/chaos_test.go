@@ -17,7 +17,7 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts moto and the consumer binary")
 	}
 	ctx := context.Background()
-	env, err := NewEnv(ctx, t.TempDir())
+	env, err := NewEnv(ctx, t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	only := fs.String("only", "", "comma-separated scenario names to run (default: all)")
 	scale := fs.Float64("scale", 1, "multiply every scenario's event count")
+	repo := fs.String("repo", "", "build the consumer from the module in this folder (default: the working directory's)")
 	keep := fs.Bool("keep-logs", false, "keep the consumers' logs (their folder is printed)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	env, err := NewEnv(ctx, dir)
+	env, err := NewEnv(ctx, dir, *repo)
 	if err != nil {
 		return err
 	}

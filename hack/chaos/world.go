@@ -38,9 +38,12 @@ type Env struct {
 }
 
 // NewEnv starts moto and the proxy and builds the consumer binary into dir.
-func NewEnv(ctx context.Context, dir string) (*Env, error) {
+// The binary is built from the module that holds the working directory, or
+// from repo when it is set.
+func NewEnv(ctx context.Context, dir, repo string) (*Env, error) {
 	bin := filepath.Join(dir, "consumer")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventplane/eventplane/consumers/cmd/consumer")
+	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build consumer: %v\n%s", err, out)
 	}

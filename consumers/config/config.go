@@ -72,6 +72,9 @@ type AWS struct {
 	Region string `json:"region,omitempty"`
 	// Endpoint overrides every AWS endpoint (emulators only).
 	Endpoint string `json:"endpoint,omitempty"`
+	// AttemptTimeout bounds each attempt of every AWS call (an SQS long
+	// poll's wait is added), so that a hung endpoint fails like a broken one.
+	AttemptTimeout Duration `json:"attemptTimeout,omitempty"`
 }
 
 // Consumer tunes the runtime.
@@ -130,6 +133,7 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Queue: Queue{WaitTime: Duration(20 * time.Second), FallbackType: "com.amazonaws.sqs.message"},
+		AWS:   AWS{AttemptTimeout: Duration(4 * time.Second)},
 		Consumer: Consumer{
 			MaxInFlight: 20, ReceiveBatch: 10, AckFlush: Duration(10 * time.Millisecond),
 			HandlerTimeout: Duration(5 * time.Minute), MaxExtension: Duration(time.Hour), ShutdownGrace: Duration(25 * time.Second),
@@ -175,7 +179,7 @@ func (c *Config) Validate(handlers func(name string) bool) error {
 		"consumer.ackFlushInterval": k.AckFlush, "consumer.handlerTimeout": k.HandlerTimeout,
 		"consumer.maxVisibilityExtension": k.MaxExtension, "consumer.shutdownGrace": k.ShutdownGrace,
 		"consumer.backoffBase": k.BackoffBase, "consumer.backoffMax": k.BackoffMax, "consumer.breaker.openFor": k.Breaker.OpenFor,
-		"consumer.idempotencyTtl": k.IdempotencyTTL,
+		"consumer.idempotencyTtl": k.IdempotencyTTL, "aws.attemptTimeout": c.AWS.AttemptTimeout,
 	}
 	for _, name := range sortedKeys(positive) {
 		if positive[name] <= 0 {

@@ -81,6 +81,7 @@ var options = []option{
 	strOpt("fallback-type", "CloudEvents type of message bodies of no known shape", func(c *Config) *string { return &c.Queue.FallbackType }),
 	strOpt("region", "AWS region (default: AWS_REGION or the profile's)", func(c *Config) *string { return &c.AWS.Region }),
 	strOpt("endpoint", "AWS endpoint override, for emulators such as moto (never in production)", func(c *Config) *string { return &c.AWS.Endpoint }),
+	durOpt("aws-attempt-timeout", "time limit of one attempt of an AWS call (a long poll's wait is added); the SDK retries a timed-out attempt", func(c *Config) *Duration { return &c.AWS.AttemptTimeout }),
 	intOpt("max-in-flight", "messages received and not yet settled, at most", func(c *Config) *int { return &c.Consumer.MaxInFlight }),
 	intOpt("receive-batch", "messages asked for per receive, 1..10", func(c *Config) *int { return &c.Consumer.ReceiveBatch }),
 	durOpt("ack-flush-interval", "longest wait for a delete batch to fill", func(c *Config) *Duration { return &c.Consumer.AckFlush }),

@@ -215,7 +215,10 @@ func (e *Engine) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
 		IsSuccessful: func(err error) bool {
 			return err == nil || IsPermanent(err) || errors.Is(err, ErrSkip)
 		},
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		IsExcluded: func(err error) bool {
+			_, later := RetryDelay(err) // e.g. a busy idempotency key: not the sink's health
+			return later || errors.Is(err, context.Canceled)
+		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			st.Set(float64(to))
 			e.log.Warn("circuit breaker changed state", "breaker", name, "from", from.String(), "to", to.String())

@@ -137,6 +137,14 @@ func (e *Engine) fail(m Message, routeName string, ev *ce.Event, sc trace.SpanCo
 		log.Error("permanent failure: message dead-lettered")
 		return "dead-lettered: " + err.Error()
 	}
+	if d, ok := RetryDelay(err); ok {
+		e.m.Failed.WithLabelValues(metrics.ReasonBusy).Inc()
+		e.m.Retried.Inc()
+		d = min(max(d, time.Second), maxVisibility)
+		e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: d})
+		log.Info("message will be retried later", "retry_in", d.String())
+		return "retry in " + d.String() + ": " + err.Error()
+	}
 	reason := metrics.ReasonRetryable
 	if errors.Is(err, context.DeadlineExceeded) {
 		reason = metrics.ReasonTimeout

@@ -84,7 +84,7 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		return err
 	}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
-		Source: src, FIFO: src.FIFO(), Registry: reg, Deps: handlers.NewDeps(log, awsCfg),
+		Source: src, MaxReceiveCount: src.MaxReceiveCount(), FIFO: src.FIFO(), Registry: reg, Deps: handlers.NewDeps(log, awsCfg),
 		Idempotency: dynamodb.NewFromConfig(awsCfg), Metrics: m, Logger: log, Tracer: tp,
 	})
 	if err != nil {

@@ -87,7 +87,8 @@ type Consumer struct {
 	ShutdownGrace  Duration `json:"shutdownGrace,omitempty"`
 	BackoffBase    Duration `json:"backoffBase,omitempty"`
 	BackoffMax     Duration `json:"backoffMax,omitempty"`
-	// Unrouted is "ack" or "dead-letter".
+	// Unrouted is "dead-letter" (default: a message nothing handles is kept
+	// in the DLQ with a reason naming its defect) or "ack" (delete it).
 	Unrouted string  `json:"unrouted,omitempty"`
 	Breaker  Breaker `json:"breaker"`
 	// IdempotencyTable is the DynamoDB table of idempotency records ("":
@@ -137,7 +138,7 @@ func Default() Config {
 		Consumer: Consumer{
 			MaxInFlight: 20, ReceiveBatch: 10, AckFlush: Duration(10 * time.Millisecond),
 			HandlerTimeout: Duration(5 * time.Minute), MaxExtension: Duration(time.Hour), ShutdownGrace: Duration(25 * time.Second),
-			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "ack",
+			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "dead-letter",
 			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(30 * time.Second)},
 			IdempotencyTTL: Duration(7 * 24 * time.Hour),
 		},

@@ -67,7 +67,10 @@ type Options struct {
 	// ShutdownGrace is how long in-flight work may finish after shutdown
 	// starts (default 25s); keep it below the pod's terminationGracePeriod.
 	ShutdownGrace time.Duration
-	// Unrouted is the policy for events that match no route (default ack).
+	// Unrouted is the policy for events that match no route (default
+	// dead-letter: a message nothing handles is kept, with a reason naming
+	// its defect when the platform could not understand it; ack is an
+	// explicit choice).
 	Unrouted Unrouted
 	// Breaker configures the per-route circuit breakers.
 	Breaker BreakerSettings
@@ -102,7 +105,7 @@ func (o *Options) defaults() error {
 	}
 	switch o.Unrouted {
 	case "":
-		o.Unrouted = UnroutedAck
+		o.Unrouted = UnroutedDeadLetter
 	case UnroutedAck, UnroutedDeadLetter:
 	default:
 		return fmt.Errorf("engine: unrouted policy %q: want %q or %q", o.Unrouted, UnroutedAck, UnroutedDeadLetter)

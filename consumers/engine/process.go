@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
 )
@@ -50,7 +51,11 @@ func (e *Engine) handle(m Message) bool {
 			e.m.Unrouted.Inc()
 			if e.opt.Unrouted == UnroutedDeadLetter {
 				e.m.Failed.WithLabelValues(metrics.ReasonUnrouted).Inc()
-				e.deadLetter(m, metrics.ReasonUnrouted, errors.New("event "+ev.ID()+" of type "+ev.Type()+" matches no route"))
+				why := "event " + ev.ID() + " of type " + ev.Type() + " matches no route"
+				if d := event.Defect(ev, e.opt.Normalizer.FallbackType); d != "" {
+					why = d + " (" + why + ")"
+				}
+				e.deadLetter(m, metrics.ReasonUnrouted, errors.New(why))
 				e.debug.record(m, ev, nil, "dead-lettered: unrouted", start)
 				return false
 			}
@@ -168,6 +173,7 @@ func (e *Engine) deadLetter(m Message, kind string, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	reason := kind + ": " + strings.TrimPrefix(cause.Error(), kind+": ") // "permanent: x", not "permanent: permanent: x"
+	reason = strings.Join(strings.Fields(reason), " ")                   // one line: no trailing newline from a wrapped error
 	if err := e.src.DeadLetter(ctx, m, reason); err != nil {
 		e.log.Error("dead-letter queue unreachable; message will be retried", "error", err, "message_id", m.MessageID)
 		e.retry(m)

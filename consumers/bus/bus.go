@@ -6,7 +6,6 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/event"
 )
 
 // API is the part of the EventBridge client used here.
@@ -21,20 +22,18 @@ type API interface {
 	PutEvents(context.Context, *eventbridge.PutEventsInput, ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
 }
 
-// Entry maps a CloudEvent onto a PutEvents entry: source, type as
-// detail-type, JSON data as detail (other data is wrapped as {"data": ...}),
-// subject as the single resource, time, and the trace header.
+// Entry maps a CloudEvent onto a PutEvents entry (the wire contract of the
+// README): source, type as detail-type, JSON object data as detail (other
+// data is wrapped as {"data": ...} or {"data_base64": ...}), subject as the
+// single resource, time, and the event's own attributes under
+// event.DetailKey in the detail — EventBridge gives every entry a new id, so
+// the producer's id, and with it deduplication, would be lost otherwise.
 func Entry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
-	detail := e.Data()
-	if e.DataMediaType() != "application/json" || len(detail) == 0 || detail[0] != '{' {
-		wrapped, _ := json.Marshal(map[string]string{"data": string(detail)})
-		detail = wrapped
-	}
 	entry := ebtypes.PutEventsRequestEntry{
 		EventBusName: aws.String(bus),
 		Source:       aws.String(e.Source()),
 		DetailType:   aws.String(e.Type()),
-		Detail:       aws.String(string(detail)),
+		Detail:       aws.String(event.EventBridgeDetail(e)),
 	}
 	if s := e.Subject(); s != "" {
 		entry.Resources = []string{s}

@@ -4,10 +4,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	ce "github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/eventplane/eventplane/consumers/route"
 )
 
 // RouteInfo describes a route for the debug page.
@@ -25,9 +21,12 @@ type RecentEvent struct {
 	Type         string    `json:"type,omitempty"`
 	Source       string    `json:"source,omitempty"`
 	TraceParent  string    `json:"traceparent,omitempty"`
-	Routes       []string  `json:"routes,omitempty"`
-	Outcome      string    `json:"outcome"`
-	DurationMS   float64   `json:"durationMs"`
+	// TraceID is the trace of the message's handler spans (empty when
+	// tracing is off).
+	TraceID    string   `json:"traceId,omitempty"`
+	Routes     []string `json:"routes,omitempty"`
+	Outcome    string   `json:"outcome"`
+	DurationMS float64  `json:"durationMs"`
 }
 
 // InFlight is one message being processed.
@@ -73,21 +72,36 @@ func (d *debugState) end(receipt string) {
 	d.mu.Unlock()
 }
 
-func (d *debugState) record(m Message, ev *ce.Event, routes []*route.Route[*bound], outcome string, start time.Time) {
-	r := RecentEvent{At: time.Now().UTC(), MessageID: m.MessageID, ReceiveCount: m.ReceiveCount, Outcome: outcome,
-		DurationMS: float64(time.Since(start).Microseconds()) / 1000}
-	if ev != nil {
+func (d *debugState) record(m Message, s Settlement, start time.Time) {
+	r := RecentEvent{At: time.Now().UTC(), MessageID: m.MessageID, ReceiveCount: m.ReceiveCount, Outcome: outcome(s),
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000, TraceID: s.TraceID}
+	if ev := s.Event; ev != nil {
 		r.EventID, r.Type, r.Source = ev.ID(), ev.Type(), ev.Source()
 		r.TraceParent = extension(ev, "traceparent")
 	}
-	for _, rt := range routes {
-		r.Routes = append(r.Routes, rt.Name)
-	}
+	r.Routes = append(r.Routes, s.Routes...)
 	d.mu.Lock()
 	d.recent[d.next] = r
 	d.next = (d.next + 1) % recentSize
 	d.count++
 	d.mu.Unlock()
+}
+
+// outcome describes a settlement for the debug page.
+func outcome(s Settlement) string {
+	switch {
+	case s.Control != nil:
+		return "control: " + string(s.Control.Kind)
+	case s.Outcome == Ack && s.Event != nil && len(s.Routes) == 0:
+		return "unrouted"
+	case s.Outcome == Ack:
+		return "processed"
+	case s.Outcome == DeadLetter:
+		return "dead-lettered: " + s.Reason
+	case s.Outcome == Release:
+		return "released: " + s.Kind
+	}
+	return "retry: " + s.Err.Error()
 }
 
 // InFlightCount returns how many messages are being processed now.

@@ -12,8 +12,6 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/sony/gobreaker/v2"
-	"go.opentelemetry.io/contrib/propagators/aws/xray"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -128,7 +126,8 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// bound is a route's handler with its decorations.
+// bound is a route's handler with its decorations: the middlewares inside
+// the circuit breaker, whose open state becomes Unavailable.
 type bound struct {
 	name    string
 	handler Handler
@@ -138,16 +137,40 @@ type bound struct {
 	processed prometheus.Counter
 }
 
+// Handle implements Handler.
+func (b *bound) Handle(ctx context.Context, ev *ce.Event) error {
+	if b.breaker == nil {
+		return b.handler.Handle(ctx, ev)
+	}
+	_, err := b.breaker.Execute(func() (struct{}, error) { return struct{}{}, b.handler.Handle(ctx, ev) })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return Unavailable(err)
+	}
+	return err
+}
+
+// observer feeds the processor's measurements to the route series.
+type observer map[string]*bound
+
+func (o observer) Handled(route string, took time.Duration, err error) {
+	b := o[route]
+	if b == nil {
+		return
+	}
+	b.duration.Observe(took.Seconds())
+	if err == nil {
+		b.processed.Inc()
+	}
+}
+
 // Engine runs one consumer. Create it with New and call Run once.
 type Engine struct {
-	opt        Options
-	src        Source
-	router     *route.Router[*bound]
-	breakers   []*gobreaker.CircuitBreaker[struct{}]
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	log        *slog.Logger
-	m          *metrics.Metrics
+	opt      Options
+	src      Source
+	proc     *Processor
+	breakers []*gobreaker.CircuitBreaker[struct{}]
+	log      *slog.Logger
+	m        *metrics.Metrics
 
 	acks      *batcher[string]
 	vis       *batcher[VisibilityChange]
@@ -171,17 +194,16 @@ func New(opt Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		opt:        opt,
-		src:        opt.Source,
-		tracer:     opt.Tracer.Tracer("github.com/eventplane/eventplane/consumers/engine"),
-		propagator: propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{}),
-		log:        opt.Logger,
-		m:          opt.Metrics,
-		sem:        make(chan struct{}, opt.MaxInFlight),
-		lanes:      map[string]*lane{},
-		debug:      newDebugState(),
+		opt:   opt,
+		src:   opt.Source,
+		log:   opt.Logger,
+		m:     opt.Metrics,
+		sem:   make(chan struct{}, opt.MaxInFlight),
+		lanes: map[string]*lane{},
+		debug: newDebugState(),
 	}
-	var routes []route.Route[*bound]
+	var routes []route.Route[Handler]
+	obs := observer{}
 	for _, rt := range opt.Routes {
 		if rt.Handler == nil {
 			return nil, fmt.Errorf("engine: route %q has no handler", rt.Name)
@@ -192,14 +214,16 @@ func New(opt Options) (*Engine, error) {
 			b.breaker = e.newBreaker(rt.Name)
 			e.breakers = append(e.breakers, b.breaker)
 		}
-		routes = append(routes, route.Route[*bound]{Name: rt.Name, Pattern: rt.Pattern, Handler: b})
+		obs[rt.Name] = b
+		routes = append(routes, route.Route[Handler]{Name: rt.Name, Pattern: rt.Pattern, Handler: b})
 		e.debug.routes = append(e.debug.routes, RouteInfo{Name: rt.Name, Pattern: rt.Pattern})
 	}
-	r, err := route.NewRouter(routes...)
+	proc, err := NewProcessor(ProcessorOptions{Normalizer: opt.Normalizer, Routes: routes, HandlerTimeout: opt.HandlerTimeout,
+		Unrouted: opt.Unrouted, Backoff: opt.Backoff, Tracer: opt.Tracer, Observer: obs})
 	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
+		return nil, err
 	}
-	e.router = r
+	e.proc = proc
 	e.acks = newBatcher(opt.FlushInterval, e.flushAcks)
 	e.vis = newBatcher(opt.FlushInterval, e.flushVisibility)
 	return e, nil
@@ -477,20 +501,4 @@ func (e *Engine) Breakers() map[string]string {
 		out[b.Name()] = b.State().String()
 	}
 	return out
-}
-
-// eventCarrier exposes a CloudEvent's trace extensions and the raw X-Ray
-// header to OpenTelemetry propagators.
-func (e *Engine) traceContext(ctx context.Context, ev *ce.Event, m Message) context.Context {
-	c := propagation.MapCarrier{}
-	if x := m.Attributes["AWSTraceHeader"]; x != "" {
-		c["X-Amzn-Trace-Id"] = x
-	}
-	if tp := extension(ev, event.ExtTraceParent); tp != "" {
-		c["traceparent"] = tp
-		if ts := extension(ev, event.ExtTraceState); ts != "" {
-			c["tracestate"] = ts
-		}
-	}
-	return e.propagator.Extract(ctx, c)
 }

@@ -56,6 +56,8 @@ type attrs struct {
 	data                     []byte
 	base64                   bool
 	dataSchema               string
+	// ext are the producer's extensions (from an EventBridge carriage).
+	ext []extension
 }
 
 // block holds an event context and the values its pointers refer to, so that
@@ -103,7 +105,7 @@ func build(dst []ce.Event, env *envelope, shape string, a attrs) ([]ce.Event, er
 		}
 		b.ctx.DataSchema = &types.URI{URL: *u}
 	}
-	n := env.n
+	n := env.n + len(a.ext)
 	if env.traceparent != "" {
 		n++
 	}
@@ -113,6 +115,9 @@ func build(dst []ce.Event, env *envelope, shape string, a attrs) ([]ce.Event, er
 	if n > 0 {
 		b.ctx.Extensions = make(map[string]any, n)
 		for _, x := range env.ext[:env.n] {
+			b.ctx.Extensions[x.name] = x.value
+		}
+		for _, x := range a.ext {
 			b.ctx.Extensions[x.name] = x.value
 		}
 		if env.traceparent != "" {

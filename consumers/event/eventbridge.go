@@ -9,7 +9,8 @@ import (
 )
 
 // eventBridge maps an EventBridge event: id, source, detail-type -> type,
-// time, resources[0] -> subject, detail -> data.
+// time, resources[0] -> subject, detail -> data; a detail that carries a
+// CloudEvent's attributes (DetailKey) gives them back instead.
 func eventBridge(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, error) {
 	const shape = "eventbridge"
 	var a attrs
@@ -48,6 +49,18 @@ func eventBridge(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, error) {
 			return dst, errorf(shape, "detail", "want an object, got %s", jsonscan.Kind(f.detail))
 		}
 		a.data, a.contentType = []byte(f.detail), ContentJSON
+		// A CloudEvent put on the bus by eventplane carries its own
+		// attributes: EventBridge's id and time are the bus's, not the
+		// producer's (see DetailKey).
+		if rest, carried, ok := splitDetail(f.detail); ok {
+			c, err := readCarriage(carried)
+			if err != nil {
+				return dst, err
+			}
+			if err := applyCarriage(&a, c, rest); err != nil {
+				return dst, err
+			}
+		}
 	}
 	return build(dst, env, shape, a)
 }

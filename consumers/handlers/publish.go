@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,7 +34,18 @@ type PublishOptions struct {
 	URL string `json:"url,omitempty"`
 	// Timeout of one HTTP delivery (default 10s).
 	Timeout string `json:"timeout,omitempty"`
+	// AllowInsecure permits an http:// URL (events then travel in clear
+	// text); without it url must be https://.
+	AllowInsecure bool `json:"allowInsecure,omitempty"`
 }
+
+// maxResponseRead bounds how much of an HTTP response publish reads: the
+// body is drained up to this much (so the connection can be reused) and
+// at most errorBodyBytes of it is quoted in an error.
+const (
+	maxResponseRead = 64 << 10
+	errorBodyBytes  = 512
+)
 
 // EventBridgeAPI is the part of the EventBridge client publish uses.
 type EventBridgeAPI = bus.API
@@ -62,8 +75,11 @@ func NewPublish(opt PublishOptions, eb EventBridgeAPI, snsAPI SNSAPI, client *ht
 	if set != 1 {
 		return nil, errors.New("options: set exactly one of eventBus, topicArn or url")
 	}
-	p := &Publish{opt: opt, eb: eb, sns: snsAPI, http: client}
-	if opt.URL != "" && p.http == nil {
+	p := &Publish{opt: opt, eb: eb, sns: snsAPI}
+	if opt.URL != "" {
+		if err := checkURL(opt.URL, opt.AllowInsecure); err != nil {
+			return nil, err
+		}
 		timeout := 10 * time.Second
 		if opt.Timeout != "" {
 			d, err := time.ParseDuration(opt.Timeout)
@@ -72,9 +88,48 @@ func NewPublish(opt PublishOptions, eb EventBridgeAPI, snsAPI SNSAPI, client *ht
 			}
 			timeout = d
 		}
-		p.http = &http.Client{Timeout: timeout}
+		p.http = httpClient(client, timeout)
 	}
 	return p, nil
+}
+
+// checkURL accepts an absolute https URL, or http with allowInsecure.
+func checkURL(raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("options.url: %w", err)
+	}
+	switch {
+	case u.Host == "":
+		return fmt.Errorf("options.url: %q has no host", raw)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && allowInsecure:
+	case u.Scheme == "http":
+		return fmt.Errorf("options.url: %q is http:// (events would travel unencrypted): use https:// or set allowInsecure: true", raw)
+	default:
+		return fmt.Errorf("options.url: scheme %q of %q is not https", u.Scheme, raw)
+	}
+	return nil
+}
+
+// httpClient copies base (nil: a client with its own transport) with the
+// delivery timeout and redirects turned off: a 3xx is returned as it is,
+// so an endpoint cannot send events (and their data) to another host, or
+// from https down to http.
+func httpClient(base *http.Client, timeout time.Duration) *http.Client {
+	c := &http.Client{}
+	if base != nil {
+		*c = *base
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxResponseHeaderBytes = maxResponseRead
+		c.Transport = t
+	}
+	if c.Timeout == 0 {
+		c.Timeout = timeout
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
 }
 
 func newPublish(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
@@ -123,12 +178,20 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 	if err != nil {
 		return fmt.Errorf("publish: POST %s: %w", p.opt.URL, err)
 	}
+	// Read a bounded prefix (quoted in errors), drain up to the bound so the
+	// connection goes back to the pool, and close; an endpoint that streams
+	// an endless body costs at most maxResponseRead bytes.
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead-errorBodyBytes))
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return engine.Permanentf("publish: POST %s: %s to %q: redirects are not followed, set url to the final address",
+			p.opt.URL, resp.Status, resp.Header.Get("Location"))
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429:
-		return engine.Permanentf("publish: POST %s: %s", p.opt.URL, resp.Status)
+		return engine.Permanentf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
 	}
-	return fmt.Errorf("publish: POST %s: %s", p.opt.URL, resp.Status)
+	return fmt.Errorf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
 }

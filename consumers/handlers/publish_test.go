@@ -3,10 +3,13 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,7 +123,8 @@ func TestPublishHTTPStructuredMode(t *testing.T) {
 		w.WriteHeader(status)
 	}))
 	defer srv.Close()
-	p, err := NewPublish(PublishOptions{URL: srv.URL}, nil, nil, nil)
+	// A plain-http endpoint is accepted only with allowInsecure.
+	p, err := NewPublish(PublishOptions{URL: srv.URL, AllowInsecure: true}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,5 +142,108 @@ func TestPublishHTTPStructuredMode(t *testing.T) {
 	}
 	if _, err := NewPublish(PublishOptions{URL: "x", TopicARN: "y"}, nil, nil, nil); err == nil {
 		t.Fatal("two destinations accepted")
+	}
+}
+
+// An http:// endpoint would carry event data in clear text: refused at
+// start unless the route says allowInsecure; other schemes never pass.
+func TestPublishRefusesPlainHTTPUnlessAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		url      string
+		insecure bool
+		wantErr  string
+	}{
+		{"http://sink.example/events", false, "allowInsecure"},
+		{"ftp://sink.example/events", true, "not https"},
+		{"https:///events", false, "no host"},
+		{"http://sink.example/events", true, ""},
+		{"https://sink.example/events", false, ""},
+	} {
+		_, err := NewPublish(PublishOptions{URL: tc.url, AllowInsecure: tc.insecure}, nil, nil, nil)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("url %q allowInsecure %v: err %v, want %q", tc.url, tc.insecure, err, tc.wantErr)
+		}
+	}
+}
+
+// An endpoint that answers with a redirect must not get the event sent on
+// to wherever it points (another host, or https -> http).
+func TestPublishDoesNotFollowRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer other.Close()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	p, err := NewPublish(PublishOptions{URL: srv.URL}, nil, nil, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Handle(context.Background(), order("redirect-1", 1, time.Now()))
+	if !engine.IsPermanent(err) || !strings.Contains(err.Error(), "redirects are not followed") {
+		t.Fatalf("redirect: %v, want a permanent error naming the redirect", err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("the redirect target received %d requests", n)
+	}
+}
+
+// Response bodies are drained and closed, so deliveries reuse one
+// connection instead of opening (and TLS-handshaking) one per event.
+func TestPublishDrainsResponsesAndReusesConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(strings.Repeat("ack ", 4096))) // 16 KiB, more than the transport buffers
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	p, err := NewPublish(PublishOptions{URL: srv.URL}, nil, nil, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := p.Handle(context.Background(), order(fmt.Sprintf("drain-%d", i), 1, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("10 deliveries opened %d connections, want 1 (bodies not drained)", n)
+	}
+}
+
+// A response that never ends costs a bounded read, not a hung worker; the
+// error quotes only a short prefix of the body.
+func TestPublishBoundsResponseRead(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		chunk := []byte(strings.Repeat("x", 1024))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	p, err := NewPublish(PublishOptions{URL: srv.URL, Timeout: "30s"}, nil, nil, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = p.Handle(context.Background(), order("endless-1", 1, time.Now()))
+	if err == nil || engine.IsPermanent(err) || len(err.Error()) > 1024 {
+		t.Fatalf("endless 503: %v, want a short retryable error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("endless body held the delivery for %v", d)
 	}
 }

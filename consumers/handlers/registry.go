@@ -30,6 +30,10 @@ type Deps struct {
 	S3          S3API
 	EventBridge EventBridgeAPI
 	SNS         SNSAPI
+	// Credentials and Region are the program's AWS identity, for handlers
+	// that sign requests themselves (the sql handler's RDS IAM tokens).
+	Credentials aws.CredentialsProvider
+	Region      string
 	// Getenv reads settings a handler takes from the environment, such as
 	// the sql handler's DSN (nil: os.Getenv).
 	Getenv func(string) string
@@ -51,7 +55,8 @@ type S3API interface {
 // NewDeps returns Deps with AWS SDK clients made from cfg.
 func NewDeps(log *slog.Logger, cfg aws.Config) Deps {
 	return Deps{Logger: log, DynamoDB: dynamodb.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg),
-		EventBridge: eventbridge.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg)}
+		EventBridge: eventbridge.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg),
+		Credentials: cfg.Credentials, Region: cfg.Region}
 }
 
 // need names the first missing dependency of a handler.

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,13 +16,13 @@ import (
 func TestSQLInsertsEachEventOnce(t *testing.T) {
 	pg := pgserver.Shared(t)
 	ctx := context.Background()
-	s, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "order_events"})
+	s, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "order_events"}, SQLAuth{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	// A second handler on the same table: the migration is idempotent.
-	s2, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "order_events"})
+	s2, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "order_events"}, SQLAuth{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,44 @@ func TestSQLInsertsEachEventOnce(t *testing.T) {
 	if err := s.Handle(ctx, bad); !engine.IsPermanent(err) {
 		t.Fatalf("invalid data: %v, want permanent", err)
 	}
-	if _, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "Robert'); DROP TABLE x;--"}); err == nil {
+	if _, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "Robert'); DROP TABLE x;--"}, SQLAuth{}); err == nil {
 		t.Fatal("table name not validated")
+	}
+}
+
+// KEDA scales a consumer from zero to several replicas at once, and each
+// runs the table migration at start. CREATE TABLE IF NOT EXISTS is not safe
+// against itself in PostgreSQL (two sessions both see no table, and the
+// second fails on pg_type's unique index), so the migration runs under an
+// advisory lock: five replicas starting together on a new table all
+// succeed. Several rounds, each on a fresh table, make the race likely.
+func TestSQLReplicasMigrateTogether(t *testing.T) {
+	pg := pgserver.Shared(t)
+	ctx := context.Background()
+	for round := range 8 {
+		table := fmt.Sprintf("together_%d", round)
+		start := make(chan struct{})
+		errs := make(chan error, 5)
+		var wg sync.WaitGroup
+		for range 5 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				s, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: table}, SQLAuth{})
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: a replica failed to start: %v", round, err)
+			}
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -124,6 +125,20 @@ func (h *Handler) Handle(ctx context.Context, method string, header http.Header,
 		if err := e.Validate(); err != nil {
 			return problem(http.StatusBadRequest, idx, "invalid CloudEvent: %v", err)
 		}
+		// EventBridge's PutEventsRequestEntry: Source 1-256 characters, the
+		// aws. prefix reserved for AWS services; DetailType 1-128.
+		if strings.HasPrefix(e.Source(), "aws.") {
+			return problem(http.StatusBadRequest, idx, "invalid CloudEvent: source %q: the aws. prefix is reserved for AWS services", e.Source())
+		}
+		if len(e.Source()) > 256 {
+			return problem(http.StatusBadRequest, idx, "invalid CloudEvent: source is %d bytes, over EventBridge's limit of 256", len(e.Source()))
+		}
+		if len(e.Type()) > 128 {
+			return problem(http.StatusBadRequest, idx, "invalid CloudEvent: type is %d bytes, over EventBridge's detail-type limit of 128", len(e.Type()))
+		}
+		if reservedMember(e.Data()) {
+			return problem(http.StatusBadRequest, idx, "invalid CloudEvent: data member %q is reserved for the event's attributes on the bus", event.DetailKey)
+		}
 		if err := h.Schemas.Validate(e.Type(), e.DataSchema(), e.Data()); err != nil && !errors.Is(err, events.ErrUnknownType) {
 			return problem(http.StatusBadRequest, idx, "%v", err)
 		}
@@ -139,6 +154,20 @@ func (h *Handler) Handle(ctx context.Context, method string, header http.Header,
 	}
 	b, _ := json.Marshal(Accepted{Accepted: ids})
 	return Response{Status: http.StatusAccepted, Body: b}
+}
+
+// reservedMember reports whether data is a JSON object with the member
+// event.DetailKey.
+func reservedMember(data []byte) bool {
+	if !bytes.Contains(data, []byte(event.DetailKey)) {
+		return false
+	}
+	for m := jsonscan.ObjectMembers(string(data)); m.Next(); {
+		if m.Key == event.DetailKey {
+			return true
+		}
+	}
+	return false
 }
 
 // binary decodes a binary-mode request with sdk-go's HTTP binding, turning a

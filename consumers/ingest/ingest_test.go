@@ -101,6 +101,9 @@ func TestIngestOverHTTP(t *testing.T) {
 		{"oversize event", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"big","source":"s","type":"t","datacontenttype":"application/json","data":{"x":"` + strings.Repeat("a", 300<<10) + `"}}`, 413, "over EventBridge's limit"},
 		{"non-string data_base64 (sdk-go panics on it)", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":1}`, 400, "data_base64"},
 		{"non-string data_base64 in a batch", "application/cloudevents-batch+json", nil, `[{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":1}]`, 400, `"index":0`},
+		{"reserved aws. source", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"1","source":"aws.s3","type":"t"}`, 400, "aws. prefix is reserved"},
+		{"type longer than detail-type allows", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"1","source":"s","type":"` + strings.Repeat("t", 129) + `"}`, 400, "limit of 128"},
+		{"reserved data member", "application/cloudevents+json", nil, `{"specversion":"1.0","id":"1","source":"s","type":"t","datacontenttype":"application/json","data":{"_cloudevent":{}}}`, 400, "reserved"},
 		{"oversize body", "application/cloudevents+json", nil, strings.Repeat(" ", MaxBodyBytes+10), 413, "exceeds the limit"},
 	}
 	for _, c := range cases {

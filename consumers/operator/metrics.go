@@ -1,8 +1,12 @@
 package operator
 
 import (
+	"crypto/tls"
+
 	"github.com/prometheus/client_golang/prometheus"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
@@ -45,4 +49,23 @@ func forget(ns, name string) {
 	queueMessages.DeletePartialMatch(labels)
 	queuePollErrors.DeletePartialMatch(labels)
 	redrives.DeletePartialMatch(labels)
+}
+
+// MetricsServer returns the options of the operator's /metrics endpoint.
+// With secure (the default of the operator binary) it serves HTTPS and lets
+// in only requests whose bearer token the API server authenticates
+// (TokenReview) and authorizes for `get` on the non-resource URL /metrics
+// (SubjectAccessReview): bind a scraper to the chart's metrics-reader
+// ClusterRole. Without a certificate in certDir it serves a self-signed
+// one. HTTP/2 is off (CVE-2023-44487, rapid reset). Insecure serving is
+// plain HTTP for a loopback address behind a proxy (or tests).
+func MetricsServer(addr string, secure bool, certDir string) metricsserver.Options {
+	o := metricsserver.Options{BindAddress: addr}
+	if secure {
+		o.SecureServing = true
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+		o.CertDir = certDir
+		o.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	}
+	return o
 }

@@ -6,8 +6,11 @@
 // arrays, nested fields, prefix, suffix, equals-ignore-case (alone and inside
 // prefix/suffix), wildcard, anything-but (value, list, prefix, suffix,
 // wildcard, equals-ignore-case), numeric ranges, exists, cidr (IPv4 and IPv6)
-// and $or. Patterns are compiled once; a Set shares one field index among many
-// patterns so that an event is flattened once however many patterns test it.
+// and $or. Fields inside an array of objects match together only within one
+// element, and of two conditions on one field the last counts, as in
+// EventBridge. Patterns are compiled once; a Set flattens an event once
+// however many patterns test it, and indexes its patterns by the values they
+// require, so that an event evaluates only the patterns it can match.
 package route
 
 import (
@@ -16,8 +19,9 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"sort"
 	"strings"
+
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
 // PatternError reports an invalid event pattern.
@@ -39,102 +43,219 @@ func perr(path []string, format string, args ...any) *PatternError {
 	return &PatternError{Path: strings.Join(path, "."), Reason: fmt.Sprintf(format, args...)}
 }
 
-// pattern is a conjunction: every field condition and every $or must hold.
+// pattern is what one event pattern compiles to: a disjunction of rules,
+// each a conjunction of field conditions. $or is expanded at compile time
+// into one rule per combination of its branches, as EventBridge's own
+// compiler (event-ruler) does; the Set indexes rules, not patterns.
 type pattern struct {
+	rules []rule
+}
+
+// rule is a conjunction: every field must hold. No two fields share a path.
+type rule struct {
 	fields []field
-	ors    [][]*pattern
 }
 
 // field tests the leaf values at one path: any alternative may match.
 type field struct {
 	path int // index into the Set's path table
 	alts []matcher
+	// absentOK: an {"exists": false} alternative; presentOK: {"exists":
+	// true}; vals: the alternatives that test a value.
+	absentOK, presentOK bool
+	vals                []matcher
 }
 
-// compile parses a pattern document into p, registering paths in s.
+// maxRules bounds the combinations a pattern's $or operators expand to.
+const maxRules = 1000
+
+// object is a JSON object with its members in document order: which of two
+// conditions on one field counts depends on which comes last.
+type object []member
+
+type member struct {
+	key string
+	val any
+}
+
+// decodeOrdered decodes the next JSON value, objects as object and numbers
+// as json.Number.
+func decodeOrdered(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil
+	}
+	if depth >= jsonscan.MaxNesting {
+		return nil, fmt.Errorf("nested deeper than %d", jsonscan.MaxNesting)
+	}
+	if d == '{' {
+		obj := object{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeOrdered(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			obj = append(obj, member{kt.(string), v})
+		}
+		_, err := dec.Token()
+		return obj, err
+	}
+	arr := []any{}
+	for dec.More() {
+		v, err := decodeOrdered(dec, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		arr = append(arr, v)
+	}
+	_, err = dec.Token()
+	return arr, err
+}
+
+// plain turns ordered objects into maps (the last of duplicate keys wins),
+// for the operator objects inside match arrays.
+func plain(v any) any {
+	switch v := v.(type) {
+	case object:
+		m := make(map[string]any, len(v))
+		for _, mb := range v {
+			m[mb.key] = plain(mb.val)
+		}
+		return m
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = plain(x)
+		}
+		return out
+	}
+	return v
+}
+
+// compile parses a pattern document, registering paths in s.
 func (s *Set) compile(doc []byte) (*pattern, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeOrdered(dec, 0)
+	if err != nil {
 		return nil, &PatternError{Reason: "not valid JSON: " + err.Error()}
 	}
 	if len(bytes.TrimSpace(doc[dec.InputOffset():])) > 0 {
 		return nil, &PatternError{Reason: "trailing data after the pattern object"}
 	}
-	obj, ok := v.(map[string]any)
+	obj, ok := v.(object)
 	if !ok {
 		return nil, &PatternError{Reason: "a pattern must be a JSON object"}
 	}
 	if len(obj) == 0 {
 		return nil, &PatternError{Reason: "a pattern must match on at least one field"}
 	}
-	return s.compileObject(nil, obj)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	rules, err := s.expand([]rule{{}}, nil, obj)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	return keys
+	return &pattern{rules: rules}, nil
 }
 
-func (s *Set) compileObject(path []string, obj map[string]any) (*pattern, error) {
-	p := &pattern{}
-	for _, k := range sortedKeys(obj) {
-		v := obj[k]
+func copyRules(rules []rule) []rule {
+	out := make([]rule, len(rules))
+	for i, r := range rules {
+		out[i].fields = append([]field(nil), r.fields...)
+	}
+	return out
+}
+
+// put sets f in r: a later condition on the same path replaces an earlier
+// one. EventBridge: "If multiple patterns are specified for the same JSON
+// field, EventBridge only uses the last one" (Event pattern syntax,
+// docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html);
+// that holds across $or too, since each branch is compiled as the fields
+// before it plus its own.
+func (r *rule) put(f field) {
+	for i := range r.fields {
+		if r.fields[i].path == f.path {
+			r.fields[i] = f
+			return
+		}
+	}
+	r.fields = append(r.fields, f)
+}
+
+// expand applies the members of obj, in document order, to every rule.
+func (s *Set) expand(rules []rule, path []string, obj object) ([]rule, error) {
+	for _, mb := range obj {
+		k, v := mb.key, mb.val
 		if k == "$or" {
 			alts, ok := v.([]any)
 			if !ok || len(alts) < 2 {
 				return nil, perr(path, "$or takes an array of at least two patterns")
 			}
-			var or []*pattern
+			var out []rule
 			for i, a := range alts {
-				sub, ok := a.(map[string]any)
+				sub, ok := a.(object)
 				if !ok || len(sub) == 0 {
 					return nil, perr(path, "$or[%d] must be a non-empty pattern object", i)
 				}
-				sp, err := s.compileObject(path, sub)
+				branch, err := s.expand(copyRules(rules), path, sub)
 				if err != nil {
 					return nil, err
 				}
-				or = append(or, sp)
+				out = append(out, branch...)
+				if len(out) > maxRules {
+					return nil, perr(path, "$or combinations expand to more than %d alternatives", maxRules)
+				}
 			}
-			p.ors = append(p.ors, or)
+			rules = out
 			continue
 		}
-		fp := append(append([]string(nil), path...), k)
+		fp := append(path[:len(path):len(path)], k)
 		switch v := v.(type) {
-		case map[string]any:
+		case object:
 			if len(v) == 0 {
 				return nil, perr(fp, "an empty object matches nothing")
 			}
-			sub, err := s.compileObject(fp, v)
-			if err != nil {
+			var err error
+			if rules, err = s.expand(rules, fp, v); err != nil {
 				return nil, err
 			}
-			p.fields = append(p.fields, sub.fields...)
-			p.ors = append(p.ors, sub.ors...)
 		case []any:
 			if len(v) == 0 {
 				return nil, perr(fp, "an empty array matches nothing; give at least one value")
 			}
 			f := field{path: s.paths.intern(fp)}
 			for _, item := range v {
-				m, err := compileValue(fp, item)
+				m, err := compileValue(fp, plain(item))
 				if err != nil {
 					return nil, err
 				}
 				f.alts = append(f.alts, m)
+				switch e := m.(type) {
+				case matchExists:
+					if e {
+						f.presentOK = true
+					} else {
+						f.absentOK = true
+					}
+				default:
+					f.vals = append(f.vals, m)
+				}
 			}
-			p.fields = append(p.fields, f)
+			for i := range rules {
+				rules[i].put(f)
+			}
 		default:
-			return nil, perr(fp, "match values must be in an array (or be a nested object), got %s", describe(v))
+			return nil, perr(fp, "match values must be in an array (or be a nested object), got %s", describe(plain(v)))
 		}
 	}
-	return p, nil
+	return rules, nil
 }
 
 func describe(v any) string {

@@ -2,7 +2,9 @@ package route
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -54,5 +56,40 @@ func FuzzMatchJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		_, _ = p.MatchJSON([]byte(doc))
+	})
+}
+
+// FuzzSetAgreesWithEveryPattern matches arbitrary events against a Set of
+// the benchmark's rules and random patterns: the index answers what
+// evaluating every pattern answers.
+func FuzzSetAgreesWithEveryPattern(f *testing.F) {
+	event, _ := os.ReadFile("testdata/ec2-event.json")
+	f.Add(string(event))
+	f.Add(orderEventJSON)
+	f.Add(`{"a": [{"b": "x", "c": ["y", {"a": 1}]}, {"c": "xy"}], "b": {"a": null}}`)
+	s := NewSet()
+	for _, p := range benchRules(100) {
+		if _, err := s.Add([]byte(p)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 300 {
+		if _, err := s.Add([]byte(randPattern(r, 0))); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		got, err := s.MatchJSON([]byte(doc), nil)
+		if err != nil {
+			return
+		}
+		want, err := s.matchEvery([]byte(doc))
+		if err != nil {
+			t.Fatalf("MatchJSON accepted %q, the reference did not: %v", doc, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("indexed %v, every pattern %v", got, want)
+		}
 	})
 }

@@ -170,42 +170,117 @@ func (m anyOf) match(v *value) bool {
 	return false
 }
 
-// match evaluates the conjunction p over the flattened values.
-func (p *pattern) match(fv *flat) bool {
-	for i := range p.fields {
-		if !p.fields[i].match(fv) {
-			return false
+// first returns the first value that satisfies f on its own, absent when
+// f holds because the path has no value, or none.
+func (f *field) first(fv *flat) int32 {
+	head := fv.head[f.path]
+	if head < 0 {
+		if f.absentOK {
+			return absent
+		}
+		return none
+	}
+	if f.presentOK {
+		return head
+	}
+	for i := head; i >= 0; i = fv.next[i] {
+		if f.test(&fv.vals[i]) {
+			return i
 		}
 	}
-	for _, or := range p.ors {
-		ok := false
-		for _, alt := range or {
-			if alt.match(fv) {
-				ok = true
+	return none
+}
+
+const (
+	none   = -1
+	absent = -2
+)
+
+// test reports whether the value v satisfies one of f's value alternatives
+// (exists: true accepts any value).
+func (f *field) test(v *value) bool {
+	if f.presentOK {
+		return true
+	}
+	for _, m := range f.vals {
+		if m.match(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// match reports whether every field of r holds with values that are
+// array-consistent: no two of them come from different elements of the
+// same array. That is event-ruler's rule for JSON events ("will refuse to
+// recognize any match in which any two fields are within JSON objects that
+// are in different elements of the same array", github.com/aws/event-ruler
+// README, JSON Array Matching); EventBridge's documentation states no rule
+// of its own but documents event-ruler's compiler behaviour as its own (the
+// dot-joined keys in eb-create-pattern.html).
+func (r *rule) match(fv *flat) bool {
+	// Each field on its own first: most rules fail here, cheaply. If the
+	// first values found are consistent with each other, that is a match.
+	var firsts [8]int32
+	n, consistent := 0, true
+	for i := range r.fields {
+		v := r.fields[i].first(fv)
+		if v == none {
+			return false
+		}
+		if v == absent || !consistent {
+			continue
+		}
+		c := fv.ctx[v]
+		if c < 0 {
+			continue
+		}
+		if n == len(firsts) {
+			consistent = false
+			continue
+		}
+		for _, o := range firsts[:n] {
+			if !fv.consistent(c, o) {
+				consistent = false
 				break
 			}
 		}
-		if !ok {
-			return false
-		}
+		firsts[n] = c
+		n++
 	}
-	return true
+	return consistent || r.search(fv, 0, fv.chosen[:0])
 }
 
-func (f *field) match(fv *flat) bool {
+// search tries the values of fields[k:] against the array elements of the
+// values chosen so far (chosen holds their contexts).
+func (r *rule) search(fv *flat, k int, chosen []int32) bool {
+	if k == len(r.fields) {
+		return true
+	}
+	f := &r.fields[k]
 	head := fv.head[f.path]
-	for _, alt := range f.alts {
-		if e, ok := alt.(matchExists); ok {
-			// exists applies to leaf values: present means at least one.
-			if bool(e) == (head >= 0) {
-				return true
-			}
+	if head < 0 {
+		return f.absentOK && r.search(fv, k+1, chosen)
+	}
+	for i := head; i >= 0; i = fv.next[i] {
+		if !f.test(&fv.vals[i]) {
 			continue
 		}
-		for i := head; i >= 0; i = fv.next[i] {
-			if alt.match(&fv.vals[i]) {
-				return true
+		c := fv.ctx[i]
+		if c < 0 {
+			// Outside every array: consistent with any choice, so no
+			// other value of this field can do better.
+			return r.search(fv, k+1, chosen)
+		}
+		ok := true
+		for _, o := range chosen {
+			if !fv.consistent(c, o) {
+				ok = false
+				break
 			}
+		}
+		if ok && r.search(fv, k+1, append(chosen, c)) {
+			return true
 		}
 	}
 	return false

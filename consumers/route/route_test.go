@@ -3,6 +3,7 @@ package route
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,6 +102,45 @@ func TestDocumentedPatterns(t *testing.T) {
 		// combinations from the documentation's complex example
 		{`{"time": [{"prefix": "2017-10-02"}], "detail": {"state": [{"anything-but": "initializing"}], "c-count": [{"numeric": [">", 0, "<=", 5]}], "d-count": [{"numeric": ["<", 10]}], "x-limit": [{"anything-but": [100, 200, 300]}], "source-ip": [{"cidr": "10.0.0.0/8"}]}}`, true},
 		{`{"detail": {"state": [{"prefix": "stop"}, {"suffix": "ing"}]}}`, true},
+		// Arrays of objects: fields match together only within one element.
+		// The EventBridge guide says only that an event array matches when
+		// it intersects the pattern's (eb-event-patterns-arrays.html); its
+		// pattern syntax page documents event-ruler's compiler as its own
+		// (keys joined with dots, eb-create-pattern.html), and event-ruler's
+		// rulesForJSONEvent "will refuse to recognize any match in which any
+		// two fields are within JSON objects that are in different elements
+		// of the same array" (github.com/aws/event-ruler, README, JSON Array
+		// Matching).
+		{`{"detail": {"items": {"sku": ["B-7"], "qty": [40]}}}`, true},
+		{`{"detail": {"items": {"sku": ["A-1"], "qty": [40]}}}`, false},
+		{`{"detail": {"items": {"sku": ["A-1"]}, "tags": ["green"]}}`, true},
+		// A field given twice: "If multiple patterns are specified for the
+		// same JSON field, EventBridge only uses the last one"
+		// (eb-create-pattern.html, considerations). $or branches extend the
+		// fields before them, so a branch's condition replaces an earlier
+		// one on the same field and a later one replaces the branch's
+		// (event-ruler's JsonRuleCompiler expands $or that way).
+		{`{"source": ["aws.s3"], "$or": [{"source": ["aws.ec2"]}, {"detail-type": ["nope"]}]}`, true},
+		{`{"$or": [{"source": ["aws.ec2"]}, {"detail-type": ["nope"]}], "source": ["aws.s3"]}`, false},
+		{`{"detail": {"state": ["stopped"], "state": ["running"]}}`, true},
+		{`{"detail": {"state": ["stopped"]}, "detail": {"c-count": [5]}}`, false}, // two fields of detail, both hold
+	}
+	// The same answers from one Set holding every pattern, which consults
+	// its index.
+	set := NewSet()
+	for _, tc := range tests {
+		if _, err := set.Add([]byte(tc.pattern)); err != nil {
+			t.Fatalf("Add(%s): %v", tc.pattern, err)
+		}
+	}
+	matched, err := set.MatchJSON(event, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		if got := slices.Contains(matched, i); got != tc.want {
+			t.Errorf("in a Set of %d: pattern %s: match = %v, want %v", len(tests), tc.pattern, got, tc.want)
+		}
 	}
 	for _, tc := range tests {
 		p, err := Compile([]byte(tc.pattern))

@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/eventplane/eventplane/consumers/event"
+	"github.com/eventplane/eventplane/consumers/route"
+)
+
+// This file is the one settlement path: Processor.Process decides, for a
+// batch of messages, what to acknowledge, retry (with a delay) and
+// dead-letter. The consumer engine, the lambda-sqs and lambda-files
+// functions and the local platform's function targets all call it and only
+// carry out its decisions, so timeouts, idempotency (a middleware),
+// tracing and failure classification are the same everywhere. It depends on
+// the event model, the router and the OpenTelemetry API only (no
+// Prometheus, no breaker library): metrics come in through an Observer.
+
+// Outcome is what to do with a message once it was processed.
+type Outcome int
+
+// Outcomes.
+const (
+	// Ack: every route's handler succeeded (or it was a duplicate, a control
+	// message or unrouted under the ack policy): delete the message.
+	Ack Outcome = iota
+	// Retry: a retryable failure: make the message visible again after
+	// Settlement.Delay; the queue's redrive policy counts the attempt.
+	Retry
+	// DeadLetter: retrying cannot help: send the message to the dead-letter
+	// queue with Settlement.Reason, then delete it.
+	DeadLetter
+	// Release: not a failure of the message (shutdown, an unavailable sink,
+	// a FIFO batch held back behind a failure): make it visible at once.
+	Release
+)
+
+func (o Outcome) String() string {
+	return [...]string{"ack", "retry", "dead-letter", "release"}[o]
+}
+
+// Failure kinds of a Settlement (the values of the metrics' reason label).
+const (
+	KindRetryable   = "retryable"
+	KindPermanent   = "permanent"
+	KindUndecodable = "undecodable"
+	KindUnrouted    = "unrouted"
+	KindTimeout     = "timeout"
+	KindUnavailable = "breaker_open"
+	KindShutdown    = "shutdown"
+	KindHeldBack    = "held_back"
+	// KindBusy: another worker holds the event (RetryAfter); retried when
+	// its claim ends.
+	KindBusy = "busy"
+)
+
+// Settlement is the decision about one message.
+type Settlement struct {
+	Outcome Outcome
+	// Delay before a retried message is visible again.
+	Delay time.Duration
+	// Kind classifies a failure ("" on Ack).
+	Kind string
+	// Reason is the dead-letter reason, "<kind>: <error>".
+	Reason string
+	// Err is the failure, if any.
+	Err error
+	// Route is the route whose handler failed.
+	Route string
+	// Event is the last event of the message that was processed (nil when
+	// the message was undecodable, a control message or not processed).
+	Event *ce.Event
+	// Routes are the routes the last event matched.
+	Routes []string
+	// Control is set for platform control messages (acknowledged).
+	Control *event.Control
+	// Duplicates counts events a middleware skipped (ErrSkip).
+	Duplicates int
+	// Unrouted counts events that matched no route.
+	Unrouted int
+	// TraceID is the trace of the last handler span ("" without tracing).
+	TraceID string
+}
+
+// Observer receives the processor's measurements (the engine feeds them to
+// Prometheus). Implementations must be safe for concurrent use.
+type Observer interface {
+	// Handled reports one route's handler chain run for one event.
+	Handled(route string, took time.Duration, err error)
+}
+
+// ProcessorOptions configure a Processor. Zero values take the defaults.
+type ProcessorOptions struct {
+	Normalizer event.Normalizer
+	Routes     []route.Route[Handler]
+	// HandlerTimeout bounds one route's handler chain for one event (default 5m).
+	HandlerTimeout time.Duration
+	// Unrouted is the policy for events that match no route (default
+	// dead-letter, with a reason naming the defect of a message the platform
+	// could not understand; ack is an explicit choice).
+	Unrouted Unrouted
+	// Backoff computes retry delays from the receive count.
+	Backoff Backoff
+	// Tracer makes the spans (default none).
+	Tracer trace.TracerProvider
+	// Observer gets measurements (default none).
+	Observer Observer
+	// System is the messaging.system span attribute (default aws_sqs).
+	System string
+}
+
+// Processor processes messages and decides how each one is settled. It is
+// safe for concurrent use.
+type Processor struct {
+	opt        ProcessorOptions
+	router     *route.Router[Handler]
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+}
+
+// NewProcessor validates the options and compiles the routes.
+func NewProcessor(opt ProcessorOptions) (*Processor, error) {
+	if opt.HandlerTimeout <= 0 {
+		opt.HandlerTimeout = 5 * time.Minute
+	}
+	switch opt.Unrouted {
+	case "":
+		opt.Unrouted = UnroutedDeadLetter
+	case UnroutedAck, UnroutedDeadLetter:
+	default:
+		return nil, fmt.Errorf("engine: unrouted policy %q: want %q or %q", opt.Unrouted, UnroutedAck, UnroutedDeadLetter)
+	}
+	if opt.Tracer == nil {
+		opt.Tracer = noop.NewTracerProvider()
+	}
+	if opt.System == "" {
+		opt.System = semconv.MessagingSystemAWSSQS.Value.AsString()
+	}
+	for _, rt := range opt.Routes {
+		if rt.Handler == nil {
+			return nil, fmt.Errorf("engine: route %q has no handler", rt.Name)
+		}
+	}
+	r, err := route.NewRouter(opt.Routes...)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return &Processor{opt: opt, router: r,
+		tracer:     opt.Tracer.Tracer("github.com/eventplane/eventplane/consumers/engine"),
+		propagator: propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{})}, nil
+}
+
+// Process processes a batch in order and returns one Settlement per
+// message. On a FIFO batch it stops at the first message that is not
+// acknowledged: every later message is released unprocessed (Lambda's rule
+// for FIFO partial batch responses: report the failure and everything after
+// it, so the group's order holds). Cancelling ctx cancels the handlers; what
+// fails then is released, not retried.
+func (p *Processor) Process(ctx context.Context, batch []Message, fifo bool) []Settlement {
+	out := make([]Settlement, len(batch))
+	for i := range batch {
+		out[i] = p.One(ctx, batch[i])
+		if fifo && out[i].Outcome != Ack {
+			for j := i + 1; j < len(batch); j++ {
+				out[j] = Settlement{Outcome: Release, Kind: KindHeldBack,
+					Err: fmt.Errorf("held back behind message %s of the FIFO batch", batch[i].MessageID)}
+			}
+			break
+		}
+	}
+	return out
+}
+
+// One processes one message.
+func (p *Processor) One(ctx context.Context, m Message) Settlement {
+	events, ctl, err := p.opt.Normalizer.Normalize(nil, m.Message)
+	if err != nil {
+		return deadLetter(KindUndecodable, err)
+	}
+	if ctl != nil {
+		return Settlement{Outcome: Ack, Control: ctl}
+	}
+	var s Settlement
+	var buf [8]*route.Route[Handler]
+	for i := range events {
+		ev := &events[i]
+		routes := p.router.Match(ev, buf[:0])
+		s.Event, s.Routes = ev, s.Routes[:0]
+		if len(routes) == 0 {
+			s.Unrouted++
+			if p.opt.Unrouted == UnroutedDeadLetter {
+				why := "event " + ev.ID() + " of type " + ev.Type() + " matches no route"
+				if defect := event.Defect(ev, p.opt.Normalizer.FallbackType); defect != "" {
+					why = defect + " (" + why + ")"
+				}
+				d := deadLetter(KindUnrouted, errors.New(why))
+				d.Event, d.Unrouted, d.Duplicates = ev, s.Unrouted, s.Duplicates
+				return d
+			}
+			continue
+		}
+		for _, rt := range routes {
+			s.Routes = append(s.Routes, rt.Name)
+		}
+		for _, rt := range routes {
+			traceID, err := p.call(ctx, rt, ev, m)
+			if traceID != "" {
+				s.TraceID = traceID
+			}
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, ErrSkip) {
+				s.Duplicates++
+				continue
+			}
+			f := p.fail(ctx, m, err)
+			f.Route, f.Event, f.Routes, f.TraceID = rt.Name, ev, s.Routes, s.TraceID
+			f.Duplicates, f.Unrouted = s.Duplicates, s.Unrouted
+			return f
+		}
+	}
+	s.Outcome = Ack
+	return s
+}
+
+// fail classifies a handler failure.
+func (p *Processor) fail(ctx context.Context, m Message, err error) Settlement {
+	switch {
+	case IsUnavailable(err):
+		return Settlement{Outcome: Release, Kind: KindUnavailable, Err: err}
+	case ctx.Err() != nil:
+		return Settlement{Outcome: Release, Kind: KindShutdown, Err: err}
+	case IsPermanent(err):
+		return deadLetter(KindPermanent, err)
+	}
+	if d, ok := RetryDelay(err); ok {
+		return Settlement{Outcome: Retry, Kind: KindBusy, Err: err, Delay: min(max(d, time.Second), maxVisibility)}
+	}
+	kind := KindRetryable
+	if errors.Is(err, context.DeadlineExceeded) {
+		kind = KindTimeout
+	}
+	return Settlement{Outcome: Retry, Kind: kind, Err: err, Delay: p.opt.Backoff.Delay(m.ReceiveCount)}
+}
+
+func deadLetter(kind string, err error) Settlement {
+	reason := kind + ": " + strings.TrimPrefix(err.Error(), kind+": ") // "permanent: x", not "permanent: permanent: x"
+	reason = strings.Join(strings.Fields(reason), " ")                 // one line: no trailing newline from a wrapped error
+	return Settlement{Outcome: DeadLetter, Kind: kind, Err: err, Reason: reason}
+}
+
+// call runs one route's handler chain for one event, in a span that
+// continues the message's upstream trace, and returns the span's trace id.
+func (p *Processor) call(ctx context.Context, rt *route.Route[Handler], ev *ce.Event, m Message) (string, error) {
+	ctx = withRoute(p.traceContext(ctx, ev, m), rt.Name)
+	ctx, span := p.tracer.Start(ctx, "process "+rt.Name, trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
+	if span.IsRecording() { // no attribute work when tracing is off or the trace is not sampled
+		span.SetAttributes(
+			semconv.MessagingSystemKey.String(p.opt.System),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingOperationName("process"),
+			semconv.MessagingMessageID(m.MessageID),
+			semconv.MessagingDestinationName(queueName(m.QueueARN)),
+			attribute.Int("eventplane.receive_count", m.ReceiveCount),
+			semconv.CloudEventsEventID(ev.ID()),
+			semconv.CloudEventsEventSource(ev.Source()),
+			semconv.CloudEventsEventType(ev.Type()),
+			attribute.String("eventplane.route", rt.Name),
+		)
+	}
+	var traceID string
+	if sc := span.SpanContext(); sc.HasTraceID() {
+		traceID = sc.TraceID().String()
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opt.HandlerTimeout)
+	defer cancel()
+	start := time.Now()
+	err := rt.Handler.Handle(ctx, ev)
+	if p.opt.Observer != nil {
+		p.opt.Observer.Handled(rt.Name, time.Since(start), err)
+	}
+	if err != nil && !errors.Is(err, ErrSkip) {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return traceID, err
+}
+
+// traceContext extracts the upstream trace of a message: the X-Ray
+// AWSTraceHeader system attribute (what EventBridge, SNS and SQS carry), or
+// the event's traceparent extension.
+func (p *Processor) traceContext(ctx context.Context, ev *ce.Event, m Message) context.Context {
+	c := propagation.MapCarrier{}
+	if x := m.Attributes["AWSTraceHeader"]; x != "" {
+		c["X-Amzn-Trace-Id"] = x
+	}
+	if tp := extension(ev, event.ExtTraceParent); tp != "" {
+		c["traceparent"] = tp
+		if ts := extension(ev, event.ExtTraceState); ts != "" {
+			c["tracestate"] = ts
+		}
+	}
+	return p.propagator.Extract(ctx, c)
+}
+
+// queueName is the last part of a queue ARN.
+func queueName(arn string) string {
+	return arn[strings.LastIndexByte(arn, ':')+1:]
+}
+
+// unavailableError marks a sink that is unavailable.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// Unavailable marks err as the sink being unavailable (an open circuit
+// breaker): the message is released, not counted as an attempt.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &unavailableError{err}
+}
+
+// IsUnavailable reports whether err was marked Unavailable.
+func IsUnavailable(err error) bool {
+	var u *unavailableError
+	return errors.As(err, &u)
+}

@@ -7,7 +7,7 @@ export PATH := $(TOOLS):$(PYSCRIPTS):$(PATH)
 GO ?= go
 FUZZTIME ?= 5m
 
-.PHONY: help setup run test lint iac bench fuzz tools build lambda image-binaries helm-values cluster-up cluster-down
+.PHONY: help setup run test lint iac bench fuzz tools build lambda image-binaries helm-values cluster-up cluster-down chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: tools ## no build output tracked, gofmt, go vet, staticcheck, generated co
 
 iac: ## offline Terraform checks: fmt, tflint (all rules), trivy (no HIGH/CRITICAL)
 	hack/iac-check.sh
+
+chaos: ## fault suite against moto + a fault proxy + the consumer binary (~35 min; CHAOSFLAGS='-only poison -scale 0.5'); its smoke is in make test
+	$(GO) run ./hack/chaos $(CHAOSFLAGS)
 
 bench: ## hot-path benchmarks reported as ratios to their baselines
 	hack/bench.sh

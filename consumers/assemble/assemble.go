@@ -24,10 +24,13 @@ import (
 
 // Parts are what the engine runs on besides its configuration.
 type Parts struct {
-	Source   engine.Source
-	FIFO     bool
-	Registry *handlers.Registry
-	Deps     handlers.Deps
+	Source engine.Source
+	// MaxReceiveCount is the queue's redrive maxReceiveCount (0: unknown or
+	// none); with idempotency on, it must cover the claim lease.
+	MaxReceiveCount int
+	FIFO            bool
+	Registry        *handlers.Registry
+	Deps            handlers.Deps
 	// Idempotency stores records in cfg.Consumer.IdempotencyTable (nil:
 	// no idempotency middleware even if a table is configured).
 	Idempotency idempotency.DynamoDBAPI
@@ -51,9 +54,13 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, er
 	k := cfg.Consumer
 	middlewares := append([]engine.Middleware(nil), p.Middlewares...)
 	if k.IdempotencyTable != "" && p.Idempotency != nil {
+		lease, err := Lease(p.Source.VisibilityTimeout(), p.MaxReceiveCount)
+		if err != nil {
+			return nil, err
+		}
 		store := idempotency.NewDynamoDB(p.Idempotency, k.IdempotencyTable)
 		middlewares = append(middlewares, idempotency.Middleware(store, idempotency.Options{
-			Lease: k.HandlerTimeout.D() + time.Minute, TTL: k.IdempotencyTTL.D()}))
+			Lease: lease, TTL: k.IdempotencyTTL.D()}))
 	}
 	return engine.New(engine.Options{
 		Middlewares:    middlewares,
@@ -75,4 +82,20 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, er
 		Logger:  p.Logger,
 		Tracer:  p.Tracer,
 	})
+}
+
+// Lease is the idempotency claim's lease for a queue's visibility timeout:
+// twice the visibility timeout (at least 10s), renewed while the handler
+// runs. A crashed worker's events come back after the visibility timeout,
+// find the claim and wait for the rest of the lease: that costs receives, so
+// maxReceiveCount × visibility must cover the lease or healthy messages
+// would be dead-lettered.
+func Lease(visibility time.Duration, maxReceiveCount int) (time.Duration, error) {
+	lease := max(2*visibility, 10*time.Second)
+	if maxReceiveCount > 0 && time.Duration(maxReceiveCount)*visibility < lease {
+		return 0, fmt.Errorf("idempotency: the queue's maxReceiveCount %d × visibility timeout %v is shorter than the claim lease %v: "+
+			"a crashed worker's events would be dead-lettered before its claim expires; raise maxReceiveCount to at least %d",
+			maxReceiveCount, visibility, lease, int((lease+visibility-1)/visibility))
+	}
+	return lease, nil
 }

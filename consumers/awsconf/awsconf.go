@@ -7,10 +7,12 @@ package awsconf
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -26,7 +28,14 @@ type Options struct {
 	// OnRequest is called once per request attempt with the service id and
 	// operation name (e.g. "SQS", "DeleteMessageBatch").
 	OnRequest func(service, api string)
+	// AttemptTimeout bounds each attempt of every call (default
+	// DefaultAttemptTimeout; negative: none). The SDK sets no such limit, so
+	// without it a hung endpoint holds a call until its caller gives up.
+	AttemptTimeout time.Duration
 }
+
+// DefaultAttemptTimeout is the default time limit of one request attempt.
+const DefaultAttemptTimeout = 4 * time.Second
 
 // Load returns an aws.Config from the default credential and region chain,
 // with opts applied.
@@ -48,6 +57,13 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Endpoint != "" {
 		cfg.BaseEndpoint = aws.String(opts.Endpoint)
 	}
+	timeout := opts.AttemptTimeout
+	if timeout == 0 {
+		timeout = DefaultAttemptTimeout
+	}
+	if timeout > 0 {
+		cfg.APIOptions = append(cfg.APIOptions, AttemptTimeout(timeout))
+	}
 	if opts.OnRequest != nil {
 		cfg.APIOptions = append(cfg.APIOptions, CountRequests(opts.OnRequest))
 	}
@@ -65,3 +81,55 @@ func CountRequests(fn func(service, api string)) func(*middleware.Stack) error {
 			}), middleware.After)
 	}
 }
+
+type waitKey struct{}
+
+// AttemptTimeout returns an API option that cancels each request attempt
+// after d (it sits after the retry middleware, so the SDK retries a timed-out
+// attempt like a dropped connection and the caller sees the error after its
+// retries). An SQS long poll's wait time is added to d. S3 GetObject is
+// exempt: its body streams to the caller after the attempt returns.
+func AttemptTimeout(d time.Duration) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		if err := st.Initialize.Add(middleware.InitializeMiddlewareFunc("eventplaneLongPollWait",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if rm, ok := in.Parameters.(*sqs.ReceiveMessageInput); ok && rm.WaitTimeSeconds > 0 {
+					ctx = context.WithValue(ctx, waitKey{}, time.Duration(rm.WaitTimeSeconds)*time.Second)
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before); err != nil {
+			return err
+		}
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("eventplaneAttemptTimeout",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if awsmiddleware.GetServiceID(ctx) == "S3" && awsmiddleware.GetOperationName(ctx) == "GetObject" {
+					return next.HandleFinalize(ctx, in)
+				}
+				limit := d
+				if wait, ok := ctx.Value(waitKey{}).(time.Duration); ok {
+					limit += wait
+				}
+				actx, cancel := context.WithTimeout(ctx, limit)
+				defer cancel()
+				out, md, err := next.HandleFinalize(actx, in)
+				if err != nil && actx.Err() != nil && ctx.Err() == nil {
+					err = &attemptTimeout{limit: limit, err: err}
+				}
+				return out, md, err
+			}), middleware.After)
+	}
+}
+
+// attemptTimeout is retryable: the SDK would otherwise classify the
+// attempt's cancelled context as the caller giving up (it unwraps to
+// context.DeadlineExceeded, not to the SDK's CanceledError).
+type attemptTimeout struct {
+	limit time.Duration
+	err   error
+}
+
+func (e *attemptTimeout) Error() string {
+	return fmt.Sprintf("attempt timed out after %v: %v", e.limit, e.err)
+}
+func (e *attemptTimeout) Unwrap() error        { return context.DeadlineExceeded }
+func (e *attemptTimeout) RetryableError() bool { return true }

@@ -72,6 +72,9 @@ type AWS struct {
 	Region string `json:"region,omitempty"`
 	// Endpoint overrides every AWS endpoint (emulators only).
 	Endpoint string `json:"endpoint,omitempty"`
+	// AttemptTimeout bounds each attempt of every AWS call (an SQS long
+	// poll's wait is added), so that a hung endpoint fails like a broken one.
+	AttemptTimeout Duration `json:"attemptTimeout,omitempty"`
 }
 
 // Consumer tunes the runtime.
@@ -84,7 +87,8 @@ type Consumer struct {
 	ShutdownGrace  Duration `json:"shutdownGrace,omitempty"`
 	BackoffBase    Duration `json:"backoffBase,omitempty"`
 	BackoffMax     Duration `json:"backoffMax,omitempty"`
-	// Unrouted is "ack" or "dead-letter".
+	// Unrouted is "dead-letter" (default: a message nothing handles is kept
+	// in the DLQ with a reason naming its defect) or "ack" (delete it).
 	Unrouted string  `json:"unrouted,omitempty"`
 	Breaker  Breaker `json:"breaker"`
 	// IdempotencyTable is the DynamoDB table of idempotency records ("":
@@ -130,10 +134,11 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Queue: Queue{WaitTime: Duration(20 * time.Second), FallbackType: "com.amazonaws.sqs.message"},
+		AWS:   AWS{AttemptTimeout: Duration(4 * time.Second)},
 		Consumer: Consumer{
 			MaxInFlight: 20, ReceiveBatch: 10, AckFlush: Duration(10 * time.Millisecond),
 			HandlerTimeout: Duration(5 * time.Minute), MaxExtension: Duration(time.Hour), ShutdownGrace: Duration(25 * time.Second),
-			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "ack",
+			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "dead-letter",
 			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(30 * time.Second)},
 			IdempotencyTTL: Duration(7 * 24 * time.Hour),
 		},
@@ -175,7 +180,7 @@ func (c *Config) Validate(handlers func(name string) bool) error {
 		"consumer.ackFlushInterval": k.AckFlush, "consumer.handlerTimeout": k.HandlerTimeout,
 		"consumer.maxVisibilityExtension": k.MaxExtension, "consumer.shutdownGrace": k.ShutdownGrace,
 		"consumer.backoffBase": k.BackoffBase, "consumer.backoffMax": k.BackoffMax, "consumer.breaker.openFor": k.Breaker.OpenFor,
-		"consumer.idempotencyTtl": k.IdempotencyTTL,
+		"consumer.idempotencyTtl": k.IdempotencyTTL, "aws.attemptTimeout": c.AWS.AttemptTimeout,
 	}
 	for _, name := range sortedKeys(positive) {
 		if positive[name] <= 0 {

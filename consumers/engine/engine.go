@@ -65,7 +65,10 @@ type Options struct {
 	// ShutdownGrace is how long in-flight work may finish after shutdown
 	// starts (default 25s); keep it below the pod's terminationGracePeriod.
 	ShutdownGrace time.Duration
-	// Unrouted is the policy for events that match no route (default ack).
+	// Unrouted is the policy for events that match no route (default
+	// dead-letter: a message nothing handles is kept, with a reason naming
+	// its defect when the platform could not understand it; ack is an
+	// explicit choice).
 	Unrouted Unrouted
 	// Breaker configures the per-route circuit breakers.
 	Breaker BreakerSettings
@@ -100,7 +103,7 @@ func (o *Options) defaults() error {
 	}
 	switch o.Unrouted {
 	case "":
-		o.Unrouted = UnroutedAck
+		o.Unrouted = UnroutedDeadLetter
 	case UnroutedAck, UnroutedDeadLetter:
 	default:
 		return fmt.Errorf("engine: unrouted policy %q: want %q or %q", o.Unrouted, UnroutedAck, UnroutedDeadLetter)
@@ -239,7 +242,10 @@ func (e *Engine) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
 		IsSuccessful: func(err error) bool {
 			return err == nil || IsPermanent(err) || errors.Is(err, ErrSkip)
 		},
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		IsExcluded: func(err error) bool {
+			_, later := RetryDelay(err) // e.g. a busy idempotency key: not the sink's health
+			return later || errors.Is(err, context.Canceled)
+		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			st.Set(float64(to))
 			e.log.Warn("circuit breaker changed state", "breaker", name, "from", from.String(), "to", to.String())

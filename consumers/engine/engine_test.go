@@ -407,3 +407,30 @@ func TestBackoffDelays(t *testing.T) {
 		}
 	}
 }
+
+// By default a message the platform cannot understand is dead-lettered, never
+// deleted silently, with a reason naming its defect; a well-formed event no
+// route matches is dead-lettered too unless --unrouted ack is chosen.
+func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) {
+	h := start(t, memqueue.Config{}, engine.Options{
+		Routes: []route.Route[engine.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
+			Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error { return nil })}}})
+	bodies := map[string]string{
+		"text":        "lorem ipsum",
+		"sns-text":    `{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"not json","Timestamp":"2026-12-01T00:00:00Z"}`,
+		"eb-no-type":  `{"version":"0","id":"e","source":"s","account":"1","time":"2026-12-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{}}`,
+		"bad-version": `{"specversion":"","id":"x","source":"s","type":"order.v1"}`,
+	}
+	want := map[string]string{"text": "body is text, not JSON", "sns-text": "SNS envelope: Message is not JSON",
+		"eb-no-type": "EventBridge envelope: detail-type missing", "bad-version": `specversion: unknown value: ""`}
+	for k, b := range bodies {
+		h.q.Send(b, map[string]string{"kind": k}, "")
+	}
+	eventually(t, 5*time.Second, "all dead-lettered", func() bool { return empty(h.q) && len(h.dlq.Peek()) == len(bodies) })
+	for _, m := range h.dlq.Peek() {
+		k, r := m.MessageAttributes["kind"], m.MessageAttributes[engine.AttrFailureReason]
+		if !strings.Contains(r, want[k]) || strings.TrimSpace(r) != r || strings.Contains(r, "\n") {
+			t.Errorf("%s: reason %q, want one line naming %q", k, r, want[k])
+		}
+	}
+}

@@ -62,6 +62,9 @@ const (
 	KindUnavailable = "breaker_open"
 	KindShutdown    = "shutdown"
 	KindHeldBack    = "held_back"
+	// KindBusy: another worker holds the event (RetryAfter); retried when
+	// its claim ends.
+	KindBusy = "busy"
 )
 
 // Settlement is the decision about one message.
@@ -105,7 +108,9 @@ type ProcessorOptions struct {
 	Routes     []route.Route[Handler]
 	// HandlerTimeout bounds one route's handler chain for one event (default 5m).
 	HandlerTimeout time.Duration
-	// Unrouted is the policy for events that match no route (default ack).
+	// Unrouted is the policy for events that match no route (default
+	// dead-letter, with a reason naming the defect of a message the platform
+	// could not understand; ack is an explicit choice).
 	Unrouted Unrouted
 	// Backoff computes retry delays from the receive count.
 	Backoff Backoff
@@ -133,7 +138,7 @@ func NewProcessor(opt ProcessorOptions) (*Processor, error) {
 	}
 	switch opt.Unrouted {
 	case "":
-		opt.Unrouted = UnroutedAck
+		opt.Unrouted = UnroutedDeadLetter
 	case UnroutedAck, UnroutedDeadLetter:
 	default:
 		return nil, fmt.Errorf("engine: unrouted policy %q: want %q or %q", opt.Unrouted, UnroutedAck, UnroutedDeadLetter)
@@ -197,7 +202,11 @@ func (p *Processor) One(ctx context.Context, m Message) Settlement {
 		if len(routes) == 0 {
 			s.Unrouted++
 			if p.opt.Unrouted == UnroutedDeadLetter {
-				d := deadLetter(KindUnrouted, errors.New("event "+ev.ID()+" of type "+ev.Type()+" matches no route"))
+				why := "event " + ev.ID() + " of type " + ev.Type() + " matches no route"
+				if defect := event.Defect(ev, p.opt.Normalizer.FallbackType); defect != "" {
+					why = defect + " (" + why + ")"
+				}
+				d := deadLetter(KindUnrouted, errors.New(why))
 				d.Event, d.Unrouted, d.Duplicates = ev, s.Unrouted, s.Duplicates
 				return d
 			}
@@ -238,6 +247,9 @@ func (p *Processor) fail(ctx context.Context, m Message, err error) Settlement {
 	case IsPermanent(err):
 		return deadLetter(KindPermanent, err)
 	}
+	if d, ok := RetryDelay(err); ok {
+		return Settlement{Outcome: Retry, Kind: KindBusy, Err: err, Delay: min(max(d, time.Second), maxVisibility)}
+	}
 	kind := KindRetryable
 	if errors.Is(err, context.DeadlineExceeded) {
 		kind = KindTimeout
@@ -247,6 +259,7 @@ func (p *Processor) fail(ctx context.Context, m Message, err error) Settlement {
 
 func deadLetter(kind string, err error) Settlement {
 	reason := kind + ": " + strings.TrimPrefix(err.Error(), kind+": ") // "permanent: x", not "permanent: permanent: x"
+	reason = strings.Join(strings.Fields(reason), " ")                 // one line: no trailing newline from a wrapped error
 	return Settlement{Outcome: DeadLetter, Kind: kind, Err: err, Reason: reason}
 }
 

@@ -40,13 +40,13 @@ func DecodeStructured(doc []byte) (e ce.Event, err error) {
 		}
 	}()
 	if err := json.Unmarshal(doc, &e); err != nil {
-		return e, errorf("cloudevent", "", "%v", err)
+		return e, errorf("cloudevent", "", "%s", validationReason(err))
 	}
 	if e.Context != nil && e.SpecVersion() != ce.CloudEventsVersionV1 {
 		e.Context = e.Context.AsV1()
 	}
 	if err := e.Validate(); err != nil {
-		return e, errorf("cloudevent", "", "%v", err)
+		return e, errorf("cloudevent", "", "%s", validationReason(err))
 	}
 	return e, nil
 }
@@ -101,7 +101,7 @@ func binaryMode(dst []ce.Event, env *envelope, shape string, attributes map[stri
 		e.DataBase64 = true
 	}
 	if err := e.Validate(); err != nil {
-		return dst, errorf(shape, "", "binary-mode CloudEvent: %v", err)
+		return dst, errorf(shape, "", "binary-mode CloudEvent: %s", validationReason(err))
 	}
 	decorate(&e, env)
 	return append(dst, e), nil

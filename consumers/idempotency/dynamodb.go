@@ -46,7 +46,7 @@ func num(t time.Time) types.AttributeValue {
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 
 // Begin implements Store.
-func (d *DynamoDB) Begin(ctx context.Context, key, token string, lease time.Duration) (State, error) {
+func (d *DynamoDB) Begin(ctx context.Context, key, token string, lease time.Duration) (State, time.Time, error) {
 	now := d.now()
 	leaseEnd := now.Add(lease)
 	_, err := d.api.PutItem(ctx, &dynamodb.PutItemInput{
@@ -65,16 +65,45 @@ func (d *DynamoDB) Begin(ctx context.Context, key, token string, lease time.Dura
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err == nil {
-		return Claimed, nil
+		return Claimed, time.Time{}, nil
 	}
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {
-		return 0, fmt.Errorf("dynamodb %s: %w", d.table, err)
+		return 0, time.Time{}, fmt.Errorf("dynamodb %s: %w", d.table, err)
 	}
 	if s, ok := ccf.Item["status"].(*types.AttributeValueMemberS); ok && s.Value == statusCompleted {
-		return Done, nil
+		return Done, time.Time{}, nil
 	}
-	return Busy, nil
+	var until time.Time
+	if n, ok := ccf.Item["leaseUntil"].(*types.AttributeValueMemberN); ok {
+		if secs, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			until = time.Unix(secs, 0)
+		}
+	}
+	return Busy, until, nil
+}
+
+// Extend implements Store: a conditional update of the lease, on the token.
+func (d *DynamoDB) Extend(ctx context.Context, key, token string, lease time.Duration) error {
+	end := d.now().Add(lease)
+	_, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(d.table),
+		Key:                      map[string]types.AttributeValue{"pk": str(key)},
+		UpdateExpression:         aws.String("SET leaseUntil = :until, expiresAt = :exp"),
+		ConditionExpression:      aws.String("#t = :token AND #s = :inprog"),
+		ExpressionAttributeNames: map[string]string{"#s": "status", "#t": "token"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":inprog": str(statusInProgress), ":token": str(token), ":until": num(end), ":exp": num(end.Add(24 * time.Hour)),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("dynamodb %s: %w", d.table, err)
+	}
+	return nil
 }
 
 // Complete implements Store.

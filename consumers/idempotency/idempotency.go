@@ -39,8 +39,12 @@ func (s State) String() string {
 
 // Store keeps idempotency records.
 type Store interface {
-	// Begin claims key for lease; token identifies this claim.
-	Begin(ctx context.Context, key, token string, lease time.Duration) (State, error)
+	// Begin claims key for lease; token identifies this claim. When the key
+	// is Busy, until is when the other worker's lease ends.
+	Begin(ctx context.Context, key, token string, lease time.Duration) (state State, until time.Time, err error)
+	// Extend renews this claim's lease to lease from now (ErrLeaseLost if
+	// the claim is no longer this token's).
+	Extend(ctx context.Context, key, token string, lease time.Duration) error
 	// Complete marks key processed until ttl has passed.
 	Complete(ctx context.Context, key, token string, ttl time.Duration) error
 	// Release drops this claim so that a retry can claim the key at once.
@@ -62,13 +66,19 @@ func Key(routeName string, e *ce.Event) string {
 // worker took the event over.
 var ErrLeaseLost = errors.New("idempotency: the lease expired and another worker claimed the event")
 
-// ErrInProgress is returned (retryable) when another worker holds the event.
+// ErrInProgress is returned when another worker holds the event, wrapped
+// with engine.RetryAfter: the message is retried when that worker's lease
+// ends and the breaker does not count it.
 var ErrInProgress = errors.New("idempotency: the event is being processed by another worker")
 
 // Options configure the middleware.
 type Options struct {
-	// Lease bounds how long a claim blocks other workers; keep it above the
-	// handler timeout (default 10m).
+	// Lease bounds how long a claim blocks other workers once its worker
+	// stops renewing it (a crash): the middleware renews it every third of
+	// its length while the handler runs, so it may be far shorter than the
+	// handler timeout. Keep it short against the queue's visibility timeout
+	// times maxReceiveCount, so a crashed worker's events are retried, not
+	// dead-lettered (default 1m).
 	Lease time.Duration
 	// TTL is how long a completed event is remembered (default 7 days;
 	// longer than the queue's retention plus any replay window).
@@ -89,7 +99,7 @@ type ManagesDuplicates interface {
 // route's handler.
 func Middleware(store Store, opt Options) engine.Middleware {
 	if opt.Lease <= 0 {
-		opt.Lease = 10 * time.Minute
+		opt.Lease = time.Minute
 	}
 	if opt.TTL <= 0 {
 		opt.TTL = 7 * 24 * time.Hour
@@ -104,7 +114,7 @@ func Middleware(store Store, opt Options) engine.Middleware {
 		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			key := Key(engine.RouteName(ctx), e)
 			token := opt.NewToken()
-			state, err := store.Begin(ctx, key, token, opt.Lease)
+			state, until, err := store.Begin(ctx, key, token, opt.Lease)
 			if err != nil {
 				return fmt.Errorf("idempotency: begin: %w", err)
 			}
@@ -112,9 +122,18 @@ func Middleware(store Store, opt Options) engine.Middleware {
 			case Done:
 				return engine.ErrSkip
 			case Busy:
-				return ErrInProgress
+				// Retry when the holder's lease ends (+1s: records keep whole
+				// seconds), not on the backoff schedule.
+				wait := opt.Lease
+				if !until.IsZero() {
+					wait = time.Until(until) + time.Second
+				}
+				return engine.RetryAfter(ErrInProgress, wait)
 			}
-			if err := next.Handle(ctx, e); err != nil {
+			stop := renew(ctx, store, key, token, opt.Lease)
+			err = next.Handle(ctx, e)
+			stop()
+			if err != nil {
 				// Let a retry claim the event at once. A failed release only
 				// delays the retry until the lease expires.
 				_ = store.Release(context.WithoutCancel(ctx), key, token)
@@ -128,4 +147,28 @@ func Middleware(store Store, opt Options) engine.Middleware {
 			return nil
 		})
 	}
+}
+
+// renew extends the claim every third of the lease until stop is called.
+// A failed renewal is retried at the next tick; if the lease is lost,
+// Complete reports it.
+func renew(ctx context.Context, store Store, key, token string, lease time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if errors.Is(store.Extend(ctx, key, token, lease), ErrLeaseLost) {
+					return
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -77,30 +77,33 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("Begin = %v, %v; want %v", got, err, want)
 				}
 			}
-			st, err := s.Begin(ctx, "k1", "a", time.Minute)
+			st, _, err := s.Begin(ctx, "k1", "a", time.Minute)
 			expect(st, err, Claimed)
-			st, err = s.Begin(ctx, "k1", "b", time.Minute)
+			st, until, err := s.Begin(ctx, "k1", "b", time.Minute)
 			expect(st, err, Busy)
+			if want := c.now().Add(time.Minute); !until.Equal(want) {
+				t.Fatalf("Busy until %v, want the holder's lease end %v", until, want)
+			}
 			if err := s.Complete(ctx, "k1", "a", time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			st, err = s.Begin(ctx, "k1", "c", time.Minute)
+			st, _, err = s.Begin(ctx, "k1", "c", time.Minute)
 			expect(st, err, Done)
 
 			// A released claim can be taken at once.
-			st, err = s.Begin(ctx, "k2", "a", time.Minute)
+			st, _, err = s.Begin(ctx, "k2", "a", time.Minute)
 			expect(st, err, Claimed)
 			if err := s.Release(ctx, "k2", "a"); err != nil {
 				t.Fatal(err)
 			}
-			st, err = s.Begin(ctx, "k2", "b", time.Minute)
+			st, _, err = s.Begin(ctx, "k2", "b", time.Minute)
 			expect(st, err, Claimed)
 
 			// A crashed worker's lease expires; its late Complete is refused.
-			st, err = s.Begin(ctx, "k3", "crashed", time.Minute)
+			st, _, err = s.Begin(ctx, "k3", "crashed", time.Minute)
 			expect(st, err, Claimed)
 			c.add(2 * time.Minute)
-			st, err = s.Begin(ctx, "k3", "rescuer", time.Minute)
+			st, _, err = s.Begin(ctx, "k3", "rescuer", time.Minute)
 			expect(st, err, Claimed)
 			if err := s.Complete(ctx, "k3", "crashed", time.Hour); !errors.Is(err, ErrLeaseLost) {
 				t.Fatalf("late Complete = %v, want ErrLeaseLost", err)
@@ -109,9 +112,23 @@ func TestStoreContract(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// A renewed claim outlives its first lease; only its holder renews it.
+			st, _, err = s.Begin(ctx, "k4", "holder", time.Minute)
+			expect(st, err, Claimed)
+			c.add(50 * time.Second)
+			if err := s.Extend(ctx, "k4", "holder", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Extend(ctx, "k4", "other", time.Minute); !errors.Is(err, ErrLeaseLost) {
+				t.Fatalf("Extend by a non-holder = %v, want ErrLeaseLost", err)
+			}
+			c.add(50 * time.Second)
+			st, _, err = s.Begin(ctx, "k4", "other", time.Minute)
+			expect(st, err, Busy)
+
 			// A completed marker is forgotten after its TTL.
 			c.add(2 * time.Hour)
-			st, err = s.Begin(ctx, "k1", "d", time.Minute)
+			st, _, err = s.Begin(ctx, "k1", "d", time.Minute)
 			expect(st, err, Claimed)
 		})
 	}

@@ -23,18 +23,31 @@ type record struct {
 func NewMemory() *Memory { return &Memory{records: map[string]record{}, now: time.Now} }
 
 // Begin implements Store.
-func (m *Memory) Begin(_ context.Context, key, token string, lease time.Duration) (State, error) {
+func (m *Memory) Begin(_ context.Context, key, token string, lease time.Duration) (State, time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	if r, ok := m.records[key]; ok && now.Before(r.until) {
 		if r.done {
-			return Done, nil
+			return Done, time.Time{}, nil
 		}
-		return Busy, nil
+		return Busy, r.until, nil
 	}
 	m.records[key] = record{token: token, until: now.Add(lease)}
-	return Claimed, nil
+	return Claimed, time.Time{}, nil
+}
+
+// Extend implements Store.
+func (m *Memory) Extend(_ context.Context, key, token string, lease time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.records[key]
+	if !ok || r.token != token || r.done {
+		return ErrLeaseLost
+	}
+	r.until = m.now().Add(lease)
+	m.records[key] = r
+	return nil
 }
 
 // Complete implements Store.

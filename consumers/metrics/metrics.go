@@ -37,6 +37,8 @@ const (
 	ReasonUnrouted    = "unrouted"
 	ReasonTimeout     = "timeout"
 	ReasonBreakerOpen = "breaker_open"
+	// ReasonBusy: the event is held by another worker; retried when its claim ends.
+	ReasonBusy = "busy"
 )
 
 // New creates the collectors and registers them, with the Go and process

@@ -71,7 +71,7 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 	}
 	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
 
-	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint,
+	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint, AttemptTimeout: cfg.AWS.AttemptTimeout.D(),
 		OnRequest: func(service, api string) { m.AWSRequests.WithLabelValues(service, api).Inc() }})
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		return err
 	}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
-		Source: src, FIFO: src.FIFO(), Registry: reg, Deps: handlers.NewDeps(log, awsCfg),
+		Source: src, MaxReceiveCount: src.MaxReceiveCount(), FIFO: src.FIFO(), Registry: reg, Deps: handlers.NewDeps(log, awsCfg),
 		Idempotency: dynamodb.NewFromConfig(awsCfg), Metrics: m, Logger: log, Tracer: tp,
 	})
 	if err != nil {

@@ -1,0 +1,123 @@
+package idempotency
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/memqueue"
+	"github.com/eventplane/eventplane/consumers/metrics"
+	"github.com/eventplane/eventplane/consumers/route"
+)
+
+// A worker killed mid-event leaves its claim behind. Redeliveries that find
+// the claim must wait for its expiry (visibility = the lease's remainder)
+// instead of burning receive counts on backoff retries, must not open the
+// sink's breaker (a busy key says nothing about the sink), and must process
+// the event once the claim expires: nothing dead-lettered, nothing lost.
+func TestCrashedWorkersClaimIsRetriedAtItsExpiry(t *testing.T) {
+	const lease = 5 * time.Second
+	dlq := memqueue.New(memqueue.Config{Name: "crash-dlq", WaitTime: 20 * time.Millisecond})
+	q := memqueue.New(memqueue.Config{Name: "crash", WaitTime: 20 * time.Millisecond, VisibilityTimeout: 30 * time.Second,
+		MaxReceiveCount: 4, DeadLetter: dlq})
+	store := NewMemory()
+	var mu sync.Mutex
+	calls := map[string]int{}
+	mw := Middleware(store, Options{Lease: lease})
+	eng, err := engine.New(engine.Options{Source: q, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Middlewares: []engine.Middleware{mw},
+		Breaker:     engine.BreakerSettings{ConsecutiveFailures: 2, OpenFor: time.Minute},
+		Routes: []route.Route[engine.Handler]{{Name: "fx", Handler: engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
+			mu.Lock()
+			calls[e.ID()]++
+			mu.Unlock()
+			return nil
+		})}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"a", "b", "c"}
+	for _, id := range ids {
+		// The crashed worker's claims, taken just now.
+		if _, _, err := store.Begin(context.Background(), Key("fx", event(id)), "crashed-worker", lease); err != nil {
+			t.Fatal(err)
+		}
+		q.Send(`{"specversion":"1.0","id":"`+id+`","source":"test","type":"t.v1"}`, nil, "")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = eng.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	deadline := time.Now().Add(lease + 10*time.Second)
+	for {
+		if st := eng.Breakers()["fx"]; st != "closed" {
+			t.Fatalf("breaker %s: busy keys were counted as sink failures", st)
+		}
+		if s := dlq.Stats(); s.Visible > 0 {
+			t.Fatalf("%d healthy messages dead-lettered while a crashed worker's claim was live", s.Visible)
+		}
+		mu.Lock()
+		n := len(calls)
+		mu.Unlock()
+		if s := q.Stats(); n == len(ids) && s.Visible+s.InFlight+s.Delayed == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: processed %v, queue %+v, dlq %+v", lease+10*time.Second, calls, q.Stats(), dlq.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, id := range ids {
+		if calls[id] != 1 {
+			t.Errorf("event %s processed %d times, want once", id, calls[id])
+		}
+	}
+}
+
+// A handler that runs longer than the lease keeps its claim: the
+// middleware renews it while the handler runs, so a redelivery meanwhile
+// finds the key busy instead of running the effect a second time.
+func TestLeaseIsRenewedWhileTheHandlerRuns(t *testing.T) {
+	for name, mk := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			store := mk(&clock{t: time.Now()})
+			if c, ok := store.(*Memory); ok {
+				c.now = time.Now
+			}
+			if d, ok := store.(*DynamoDB); ok {
+				d.now = time.Now
+			}
+			const lease = 2 * time.Second
+			release := make(chan struct{})
+			started := make(chan struct{})
+			slow := Middleware(store, Options{Lease: lease})(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+				close(started)
+				<-release
+				return nil
+			}))
+			ctx := context.Background()
+			errc := make(chan error, 1)
+			go func() { errc <- slow.Handle(ctx, event("long")) }()
+			<-started
+			time.Sleep(2*lease + time.Second) // well past the original lease
+			st, _, err := store.Begin(ctx, Key("", event("long")), "second-worker", lease)
+			if err != nil {
+				t.Fatal(err)
+			}
+			close(release)
+			if err := <-errc; err != nil {
+				t.Fatalf("slow handler: %v", err)
+			}
+			if st != Busy {
+				t.Fatalf("a second worker got %v %v after the first lease ran out while its handler still ran: the lease was not renewed", st, 2*lease+time.Second)
+			}
+		})
+	}
+}

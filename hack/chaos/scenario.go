@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Scenario is one row of the table.
+type Scenario struct {
+	Name string
+	// Promise is what the row tests, in the README's words.
+	Promise     string
+	Events      int // good events
+	Poison      int // malformed bodies among them
+	Idempotency bool
+	Visibility  int // work queue's visibility timeout, seconds (default 30)
+	Flags       []string
+	// Deadline bounds the whole run (default 10m).
+	Deadline time.Duration
+	// Drive injects the scenario's faults while the consumer drains the
+	// queue; it returns when its faults are over.
+	Drive func(ctx context.Context, r *Run) error
+}
+
+// Run is a scenario in progress.
+type Run struct {
+	env      *Env
+	sc       Scenario
+	world    *World
+	tally    *Tally
+	consumer *Consumer
+	starts   int
+	flags    []string
+	log      *slog.Logger
+
+	// Filled by Drive.
+	outageRPS float64
+	outageSet bool
+	recovery  time.Duration
+	recovered bool
+	notes     []string
+}
+
+// Row is one line of the result table.
+type Row struct {
+	Name, Promise                    string
+	Events, Lost, Duplicates         int
+	DLQCorrect, DLQWrong             int
+	OutageRPS, Recovery, Drain, Note string
+}
+
+func (r *Run) restart() error {
+	r.starts++
+	c, err := r.env.startConsumer(r.world, r.sc.Name, r.starts, r.flags)
+	if err != nil {
+		return err
+	}
+	r.consumer = c
+	return nil
+}
+
+// progress is the share of sent messages already accounted for.
+func (r *Run) progress() float64 {
+	fx, dl := r.tally.progress()
+	return float64(fx+dl) / float64(r.sc.Events+r.sc.Poison)
+}
+
+// waitProgress waits until at least frac of the messages are accounted for.
+func (r *Run) waitProgress(ctx context.Context, frac float64) error {
+	for r.progress() < frac {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (r *Run) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+	r.log.Info(r.sc.Name + ": " + fmt.Sprintf(format, args...))
+}
+
+// Execute runs one scenario from an empty emulator to its row.
+func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, error) {
+	if sc.Visibility == 0 {
+		sc.Visibility = 30
+	}
+	if sc.Deadline == 0 {
+		sc.Deadline = 10 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, sc.Deadline)
+	defer cancel()
+	w, err := e.newWorld(ctx, sc.Visibility)
+	if err != nil {
+		return Row{}, err
+	}
+	r := &Run{env: e, sc: sc, world: w, log: log, tally: &Tally{effects: map[string]int{}, dlq: map[string][]string{}, last: time.Now()}}
+	r.flags = append([]string{}, sc.Flags...)
+	if sc.Idempotency {
+		r.flags = append(r.flags, "--idempotency-table", w.Table)
+	}
+	msgs := append(Events(sc.Events), Poison(sc.Poison)...)
+	rand.Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
+	loadStart := time.Now()
+	if err := e.send(ctx, w.QueueURL, msgs); err != nil {
+		return Row{}, err
+	}
+	log.Info(sc.Name+": loaded", "messages", len(msgs), "took", time.Since(loadStart).Round(time.Millisecond).String())
+
+	cctx, stopCollect := context.WithCancel(context.WithoutCancel(ctx))
+	collected := make(chan struct{})
+	go func() { e.collect(cctx, w, r.tally); close(collected) }()
+	defer func() { stopCollect(); <-collected }()
+
+	start := time.Now()
+	if err := r.restart(); err != nil {
+		return Row{}, err
+	}
+	defer func() {
+		if r.consumer != nil {
+			r.consumer.kill()
+		}
+		e.Proxy.SetFault("", Fault{})
+	}()
+	driveErr := make(chan error, 1)
+	if sc.Drive != nil {
+		go func() { driveErr <- sc.Drive(ctx, r) }()
+	} else {
+		driveErr <- nil
+	}
+	var drained time.Duration
+	driving := true
+	for {
+		select {
+		case err := <-driveErr:
+			if err != nil && ctx.Err() == nil {
+				return Row{}, fmt.Errorf("%s: %w", sc.Name, err)
+			}
+			driving = false
+			continue
+		case <-ctx.Done():
+			r.note("deadline %v reached before the queue drained", sc.Deadline)
+		case <-time.After(2 * time.Second):
+			if driving {
+				continue
+			}
+			depth, err := e.queueDepth(ctx, w.QueueURL)
+			if err != nil || depth > 0 || r.tally.quietFor() < 3*time.Second {
+				continue
+			}
+		}
+		break
+	}
+	drained = time.Since(start)
+	if r.consumer != nil {
+		took, err := r.consumer.term(90 * time.Second)
+		if err != nil {
+			r.note("final SIGTERM: %v", err)
+		}
+		_ = took
+		r.consumer = nil
+	}
+	// Late effects and DLQ copies: wait until both queues stay quiet.
+	for i := 0; i < 20 && r.tally.quietFor() < 3*time.Second; i++ {
+		time.Sleep(500 * time.Millisecond)
+	}
+	return r.row(msgs, drained), nil
+}
+
+// Reason problems the table counts as wrong dead-letters: none at all, a
+// trailing newline, an empty value.
+func badReason(s string) bool {
+	return s == "" || strings.TrimSpace(s) != s || strings.HasSuffix(s, ": ") || strings.HasSuffix(s, ":")
+}
+
+func (r *Run) row(msgs []Msg, drain time.Duration) Row {
+	t := r.tally
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	row := Row{Name: r.sc.Name, Promise: r.sc.Promise, Events: len(msgs), Drain: fmt.Sprintf("%.0f s", drain.Seconds()),
+		OutageRPS: "–", Recovery: "–"}
+	var wrong []string
+	for _, m := range msgs {
+		reasons := t.dlq[m.ID]
+		if m.Good {
+			id := "evt-" + strings.TrimPrefix(m.ID, "g")
+			n := t.effects[id]
+			switch {
+			case len(reasons) > 0:
+				row.DLQWrong++
+				wrong = append(wrong, m.ID+": "+reasons[0])
+				if n == 0 {
+					// Dead-lettered without its effect: it is in the DLQ, not lost.
+				}
+			case n == 0:
+				row.Lost++
+			}
+			if n > 1 {
+				row.Duplicates += n - 1
+			}
+			continue
+		}
+		switch {
+		case len(reasons) == 0:
+			row.Lost++
+		case badReason(reasons[0]):
+			row.DLQWrong++
+			wrong = append(wrong, m.ID+": "+fmt.Sprintf("%q", reasons[0]))
+		default:
+			row.DLQCorrect++
+		}
+	}
+	if r.outageSet {
+		row.OutageRPS = fmt.Sprintf("%.1f", r.outageRPS)
+	}
+	if r.recovered {
+		row.Recovery = fmt.Sprintf("%.1f s", r.recovery.Seconds())
+	} else if r.outageSet {
+		row.Recovery = "never"
+	}
+	sort.Strings(wrong)
+	if len(wrong) > 3 {
+		wrong = append(wrong[:3], fmt.Sprintf("… %d more", len(wrong)-3))
+	}
+	notes := append([]string{}, r.notes...)
+	if len(wrong) > 0 {
+		notes = append(notes, "wrongly dead-lettered: "+strings.Join(wrong, "; "))
+	}
+	row.Note = strings.Join(notes, "; ")
+	return row
+}

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/eventplane/eventplane/consumers/motoserver"
+)
+
+// Env is what every scenario runs on: moto, the proxy, the consumer binary
+// and clients of the proxy's clean listener.
+type Env struct {
+	Moto   *motoserver.Server
+	Proxy  *Proxy
+	Bin    string
+	LogDir string
+	SQS    *sqs.Client
+	SNS    *sns.Client
+	DDB    *dynamodb.Client
+}
+
+// NewEnv starts moto and the proxy and builds the consumer binary into dir.
+// The binary is built from the module that holds the working directory, or
+// from repo when it is set.
+func NewEnv(ctx context.Context, dir, repo string) (*Env, error) {
+	bin := filepath.Join(dir, "consumer")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eventplane/eventplane/consumers/cmd/consumer")
+	build.Dir = repo
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build consumer: %v\n%s", err, out)
+	}
+	moto, err := motoserver.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := NewProxy(moto.Endpoint)
+	if err != nil {
+		moto.Stop()
+		return nil, err
+	}
+	cfg := moto.Config()
+	cfg.BaseEndpoint = aws.String(proxy.CleanURL())
+	hc := &http.Client{Timeout: 60 * time.Second}
+	return &Env{Moto: moto, Proxy: proxy, Bin: bin, LogDir: dir,
+		SQS: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.HTTPClient = hc }),
+		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) { o.HTTPClient = hc }),
+		DDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.HTTPClient = hc })}, nil
+}
+
+// Close stops the proxy and moto.
+func (e *Env) Close() {
+	e.Proxy.Close()
+	e.Moto.Stop()
+}
+
+// World is one scenario's resources: the work queue (redrive to its DLQ
+// after MaxReceive receives), an SNS topic the publish handler writes to, the
+// effects queue subscribed to it (raw delivery) and an idempotency table.
+type World struct {
+	QueueURL, DLQURL, EffectsURL, TopicARN, Table string
+}
+
+// MaxReceive is the work queue's redrive maxReceiveCount.
+const MaxReceive = 6
+
+func (e *Env) newWorld(ctx context.Context, visibility int) (*World, error) {
+	resp, err := http.Post(e.Moto.Endpoint+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		return nil, fmt.Errorf("moto reset: %w", err)
+	}
+	resp.Body.Close()
+	w := &World{Table: "chaos-idempotency"}
+	mk := func(name string, attrs map[string]string) (string, error) {
+		out, err := e.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+		if err != nil {
+			return "", fmt.Errorf("create queue %s: %w", name, err)
+		}
+		return aws.ToString(out.QueueUrl), nil
+	}
+	if w.DLQURL, err = mk("chaos-work-dlq", nil); err != nil {
+		return nil, err
+	}
+	dlqARN := "arn:aws:sqs:" + motoserver.Region + ":" + motoserver.Account + ":chaos-work-dlq"
+	if w.QueueURL, err = mk("chaos-work", map[string]string{"VisibilityTimeout": strconv.Itoa(visibility),
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, dlqARN, MaxReceive)}); err != nil {
+		return nil, err
+	}
+	if w.EffectsURL, err = mk("chaos-effects", nil); err != nil {
+		return nil, err
+	}
+	topic, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("chaos-effects")})
+	if err != nil {
+		return nil, fmt.Errorf("create topic: %w", err)
+	}
+	w.TopicARN = aws.ToString(topic.TopicArn)
+	if _, err := e.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint:   aws.String("arn:aws:sqs:" + motoserver.Region + ":" + motoserver.Account + ":chaos-effects"),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	if _, err := e.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(w.Table),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest}); err != nil {
+		return nil, fmt.Errorf("create table: %w", err)
+	}
+	return w, nil
+}
+
+// Msg is one message the harness sends: a good CloudEvent or a poison body.
+type Msg struct {
+	ID   string // chaos-id attribute: g00001 or p003-binary
+	Body string
+	Good bool
+}
+
+// Events returns n good CloudEvents (ids evt-00000...).
+func Events(n int) []Msg {
+	out := make([]Msg, n)
+	for i := range out {
+		id := fmt.Sprintf("%05d", i)
+		out[i] = Msg{ID: "g" + id, Good: true,
+			Body: fmt.Sprintf(`{"specversion":"1.0","id":"evt-%s","source":"chaos","type":"chaos.v1","data":{"n":%d}}`, id, i)}
+	}
+	return out
+}
+
+// Poison returns n malformed bodies of five kinds, as an operator meets them.
+func Poison(n int) []Msg {
+	kinds := []struct {
+		name string
+		body func(i int) string
+	}{
+		{"garbage", func(i int) string { // random characters SQS accepts, not text of any shape
+			var b strings.Builder
+			for range 200 + i {
+				b.WriteRune(rune(0x20 + rand.IntN(0xD7FF-0x20)))
+			}
+			return b.String()
+		}},
+		{"bigtext", func(int) string { return strings.Repeat("lorem ipsum ", 256*1024/12-10) }},
+		{"sns-text", func(i int) string {
+			return fmt.Sprintf(`{"Type":"Notification","MessageId":"m-%d","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"not json %d","Timestamp":"2026-12-01T00:00:00Z"}`, i, i)
+		}},
+		{"eb-no-detail-type", func(i int) string {
+			return fmt.Sprintf(`{"version":"0","id":"eb-%d","source":"chaos","account":"123456789012","time":"2026-12-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{}}`, i)
+		}},
+		{"ce-bad-specversion", func(i int) string {
+			return fmt.Sprintf(`{"specversion":"","id":"bad-%d","source":"chaos","type":"chaos.v1"}`, i)
+		}},
+	}
+	out := make([]Msg, n)
+	for i := range out {
+		k := kinds[i%len(kinds)]
+		out[i] = Msg{ID: fmt.Sprintf("p%03d-%s", i, k.name), Body: k.body(i)}
+	}
+	return out
+}
+
+// send loads msgs in batches of ten (one at a time for large bodies).
+func (e *Env) send(ctx context.Context, url string, msgs []Msg) error {
+	for i := 0; i < len(msgs); {
+		var entries []types.SendMessageBatchRequestEntry
+		size := 0
+		for ; i < len(msgs) && len(entries) < 10 && size+len(msgs[i].Body) < 250*1024; i++ {
+			size += len(msgs[i].Body)
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(entries))),
+				MessageBody:       aws.String(msgs[i].Body),
+				MessageAttributes: map[string]types.MessageAttributeValue{"chaos-id": {DataType: aws.String("String"), StringValue: aws.String(msgs[i].ID)}}})
+		}
+		if len(entries) == 0 { // one body near the 256 KiB limit
+			_, err := e.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(msgs[i].Body),
+				MessageAttributes: map[string]types.MessageAttributeValue{"chaos-id": {DataType: aws.String("String"), StringValue: aws.String(msgs[i].ID)}}})
+			if err != nil {
+				return fmt.Errorf("send %s: %w", msgs[i].ID, err)
+			}
+			i++
+			continue
+		}
+		out, err := e.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
+		if err != nil {
+			return fmt.Errorf("send batch: %w", err)
+		}
+		if len(out.Failed) > 0 {
+			return fmt.Errorf("send batch: %d entries failed: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
+		}
+	}
+	return nil
+}
+
+// Tally is what the collector saw on the effects queue and the DLQ.
+type Tally struct {
+	mu      sync.Mutex
+	effects map[string]int      // event id -> effects
+	dlq     map[string][]string // chaos-id -> failure reasons (one per copy)
+	last    time.Time           // last time anything arrived
+}
+
+func (t *Tally) progress() (effects, dlq int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.effects), len(t.dlq)
+}
+
+func (t *Tally) quietFor() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return time.Since(t.last)
+}
+
+// collect drains the effects queue and the DLQ until ctx ends.
+func (e *Env) collect(ctx context.Context, w *World, t *Tally) {
+	var wg sync.WaitGroup
+	for _, q := range []string{w.EffectsURL, w.DLQURL} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				out, err := e.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), MaxNumberOfMessages: 10,
+					WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+				if err != nil {
+					time.Sleep(200 * time.Millisecond)
+					continue
+				}
+				var del []types.DeleteMessageBatchRequestEntry
+				t.mu.Lock()
+				for i, m := range out.Messages {
+					t.last = time.Now()
+					if q == w.EffectsURL {
+						var ev struct {
+							ID string `json:"id"`
+						}
+						_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &ev)
+						t.effects[ev.ID]++
+					} else {
+						id := "unknown"
+						if a, ok := m.MessageAttributes["chaos-id"]; ok {
+							id = aws.ToString(a.StringValue)
+						}
+						reason := ""
+						if a, ok := m.MessageAttributes["eventplane-failure-reason"]; ok {
+							reason = aws.ToString(a.StringValue)
+						}
+						t.dlq[id] = append(t.dlq[id], reason)
+					}
+					del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+				}
+				t.mu.Unlock()
+				if len(del) > 0 {
+					_, _ = e.SQS.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q), Entries: del})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// queueDepth is the work queue's visible + in-flight + delayed messages.
+func (e *Env) queueDepth(ctx context.Context, url string) (int, error) {
+	out, err := e.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
+			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range out.Attributes {
+		k, _ := strconv.Atoi(v)
+		n += k
+	}
+	return n, nil
+}
+
+// Consumer is one running consumer process.
+type Consumer struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+func (e *Env) startConsumer(w *World, name string, n int, flags []string) (*Consumer, error) {
+	routes := fmt.Sprintf(`[{"name":"effects","pattern":{"type":["chaos.v1"]},"handler":"publish","options":{"topicArn":%q}}]`, w.TopicARN)
+	args := append([]string{"--queue-url", w.QueueURL, "--endpoint", e.Proxy.FaultyURL(), "--region", motoserver.Region,
+		"--admin-addr=", "--log-level", "warn", "--routes", routes}, flags...)
+	cmd := exec.Command(e.Bin, args...)
+	cmd.Env = append(os.Environ(), e.Moto.Env()...)
+	logf, err := os.Create(filepath.Join(e.LogDir, fmt.Sprintf("%s-consumer-%d.log", name, n)))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	c := &Consumer{cmd: cmd, done: make(chan struct{})}
+	go func() { c.err = cmd.Wait(); logf.Close(); close(c.done) }()
+	return c, nil
+}
+
+// kill sends SIGKILL and waits.
+func (c *Consumer) kill() {
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+// term sends SIGTERM and returns how long the process took to exit (it is
+// killed after limit).
+func (c *Consumer) term(limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+		return time.Since(start), c.err
+	case <-time.After(limit):
+		c.kill()
+		return time.Since(start), fmt.Errorf("did not exit within %v of SIGTERM: killed", limit)
+	}
+}

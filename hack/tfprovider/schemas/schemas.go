@@ -13,28 +13,97 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-// Provider holds every schema of one provider.
+// Provider holds every schema of one provider. The provider configuration
+// and the functions are converted at load; a resource, data source or
+// ephemeral resource schema when it is first asked for (a provider process
+// that plans a few types never converts the other 1,600), or all at once
+// for GetProviderSchema.
 type Provider struct {
-	Address            string
-	Provider           *tfprotov5.Schema
-	Resources          map[string]*tfprotov5.Schema
-	DataSources        map[string]*tfprotov5.Schema
-	EphemeralResources map[string]*tfprotov5.Schema
-	Functions          map[string]*tfprotov5.Function
+	Address   string
+	Provider  *tfprotov5.Schema
+	Functions map[string]*tfprotov5.Function
+
+	mu    sync.Mutex
+	tc    types
+	kinds map[Kind]*kind
+}
+
+// Kind is a kind of schema: resource, data source or ephemeral resource.
+type Kind string
+
+// The kinds of schema.
+const (
+	Resource          Kind = "resource"
+	DataSource        Kind = "data source"
+	EphemeralResource Kind = "ephemeral resource"
+)
+
+type kind struct {
+	raw       map[string]json.RawMessage
+	converted map[string]*tfprotov5.Schema
+}
+
+// Names lists the type names of kind k.
+func (p *Provider) Names(k Kind) []string {
+	return sortedKeys(p.kinds[k].raw)
+}
+
+// Schema returns the schema of type name of kind k, nil if there is none.
+func (p *Provider) Schema(k Kind, name string) (*tfprotov5.Schema, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.schemaLocked(k, name)
+}
+
+func (p *Provider) schemaLocked(k Kind, name string) (*tfprotov5.Schema, error) {
+	kd := p.kinds[k]
+	if s, ok := kd.converted[name]; ok {
+		return s, nil
+	}
+	raw, ok := kd.raw[name]
+	if !ok {
+		return nil, nil
+	}
+	var js jsonSchema
+	if err := json.Unmarshal(raw, &js); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", k, name, err)
+	}
+	s, err := p.tc.schema(&js)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", k, name, err)
+	}
+	kd.converted[name] = s
+	return s, nil
+}
+
+// All converts and returns every schema of kind k.
+func (p *Provider) All(k Kind) (map[string]*tfprotov5.Schema, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]*tfprotov5.Schema, len(p.kinds[k].raw))
+	for name := range p.kinds[k].raw {
+		s, err := p.schemaLocked(k, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = s
+	}
+	return out, nil
 }
 
 // The JSON shapes of `terraform providers schema -json` (format 1.0).
 type jsonProvider struct {
-	Provider           *jsonSchema            `json:"provider"`
-	Resources          map[string]*jsonSchema `json:"resource_schemas"`
-	DataSources        map[string]*jsonSchema `json:"data_source_schemas"`
-	EphemeralResources map[string]*jsonSchema `json:"ephemeral_resource_schemas"`
-	Functions          map[string]*jsonFunc   `json:"functions"`
+	Provider           *jsonSchema                `json:"provider"`
+	Resources          map[string]json.RawMessage `json:"resource_schemas"`
+	DataSources        map[string]json.RawMessage `json:"data_source_schemas"`
+	EphemeralResources map[string]json.RawMessage `json:"ephemeral_resource_schemas"`
+	Functions          map[string]*jsonFunc       `json:"functions"`
 }
 
 type jsonSchema struct {
@@ -199,37 +268,25 @@ func (c types) parse(raw json.RawMessage) (tftypes.Type, error) {
 }
 
 func convert(addr string, jp *jsonProvider) (*Provider, error) {
-	tc := types{}
 	p := &Provider{
-		Address:            addr,
-		Resources:          make(map[string]*tfprotov5.Schema, len(jp.Resources)),
-		DataSources:        make(map[string]*tfprotov5.Schema, len(jp.DataSources)),
-		EphemeralResources: make(map[string]*tfprotov5.Schema, len(jp.EphemeralResources)),
-		Functions:          make(map[string]*tfprotov5.Function, len(jp.Functions)),
+		Address:   addr,
+		Functions: make(map[string]*tfprotov5.Function, len(jp.Functions)),
+		tc:        types{},
+		kinds: map[Kind]*kind{
+			Resource:          {raw: jp.Resources, converted: map[string]*tfprotov5.Schema{}},
+			DataSource:        {raw: jp.DataSources, converted: map[string]*tfprotov5.Schema{}},
+			EphemeralResource: {raw: jp.EphemeralResources, converted: map[string]*tfprotov5.Schema{}},
+		},
 	}
 	var err error
+	p.Provider = &tfprotov5.Schema{Block: &tfprotov5.SchemaBlock{}}
 	if jp.Provider != nil {
-		if p.Provider, err = tc.schema(jp.Provider); err != nil {
+		if p.Provider, err = p.tc.schema(jp.Provider); err != nil {
 			return nil, fmt.Errorf("provider configuration: %w", err)
 		}
 	}
-	for _, set := range []struct {
-		kind string
-		in   map[string]*jsonSchema
-		out  map[string]*tfprotov5.Schema
-	}{
-		{"resource", jp.Resources, p.Resources},
-		{"data source", jp.DataSources, p.DataSources},
-		{"ephemeral resource", jp.EphemeralResources, p.EphemeralResources},
-	} {
-		for name, s := range set.in {
-			if set.out[name], err = tc.schema(s); err != nil {
-				return nil, fmt.Errorf("%s %s: %w", set.kind, name, err)
-			}
-		}
-	}
 	for name, f := range jp.Functions {
-		if p.Functions[name], err = tc.function(f); err != nil {
+		if p.Functions[name], err = p.tc.function(f); err != nil {
 			return nil, fmt.Errorf("function %s: %w", name, err)
 		}
 	}

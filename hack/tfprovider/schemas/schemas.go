@@ -259,7 +259,8 @@ func (c types) parse(raw json.RawMessage) (tftypes.Type, error) {
 	if t, ok := c[string(raw)]; ok {
 		return t, nil
 	}
-	t, err := tftypes.ParseJSONType(raw) //nolint:staticcheck // the schema file holds cty JSON types
+	//lint:ignore SA1019 the schema file holds cty JSON types, which is what this parses
+	t, err := tftypes.ParseJSONType(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -264,7 +264,9 @@ module "apigateway" {
   name_prefix         = local.prefix
   function_name       = module.lambda.function_names["ingest"]
   function_invoke_arn = module.lambda.invoke_arns["ingest"]
+  environment         = var.environment
   authorization       = var.api.authorization
+  jwt_scopes          = var.api.jwt_scopes
   jwt_issuer          = var.api.jwt_issuer
   jwt_audience        = var.api.jwt_audience
   throttle            = { rate_limit = var.api.rate_limit, burst_limit = var.api.burst_limit }

@@ -29,7 +29,7 @@ lint: tools ## no build output tracked, gofmt, go vet, staticcheck, generated co
 	staticcheck ./...
 	hack/codegen.sh --check
 
-iac: ## offline Terraform checks: fmt, tflint (all rules), trivy (no HIGH/CRITICAL)
+iac: ## offline Terraform checks: fmt, validate + plan of every environment and terraform test (schema provider), tflint, trivy
 	hack/iac-check.sh
 
 bench: ## hot-path benchmarks reported as ratios to their baselines

@@ -29,7 +29,7 @@ func awsServer(t *testing.T, region string, defaultTags map[string]string) *Serv
 		if path == "" {
 			path, _ = filepath.Abs("../../../../shared/terraform/provider-schemas.json.gz")
 		}
-		aws, loadErr = schemas.LoadFile(path, "hashicorp/aws")
+		aws, loadErr = schemas.LoadFile(path, "hashicorp/aws", "")
 	})
 	if loadErr != nil {
 		t.Fatalf("provider schemas (set EVENTPLANE_TF_SCHEMAS): %v", loadErr)

@@ -6,11 +6,15 @@ package schemas
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -154,7 +158,33 @@ type jsonParam struct {
 // LoadFile reads path (gzip is detected by its magic bytes) and returns the
 // schemas of the provider whose address is, or ends in, address (for
 // instance "hashicorp/aws" or "registry.terraform.io/hashicorp/aws").
-func LoadFile(path, address string) (*Provider, error) {
+//
+// With a cache directory (cacheDir != ""), the provider's part of the file
+// is kept there uncompressed, keyed on the file's path, size and modification
+// time: Terraform starts a provider process several times per command, and
+// each start then reads its own part (18 MB for aws, 30 kB for helm) instead
+// of decompressing and scanning the whole file.
+func LoadFile(path, address, cacheDir string) (*Provider, error) {
+	var cached string
+	if cacheDir != "" {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("provider schemas: %w", err)
+		}
+		abs, _ := filepath.Abs(path)
+		key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", abs, st.Size(), st.ModTime().UnixNano(), address))
+		cached = filepath.Join(cacheDir, hex.EncodeToString(key[:12])+".json")
+		if raw, err := os.ReadFile(cached); err == nil {
+			var addr string
+			if i := bytes.IndexByte(raw, '\n'); i > 0 {
+				addr, raw = string(raw[:i]), raw[i+1:]
+			}
+			var jp jsonProvider
+			if err := json.Unmarshal(raw, &jp); err == nil && addr != "" {
+				return convert(addr, &jp)
+			}
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("provider schemas: %w", err)
@@ -170,57 +200,82 @@ func LoadFile(path, address string) (*Provider, error) {
 		defer zr.Close()
 		r = zr
 	}
-	p, err := Load(r, address)
+	addr, raw, err := section(r, address)
 	if err != nil {
 		return nil, fmt.Errorf("provider schemas %s: %w", path, err)
 	}
-	return p, nil
+	var jp jsonProvider
+	if err := json.Unmarshal(raw, &jp); err != nil {
+		return nil, fmt.Errorf("provider schemas %s: %s: %w", path, addr, err)
+	}
+	if cached != "" {
+		// A failed write only costs the next start the full read.
+		if err := os.MkdirAll(cacheDir, 0o755); err == nil {
+			tmp := fmt.Sprintf("%s.%d.tmp", cached, os.Getpid())
+			if err := os.WriteFile(tmp, append([]byte(addr+"\n"), raw...), 0o644); err == nil {
+				_ = os.Rename(tmp, cached)
+			}
+		}
+	}
+	return convert(addr, &jp)
 }
 
-// Load decodes only the named provider's part of the document: the other
-// providers' schemas are skipped as raw JSON, which costs a scan but no
-// allocation per attribute.
+// Load reads the document from r and returns the named provider's schemas.
 func Load(r io.Reader, address string) (*Provider, error) {
+	addr, raw, err := section(r, address)
+	if err != nil {
+		return nil, err
+	}
+	var jp jsonProvider
+	if err := json.Unmarshal(raw, &jp); err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	return convert(addr, &jp)
+}
+
+// section returns the address and the raw JSON of the named provider's part
+// of the document; the other providers' parts are skipped unparsed.
+func section(r io.Reader, address string) (string, json.RawMessage, error) {
 	dec := json.NewDecoder(r)
 	if err := enterObject(dec); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	for dec.More() {
 		key, err := objectKey(dec)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		if key != "provider_schemas" {
 			if err := skip(dec); err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			continue
 		}
 		if err := enterObject(dec); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		var seen []string
 		for dec.More() {
 			addr, err := objectKey(dec)
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if addr != address && !strings.HasSuffix(addr, "/"+address) {
 				seen = append(seen, addr)
 				if err := skip(dec); err != nil {
-					return nil, err
+					return "", nil, err
 				}
 				continue
 			}
-			var jp jsonProvider
-			if err := dec.Decode(&jp); err != nil {
-				return nil, fmt.Errorf("%s: %w", addr, err)
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return "", nil, fmt.Errorf("%s: %w", addr, err)
 			}
-			return convert(addr, &jp)
+			return addr, raw, nil
 		}
-		return nil, fmt.Errorf("no schemas for provider %q (the file has %s)", address, strings.Join(seen, ", "))
+		return "", nil, fmt.Errorf("no schemas for provider %q (the file has %s)", address, strings.Join(seen, ", "))
 	}
-	return nil, fmt.Errorf("no provider_schemas in the document")
+	return "", nil, fmt.Errorf("no provider_schemas in the document")
 }
 
 func enterObject(dec *json.Decoder) error {

@@ -39,7 +39,7 @@ func attr(b *tfprotov5.SchemaBlock, name string) *tfprotov5.SchemaAttribute {
 
 func TestLoadServesTheRealAWSSchemas(t *testing.T) {
 	start := time.Now()
-	p, err := LoadFile(schemaFile(t), "hashicorp/aws")
+	p, err := LoadFile(schemaFile(t), "hashicorp/aws", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestLoadServesTheRealAWSSchemas(t *testing.T) {
 }
 
 func TestLoadPicksTheNamedProvider(t *testing.T) {
-	p, err := LoadFile(schemaFile(t), "hashicorp/helm")
+	p, err := LoadFile(schemaFile(t), "hashicorp/helm", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,31 @@ func TestLoadPicksTheNamedProvider(t *testing.T) {
 	if s, err := p.Schema(Resource, "aws_sqs_queue"); err != nil || s != nil {
 		t.Errorf("helm has no aws_sqs_queue: %v, %v", s, err)
 	}
-	if _, err := LoadFile(schemaFile(t), "hashicorp/null"); err == nil {
+	if _, err := LoadFile(schemaFile(t), "hashicorp/null", ""); err == nil {
 		t.Error("a provider the file does not hold: want an error")
+	}
+}
+
+// A provider's part of the file, cached, loads the same schemas as the file.
+func TestCachedSectionLoadsTheSameSchemas(t *testing.T) {
+	dir := t.TempDir()
+	first, err := LoadFile(schemaFile(t), "hashicorp/helm", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v, want one file", files)
+	}
+	start := time.Now()
+	second, err := LoadFile(schemaFile(t), "hashicorp/helm", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("helm from the cache in %v", time.Since(start))
+	a, _ := first.Schema(Resource, "helm_release")
+	b, _ := second.Schema(Resource, "helm_release")
+	if second.Address != first.Address || a == nil || b == nil || len(a.Block.Attributes) != len(b.Block.Attributes) || len(a.Block.BlockTypes) != len(b.Block.BlockTypes) {
+		t.Errorf("cached helm_release differs: %+v vs %+v", a, b)
 	}
 }

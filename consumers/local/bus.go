@@ -51,7 +51,23 @@ type target struct {
 	topic *topic
 	fn    Function
 	dlq   *memqueue.Queue
+	// onFailure is a function target's on-failure destination (Lambda's,
+	// not the rule's).
+	onFailure *memqueue.Queue
+	name      string // the function's name
 }
+
+// Lambda's asynchronous invocation policy, as Terraform configures every
+// function (terraform/modules/lambda: aws_lambda_function_event_invoke_config):
+// EventBridge hands the event to Lambda's asynchronous queue, which accepts
+// it (so the rule's own retry policy and dead-letter queue only cover a
+// failed hand-over); Lambda then runs the function up to 1 + 2 times within
+// an hour, about one and two minutes apart (RetryBase and twice that
+// locally), and sends an invocation record to the on-failure destination.
+const (
+	lambdaRetries     = 2
+	lambdaMaxEventAge = time.Hour
+)
 
 type rule struct {
 	name    string
@@ -178,30 +194,25 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
 	}
 }
 
-// invoke runs a function target with the rule's retry policy: up to
-// 1 + maximumRetryAttempts tries within maximumEventAgeSeconds, backing
-// off exponentially; then the event goes to the target's DLQ with the reason.
+// invoke runs a function target as Lambda runs an asynchronous invocation:
+// up to 1 + lambdaRetries attempts within lambdaMaxEventAge, then an
+// invocation record to the function's on-failure destination.
 func (b *Bus) invoke(ctx context.Context, r *rule, t target, doc []byte) {
-	attempts, maxAge := 185, 24*time.Hour // EventBridge's defaults
-	if t.spec.Retry != nil {
-		attempts = t.spec.Retry.MaximumRetryAttempts + 1
-		if t.spec.Retry.MaximumEventAgeSeconds > 0 {
-			maxAge = time.Duration(t.spec.Retry.MaximumEventAgeSeconds) * time.Second
-		}
-	}
 	start := time.Now()
 	delay := b.RetryBase
 	if delay <= 0 {
 		delay = time.Second
 	}
 	var err error
-	for try := 1; try <= attempts; try++ {
+	attempts := 0
+	for attempts < 1+lambdaRetries {
+		attempts++
 		if err = t.fn(ctx, doc); err == nil {
 			r.count.Delivered.Add(1)
 			return
 		}
-		b.log.Warn("bus: function target failed", "rule", r.name, "lambda", t.spec.Lambda, "attempt", try, "error", err)
-		if try == attempts || time.Since(start)+delay > maxAge {
+		b.log.Warn("bus: function failed", "rule", r.name, "lambda", t.name, "attempt", attempts, "error", err)
+		if attempts == 1+lambdaRetries || time.Since(start)+delay > lambdaMaxEventAge {
 			break
 		}
 		select {
@@ -209,10 +220,29 @@ func (b *Bus) invoke(ctx context.Context, r *rule, t target, doc []byte) {
 			return
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 30*time.Second)
+		delay *= 2
 	}
 	r.count.Failed.Add(1)
-	b.deadLetter(t, r.name, doc, err)
+	if t.onFailure == nil {
+		b.log.Error("bus: failed invocation discarded: the function has no on-failure destination", "lambda", t.name, "error", err)
+		return
+	}
+	_, _ = t.onFailure.Send(string(invocationRecord(t.name, doc, attempts, err)), nil, "lambda")
+}
+
+// invocationRecord is what Lambda sends to an on-failure destination after
+// the retries of an asynchronous invocation are exhausted.
+func invocationRecord(function string, event []byte, attempts int, cause error) []byte {
+	rec := map[string]any{
+		"version": "1.0", "timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"requestContext": map[string]any{"requestId": newID(), "functionArn": "arn:aws:lambda:" + region + ":" + account + ":function:" + function + ":$LATEST",
+			"condition": "RetriesExhausted", "approximateInvokeCount": attempts},
+		"requestPayload":  json.RawMessage(event),
+		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+		"responsePayload": map[string]string{"errorMessage": truncate(cause.Error(), 1024), "errorType": "errorString"},
+	}
+	b, _ := json.Marshal(rec)
+	return b
 }
 
 func (b *Bus) deadLetter(t target, rule string, doc []byte, cause error) {

@@ -35,7 +35,6 @@ import (
 	"github.com/eventplane/eventplane/consumers/bootstrap"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -195,6 +194,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 				if x.fn, err = p.function(ctx, reg, deps, tg.Lambda); err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.Name, err)
 				}
+				x.name, x.onFailure = tg.Lambda, p.queues[lambdaFailureDestination]
 			}
 			rl.targets = append(rl.targets, x)
 		}
@@ -251,6 +251,11 @@ func names(t *topology.Topology) topology.Names {
 	return n
 }
 
+// lambdaFailureDestination is the queue Terraform makes every function's
+// on-failure destination and lambda-files' dead-letter queue
+// (terraform/main.tf: failure_destination_arn).
+const lambdaFailureDestination = "eventbridge-dlq"
+
 // function builds a Lambda target: the function's Go core with the
 // settings Terraform gives it in the cloud.
 func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps handlers.Deps, name string) (Function, error) {
@@ -274,18 +279,23 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 		if err != nil {
 			return nil, fmt.Errorf("lambda %s: %w", name, err)
 		}
-		var n event.Normalizer
+		// The function's core settles through the engine's one settlement
+		// function, as lambda-files does: a permanent failure goes to its
+		// dead-letter queue with the reason (no retries), anything else is
+		// an error that Lambda's asynchronous policy retries (Bus.invoke).
+		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
+		if err != nil {
+			return nil, fmt.Errorf("lambda %s: %w", name, err)
+		}
+		dlq := p.queues[lambdaFailureDestination]
 		return func(ctx context.Context, doc []byte) error {
-			evs, ctl, err := n.Normalize(nil, event.Message{Body: string(doc)})
-			if err != nil || ctl != nil {
-				return err
-			}
-			for i := range evs {
-				if err := h.Handle(ctx, &evs[i]); err != nil {
-					return err
+			return proc.Invocation(ctx, doc, func(_ context.Context, reason string) error {
+				if dlq == nil {
+					return fmt.Errorf("no %s queue", lambdaFailureDestination)
 				}
-			}
-			return nil
+				_, err := dlq.Send(string(doc), map[string]string{engine.AttrFailureReason: reason, engine.AttrSourceQueue: "lambda:" + name}, "dead-letter")
+				return err
+			})
 		}, nil
 	}
 	return nil, fmt.Errorf("lambda %s: handler %s cannot run as a local rule target", name, lam.Handler)

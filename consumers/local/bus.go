@@ -17,7 +17,10 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -120,7 +123,13 @@ func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ .
 			continue
 		}
 		br.count.Add(1)
-		b.deliver(ctx, br, doc)
+		// The trace header: the entry's TraceHeader, else the caller's span
+		// (as X-Ray instrumentation sends X-Amzn-Trace-Id with the request).
+		th := aws.ToString(e.TraceHeader)
+		if _, ok := event.XRayToTraceparent(th); !ok {
+			th = event.XRayHeader(ctx) // AWS drops a header it cannot parse
+		}
+		b.deliver(ctx, br, doc, th)
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(id)})
 	}
 	return out, nil
@@ -161,7 +170,10 @@ func envelope(id string, e ebtypes.PutEventsRequestEntry) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
+// deliver passes the trace header on to the targets as EventBridge does:
+// SQS gets it as the AWSTraceHeader system attribute, SNS passes it on to its
+// subscriptions, a function runs in it, and the dead-letter queue gets it too.
+func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader string) {
 	matched, err := br.set.MatchJSON(doc, nil)
 	if err != nil {
 		b.log.Error("bus: unmatchable event", "error", err)
@@ -174,20 +186,20 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
 			switch {
 			case t.queue != nil:
 				// A FIFO target queue gets one message group.
-				if _, err := t.queue.Send(string(doc), nil, "eventbridge"); err != nil {
+				if _, err := t.queue.SendTraced(string(doc), nil, traceHeader, "eventbridge"); err != nil {
 					r.count.Failed.Add(1)
-					b.deadLetter(t, r.name, doc, err)
+					b.deadLetter(t, r.name, doc, traceHeader, err)
 					continue
 				}
 				r.count.Delivered.Add(1)
 			case t.topic != nil:
-				t.topic.publish(string(doc), nil)
+				t.topic.publish(string(doc), nil, traceHeader)
 				r.count.Delivered.Add(1)
 			case t.fn != nil:
 				b.wg.Add(1)
 				go func() {
 					defer b.wg.Done()
-					b.invoke(context.WithoutCancel(ctx), r, t, doc)
+					b.invoke(withTrace(context.WithoutCancel(ctx), traceHeader), r, t, doc)
 				}()
 			}
 		}
@@ -227,7 +239,7 @@ func (b *Bus) invoke(ctx context.Context, r *rule, t target, doc []byte) {
 		b.log.Error("bus: failed invocation discarded: the function has no on-failure destination", "lambda", t.name, "error", err)
 		return
 	}
-	_, _ = t.onFailure.Send(string(invocationRecord(t.name, doc, attempts, err)), nil, "lambda")
+	_, _ = t.onFailure.SendTraced(string(invocationRecord(t.name, doc, attempts, err)), nil, event.XRayHeader(ctx), "lambda")
 }
 
 // invocationRecord is what Lambda sends to an on-failure destination after
@@ -245,13 +257,19 @@ func invocationRecord(function string, event []byte, attempts int, cause error) 
 	return b
 }
 
-func (b *Bus) deadLetter(t target, rule string, doc []byte, cause error) {
+// withTrace is ctx with the remote span of an X-Ray header (as Lambda gives
+// a function the trace of its invocation).
+func withTrace(ctx context.Context, traceHeader string) context.Context {
+	return xray.Propagator{}.Extract(ctx, propagation.MapCarrier{"X-Amzn-Trace-Id": traceHeader})
+}
+
+func (b *Bus) deadLetter(t target, rule string, doc []byte, traceHeader string, cause error) {
 	if t.dlq == nil {
 		b.log.Error("bus: undeliverable event dropped: the target has no deadLetterQueue", "rule", rule, "error", cause)
 		return
 	}
-	_, _ = t.dlq.Send(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": truncate(cause.Error(), 1024),
-		"RULE_ARN": "arn:aws:events:" + region + ":" + account + ":rule/" + rule}, "dead-letter")
+	_, _ = t.dlq.SendTraced(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": truncate(cause.Error(), 1024),
+		"RULE_ARN": "arn:aws:events:" + region + ":" + account + ":rule/" + rule}, traceHeader, "dead-letter")
 }
 
 // Wait waits for function deliveries in progress.
@@ -279,7 +297,10 @@ type subscription struct {
 	count *Counter
 }
 
-func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue) string {
+// publish delivers a message to the subscriptions; traceHeader (X-Ray) goes
+// on as each queue message's AWSTraceHeader, as SNS passes the trace of an
+// active-traced publish on to SQS.
+func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue, traceHeader string) string {
 	id := newID()
 	t.count.Matched.Add(1)
 	for _, s := range t.subs {
@@ -312,7 +333,7 @@ func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttribu
 			b, _ := json.Marshal(env)
 			body = string(b)
 		}
-		if _, err := s.queue.Send(body, qattrs, "sns"); err != nil {
+		if _, err := s.queue.SendTraced(body, qattrs, traceHeader, "sns"); err != nil {
 			s.count.Failed.Add(1)
 			continue
 		}
@@ -345,10 +366,10 @@ type Topics struct {
 }
 
 // Publish implements the SNS operation.
-func (ts *Topics) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+func (ts *Topics) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	t, ok := ts.byARN[aws.ToString(in.TopicArn)]
 	if !ok {
 		return nil, &snstypes.NotFoundException{Message: aws.String(fmt.Sprintf("topic %s does not exist", aws.ToString(in.TopicArn)))}
 	}
-	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes))}, nil
+	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes, event.XRayHeader(ctx)))}, nil
 }

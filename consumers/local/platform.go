@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
@@ -67,6 +68,9 @@ type Options struct {
 	RetryBase time.Duration
 	// BackoffBase is the consumers' first redelivery delay (default 1s).
 	BackoffBase time.Duration
+	// Tracer makes the spans of the ingest API, the consumers and the
+	// function targets (default none).
+	Tracer trace.TracerProvider
 }
 
 // Consumer is one topology consumer and its engine.
@@ -283,7 +287,7 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 		// function, as lambda-files does: a permanent failure goes to its
 		// dead-letter queue with the reason (no retries), anything else is
 		// an error that Lambda's asynchronous policy retries (Bus.invoke).
-		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
+		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
 		if err != nil {
 			return nil, fmt.Errorf("lambda %s: %w", name, err)
 		}
@@ -347,7 +351,7 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
 		Source: p.queues[c.Queue], FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
-		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name),
+		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", c.Name, err)

@@ -44,7 +44,8 @@ func Entry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
 		entry.Time = aws.Time(t)
 	}
 	// TraceHeader takes an X-Ray header only (AWS drops what it cannot
-	// parse). PutEvents replaces it with the caller's current span.
+	// parse): the event's own trace context (the CloudEvents distributed
+	// tracing extension), else PutEvents sets the caller's span.
 	if tp, ok := e.Extensions()[event.ExtTraceParent].(string); ok {
 		if h, ok := event.TraceparentToXRay(tp); ok {
 			entry.TraceHeader = aws.String(h)
@@ -55,15 +56,17 @@ func Entry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
 
 // PutEvents sends entries in batches of 10 and retries the entries that
 // failed (partial failures), up to three rounds; what still fails is an
-// error naming the first failure. The span in ctx, if any, becomes every
-// entry's TraceHeader (X-Ray format, through OpenTelemetry's X-Ray
-// propagator): EventBridge passes it on to the rule's targets (SQS as the
-// AWSTraceHeader system attribute).
+// error naming the first failure. The span in ctx, if any, becomes the
+// TraceHeader of every entry without one (X-Ray format, through
+// OpenTelemetry's X-Ray propagator): EventBridge passes it on to the rule's
+// targets (SQS as the AWSTraceHeader system attribute).
 func PutEvents(ctx context.Context, api API, entries []ebtypes.PutEventsRequestEntry) error {
 	if h := event.XRayHeader(ctx); h != "" {
 		entries = slices.Clone(entries)
 		for i := range entries {
-			entries[i].TraceHeader = aws.String(h)
+			if entries[i].TraceHeader == nil {
+				entries[i].TraceHeader = aws.String(h)
+			}
 		}
 	}
 	for start := 0; start < len(entries); start += 10 {

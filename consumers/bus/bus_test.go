@@ -53,8 +53,8 @@ func (r *recordBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput,
 }
 
 // PutEvents' TraceHeader takes an X-Ray header (Root=1-...;Parent=...;
-// Sampled=...): AWS drops what it cannot parse. The caller's span wins; an
-// event's traceparent extension is converted when there is none.
+// Sampled=...): AWS drops what it cannot parse. An event's traceparent
+// extension is converted; an entry without one gets the caller's span.
 func TestTraceHeaderIsXRay(t *testing.T) {
 	e := ce.New()
 	e.SetID("1")
@@ -68,10 +68,13 @@ func TestTraceHeaderIsXRay(t *testing.T) {
 	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 		SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}, TraceFlags: trace.FlagsSampled})
 	var r recordBus
-	if err := PutEvents(trace.ContextWithSpanContext(context.Background(), sc), &r, []ebtypes.PutEventsRequestEntry{entry}); err != nil {
+	if err := PutEvents(trace.ContextWithSpanContext(context.Background(), sc), &r, []ebtypes.PutEventsRequestEntry{entry, {Source: aws.String("s")}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := aws.ToString(r.in[0].Entries[0].TraceHeader); got != "Root=1-01020304-05060708090a0b0c0d0e0f10;Parent=0102030405060708;Sampled=1" {
+	if got := aws.ToString(r.in[0].Entries[0].TraceHeader); got != aws.ToString(entry.TraceHeader) {
+		t.Errorf("TraceHeader %q: want the event's own", got)
+	}
+	if got := aws.ToString(r.in[0].Entries[1].TraceHeader); got != "Root=1-01020304-05060708090a0b0c0d0e0f10;Parent=0102030405060708;Sampled=1" {
 		t.Errorf("TraceHeader %q: want the caller's span in X-Ray format", got)
 	}
 }

@@ -30,16 +30,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-lambda-go/otellambda"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/route"
+	sqssource "github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/telemetry"
 )
 
 func main() {
 	ctx := context.Background()
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lambda-files:", err)
+		os.Exit(2)
+	}
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
@@ -49,19 +57,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
-	proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Routes: []route.Route[engine.Handler]{{Name: "files", Handler: h}}})
+	proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: tp, Routes: []route.Route[engine.Handler]{{Name: "files", Handler: h}}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
 	deadLetter := deadLetterQueue(cfg, os.Getenv("EVENTPLANE_DEAD_LETTER_URL"))
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) error {
+	lambda.Start(otellambda.InstrumentHandler(func(ctx context.Context, raw json.RawMessage) error {
 		var dl func(context.Context, string) error
 		if deadLetter != nil {
 			dl = func(ctx context.Context, reason string) error { return deadLetter(ctx, raw, reason) }
 		}
 		return proc.Invocation(ctx, raw, dl)
-	})
+	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
 }
 
 // deadLetterQueue sends an invocation's event to the queue at url with its
@@ -76,7 +84,7 @@ func deadLetterQueue(cfg aws.Config, url string) func(ctx context.Context, raw [
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
 				engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)},
 				engine.AttrSourceQueue:   {DataType: aws.String("String"), StringValue: aws.String("lambda:files")},
-			}})
+			}, MessageSystemAttributes: sqssource.TraceAttribute(ctx, "")})
 		return err
 	}
 }

@@ -30,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-lambda-go/otellambda"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/config"
@@ -38,6 +40,8 @@ import (
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/route"
+	sqssource "github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/telemetry"
 )
 
 type function struct {
@@ -48,20 +52,27 @@ type function struct {
 }
 
 func main() {
-	f, err := setup(context.Background())
+	ctx := context.Background()
+	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-sqs:", err)
 		os.Exit(2)
 	}
-	lambda.Start(f.handle)
+	f, err := setup(ctx, tp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lambda-sqs:", err)
+		os.Exit(2)
+	}
+	lambda.Start(otellambda.InstrumentHandler(f.handle, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp),
+		otellambda.WithPropagator(telemetry.Propagator())))
 }
 
-func setup(ctx context.Context) (*function, error) {
+func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 	var routes []config.Route
 	if err := json.Unmarshal([]byte(os.Getenv("EVENTPLANE_ROUTES")), &routes); err != nil || len(routes) == 0 {
 		return nil, fmt.Errorf("EVENTPLANE_ROUTES must be a non-empty JSON array of routes: %v", err)
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +90,7 @@ func setup(ctx context.Context) (*function, error) {
 		}
 		rs = append(rs, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: engine.Chain(h, mws...)})
 	}
-	proc, err := engine.NewProcessor(engine.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs})
+	proc, err := engine.NewProcessor(engine.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs, Tracer: tp})
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +156,7 @@ func (f *function) deadLetter(ctx context.Context, rec events.SQSMessage, reason
 			engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)},
 			engine.AttrSourceQueue:   {DataType: aws.String("String"), StringValue: aws.String(rec.EventSourceARN)},
 			engine.AttrReceiveCount:  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(count))},
-		}}
+		}, MessageSystemAttributes: sqssource.TraceAttribute(ctx, rec.Attributes["AWSTraceHeader"])}
 	if strings.HasSuffix(f.dlq, ".fifo") {
 		in.MessageGroupId = aws.String(cmp.Or(rec.Attributes["MessageGroupId"], "dead-letter"))
 		in.MessageDeduplicationId = aws.String(rec.MessageId)

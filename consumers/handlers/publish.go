@@ -96,7 +96,8 @@ func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 	case p.opt.EventBus != "":
 		return bus.PutEvents(ctx, p.eb, []ebtypes.PutEventsRequestEntry{bus.Entry(p.opt.EventBus, e)})
 	case p.opt.TopicARN != "":
-		body, err := json.Marshal(e)
+		next := event.Outgoing(e)
+		body, err := json.Marshal(&next)
 		if err != nil {
 			return engine.Permanentf("publish: event %s: %v", e.ID(), err)
 		}
@@ -117,7 +118,8 @@ func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 }
 
 func (p *Publish) post(ctx context.Context, e *ce.Event) error {
-	body, err := json.Marshal(e)
+	next := event.Outgoing(e)
+	body, err := json.Marshal(&next)
 	if err != nil {
 		return engine.Permanentf("publish: event %s: %v", e.ID(), err)
 	}

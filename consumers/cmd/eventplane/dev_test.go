@@ -37,7 +37,7 @@ func startDev(t *testing.T) string {
 	var out strings.Builder
 	dir := t.TempDir() // before the cleanup below, so removed after it
 	go func() {
-		done <- dev(ctx, "../../../api/topology.yaml", dir, addr, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+		done <- dev(ctx, devOptions{topology: "../../../api/topology.yaml", dir: dir, addr: addr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, &out)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -22,12 +23,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 )
 
 func main() {
+	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-files", "version", buildinfo.Version())
 	h, err := newFile(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)

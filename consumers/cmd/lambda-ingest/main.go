@@ -23,6 +23,7 @@ import (
 
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/ingest"
 )
 
@@ -30,6 +31,7 @@ func main() {
 	addr := flag.String("http", os.Getenv("EVENTPLANE_HTTP_ADDR"), "serve the API on `ADDR` instead of running as a Lambda function")
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log.Info("starting", "binary", "lambda-ingest", "version", buildinfo.Version())
 	h, err := newHandler(context.Background())
 	if err != nil {
 		log.Error("lambda-ingest: configuration", "error", err.Error())

@@ -7,7 +7,7 @@ export PATH := $(TOOLS):$(PYSCRIPTS):$(PATH)
 GO ?= go
 FUZZTIME ?= 5m
 
-.PHONY: help setup run test lint iac bench fuzz tools build lambda image-binaries helm-values cluster-up cluster-down
+.PHONY: help setup run test lint iac bench fuzz tools build lambda image image-binaries helm-values cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -54,8 +54,14 @@ lambda: ## build the Lambda zips into build/lambda (provided.al2023, arm64 and a
 	hack/lambda.sh
 
 image-binaries: ## build the container image's binaries without Docker (build/image/, linux, reproducible) and print their sha256
-	hack/image-binaries.sh build/image/usr/local/bin
+	VERSION=$(VERSION) hack/image-binaries.sh build/image/usr/local/bin
 	@cd build/image/usr/local/bin && sha256sum consumer operator eventplane
+
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+image: ## build the container image without Docker: build/image.oci (OCI layout) and build/image.tar; pushes to IMAGE_REPO when set
+	GOARCH=$(IMAGE_ARCH) VERSION=$(VERSION) hack/image-binaries.sh build/image/usr/local/bin
+	$(GO) run ./hack/imagebuild --binaries build/image/usr/local/bin --out build/image.oci --tarball build/image.tar \
+	  --version $(VERSION) --revision "$$(git rev-parse HEAD 2>/dev/null)" --arch $(IMAGE_ARCH) $(if $(IMAGE_REPO),--repo $(IMAGE_REPO))
 
 helm-values: ## write build/values-$(ENV).yaml from `terraform output -json` of terraform/environments/$(ENV)
 	@test -n "$(ENV)" || { echo "usage: make helm-values ENV=dev|staging|prod"; exit 2; }

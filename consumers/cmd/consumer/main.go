@@ -20,6 +20,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/admin"
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "consumer: %v\n", err)
 		return 2
 	}
+	log.Info("starting", "binary", "consumer", "version", buildinfo.Version())
 	if err := serve(ctx, cfg, reg, log, getenv); err != nil {
 		log.Error("consumer failed", "error", err.Error())
 		return 1

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eventplane/eventplane/consumers/testserver"
 )
 
 // The CLI as users run it: the built binary (exit codes included, which
@@ -290,5 +292,77 @@ func waitFor(t *testing.T, cond func() bool, what string, buf *syncBuffer) {
 			t.Fatalf("tail did not print %s:\n%s", what, buf.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// `eventplane dev` as `make run` starts it: a private PostgreSQL from the
+// system's binaries (data under --dir) so the analytics consumer runs, and
+// Ctrl-C is one summary line and exit 0, even with work in flight.
+func TestDevRunsPostgresAndStopsCleanly(t *testing.T) {
+	port, err := testserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if os.Geteuid() == 0 { // PostgreSQL runs as the postgres user, which must reach dir
+		if err := os.Chmod(filepath.Dir(dir), 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cmd := exec.Command(cliBinary(t), "dev", "--topology", "../../../api/topology.yaml", "--dir", dir, "--addr", url[len("http://"):])
+	var out, errb syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }()
+	waitFor(t, func() bool { return strings.Contains(out.String(), "stop        Ctrl-C") }, "its start-up lines", &out)
+	if !regexp.MustCompile(`(?m)^  postgres    postgres://eventplane@127\.0\.0\.1:\d+/`).MatchString(out.String()) {
+		t.Errorf("start-up output names no PostgreSQL:\n%s\n%s", out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postgres", "data", "PG_VERSION")); err != nil {
+		t.Errorf("PostgreSQL's data is not under --dir: %v", err)
+	}
+	resp, err := http.Get(url + "/api/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Consumers []map[string]any }
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	for _, c := range st.Consumers {
+		if c["name"] == "analytics" && c["disabled"] != "" {
+			t.Errorf("analytics is stopped: %v", c["disabled"])
+		}
+	}
+
+	var lines []string
+	for i := range 2000 {
+		lines = append(lines, orderLine(i))
+	}
+	if code, _, errs := exe(t, strings.Join(lines, "\n"), "send", "--endpoint", url); code != 0 {
+		t.Fatalf("send: %s", errs)
+	}
+	before := errb.String()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("eventplane dev after Ctrl-C: %v, want exit 0\n%s", err, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("eventplane dev did not stop within 30 s of Ctrl-C")
+	}
+	if after := strings.TrimPrefix(errb.String(), before); strings.TrimSpace(after) != "" {
+		t.Errorf("Ctrl-C logged more than the summary:\n%.3000s", after)
+	}
+	outLines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := outLines[len(outLines)-1]; !strings.HasPrefix(last, "eventplane stopped in ") {
+		t.Errorf("last line %q, want the summary \"eventplane stopped in ...\"", last)
 	}
 }

@@ -495,9 +495,11 @@ func tailAdmin(ctx context.Context, adminURL string, n int, since time.Time, fol
 // dlqCmd lists or redrives a queue's dead-letter messages: of `eventplane
 // dev` by queue name, or of an SQS queue (--queue-url) in the cloud.
 func dlqCmd(args []string, stdout, stderr io.Writer) int {
-	c := newCommand("dlq", "dlq list|redrive QUEUE [flags]\n       eventplane dlq list|redrive --queue-url URL [flags]", `Lists a queue's dead-letter messages with their reasons, or redrives them
+	c := newCommand("dlq", "dlq list|redrive QUEUE [flags]\n       eventplane dlq list|redrive|stats --queue-url URL [flags]", `Lists a queue's dead-letter messages with their reasons, or redrives them
 (moves them back to the queue to be processed again — after the consumer or
-the data was fixed). QUEUE is a queue of eventplane dev (--endpoint); in the
+the data was fixed). stats (cloud only) prints the queue's and its DLQ's
+depths without receiving anything: it needs only sqs:GetQueueAttributes,
+which is what the chart's helm test checks with each consumer's identity. QUEUE is a queue of eventplane dev (--endpoint); in the
 cloud, --queue-url names the SQS queue and its DLQ comes from its redrive
 policy.`, stdout, stderr)
 	fs := c.fs
@@ -517,8 +519,11 @@ policy.`, stdout, stderr)
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
-	if verb != "list" && verb != "redrive" {
-		return c.fail("want list or redrive, got %q (see 'eventplane dlq --help')", verb)
+	if verb != "list" && verb != "redrive" && verb != "stats" {
+		return c.fail("want list, redrive or stats, got %q (see 'eventplane dlq --help')", verb)
+	}
+	if verb == "stats" && *queueURL == "" {
+		return c.fail("stats needs --queue-url")
 	}
 	c.name = "dlq " + verb
 	if queue == "" && fs.NArg() == 1 {
@@ -596,6 +601,10 @@ func dlqCloud(ctx context.Context, verb, queueURL string, opts awsconf.Options, 
 	}
 	if st.DeadLetterURL == "" {
 		return fmt.Errorf("queue %s has no redrive policy: no dead-letter queue", queueURL)
+	}
+	if verb == "stats" {
+		fmt.Fprintf(stdout, "%s: %d visible, %d in flight, %d delayed\n%s: %d dead letters\n", queueURL, st.Depth, st.InFlight, st.Delayed, st.DeadLetterURL, st.DeadLetterDepth)
+		return nil
 	}
 	if verb == "redrive" {
 		n, err := sqs.Redrive(ctx, api, st.DeadLetterURL, queueURL, 0)

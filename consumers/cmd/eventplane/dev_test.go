@@ -37,7 +37,7 @@ func startDev(t *testing.T) string {
 	var out strings.Builder
 	dir := t.TempDir() // before the cleanup below, so removed after it
 	go func() {
-		done <- dev(ctx, "../../../api/topology.yaml", dir, addr, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+		done <- dev(ctx, devOptions{topology: "../../../api/topology.yaml", dir: dir, addr: addr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, &out)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -159,7 +159,12 @@ func TestDLQCommandAgainstSQS(t *testing.T) {
 	_, _ = c.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: dlq.QueueUrl, MessageBody: aws.String(`{"x":1}`),
 		MessageAttributes: map[string]types.MessageAttributeValue{engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String("handler said no")}}})
 	url := aws.ToString(q.QueueUrl)
-	code, out, errs := runCLI(t, "", "dlq", "list", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
+	// stats reads depths only (GetQueueAttributes): what helm test checks.
+	code, out, errs := runCLI(t, "", "dlq", "stats", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
+	if code != 0 || !strings.Contains(out, "cli-dlq-test-dlq: 1 dead letters") {
+		t.Fatalf("dlq stats: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "", "dlq", "list", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
 	if code != 0 || !strings.Contains(out, "reason: handler said no") || !strings.Contains(out, "1 dead-letter messages") {
 		t.Fatalf("dlq list: exit %d\n%s\n%s", code, out, errs)
 	}

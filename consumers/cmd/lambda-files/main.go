@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -33,6 +34,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-lambda-go/otellambda"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -41,6 +43,7 @@ import (
 )
 
 func main() {
+	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-files", "version", buildinfo.Version())
 	ctx := context.Background()
 	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/ingest"
 	"github.com/eventplane/eventplane/consumers/telemetry"
 )
@@ -33,6 +34,7 @@ func main() {
 	addr := flag.String("http", os.Getenv("EVENTPLANE_HTTP_ADDR"), "serve the API on `ADDR` instead of running as a Lambda function")
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log.Info("starting", "binary", "lambda-ingest", "version", buildinfo.Version())
 	tp, stop, err := telemetry.Tracing(context.Background(), os.Getenv)
 	if err != nil {
 		log.Error("lambda-ingest: tracing", "error", err.Error())

@@ -34,6 +34,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
@@ -52,6 +53,7 @@ type function struct {
 }
 
 func main() {
+	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-sqs", "version", buildinfo.Version())
 	ctx := context.Background()
 	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
 	if err != nil {

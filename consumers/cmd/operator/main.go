@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
@@ -55,6 +56,7 @@ func run() error {
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	ctrl.Log.WithName("setup").Info("starting", "binary", "operator", "version", buildinfo.Version())
 
 	scheme, err := operator.NewScheme()
 	if err != nil {

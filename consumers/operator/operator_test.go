@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -81,7 +82,10 @@ func start(t *testing.T) *harness {
 		h.mu.Unlock()
 	}))
 	opClient := awssqs.NewFromConfig(opCfg)
-	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	// Several tests each run an operator in this process: their controllers
+	// share a name.
+	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr(true)}})
 	kubetest.Must(t, "manager", err)
 	kubetest.Must(t, "setup", operator.Setup(mgr, operator.Options{
 		SQS:                  func(context.Context, string) (sqs.AdminAPI, error) { return opClient, nil },

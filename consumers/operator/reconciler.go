@@ -101,8 +101,8 @@ type Reconciler struct {
 	// the Client).
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
-	Recorder events.EventRecorder
-	Options  Options
+	Recorder  events.EventRecorder
+	Options   Options
 }
 
 // +kubebuilder:rbac:groups=eventplane.io,resources=eventconsumers,verbs=get;list;watch;update;patch

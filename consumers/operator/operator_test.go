@@ -50,6 +50,7 @@ type harness struct {
 	c        client.Client
 	sqs      *awssqs.Client
 	inflight *kubetest.InFlight
+	cached   client.Client // the operator's own (cache-backed) client
 
 	mu       sync.Mutex
 	requests map[string]int // the operator's SQS requests by API
@@ -85,7 +86,7 @@ func start(t *testing.T) *harness {
 	// Several tests each run an operator in this process: their controllers
 	// share a name.
 	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr(true)}})
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr(true)}, Cache: operator.CacheOptions(nil)})
 	kubetest.Must(t, "manager", err)
 	kubetest.Must(t, "setup", operator.Setup(mgr, operator.Options{
 		SQS:                  func(context.Context, string) (sqs.AdminAPI, error) { return opClient, nil },
@@ -105,6 +106,7 @@ func start(t *testing.T) *harness {
 	})
 	h.ctx = ctx
 	h.c = cl.Client(t, client.Options{Scheme: scheme})
+	h.cached = mgr.GetClient()
 	return h
 }
 

@@ -114,3 +114,36 @@ func TestEventConsumerDoesNotTakeOverForeignObjects(t *testing.T) {
 	time.Sleep(3 * time.Second) // the garbage collector acts within about a second
 	check("after the EventConsumers were deleted")
 }
+
+// The operator's informers hold only its own objects: a Pod or ConfigMap
+// without the eventplane.io/consumer label is never listed into its memory
+// (before, it cached every Pod of the cluster), while the ownership check
+// still sees it by reading past the cache.
+func TestOperatorCacheHoldsOnlyItsOwnObjects(t *testing.T) {
+	h := start(t)
+	pod := func(name string, labels map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x:1"}}}}
+	}
+	kubetest.Must(t, "foreign pod", h.c.Create(h.ctx, pod("payments-1", map[string]string{"app": "payments"})))
+	kubetest.Must(t, "consumer pod", h.c.Create(h.ctx, pod("orders-1", map[string]string{"eventplane.io/consumer": "orders"})))
+	kubetest.Must(t, "foreign ConfigMap", h.c.Create(h.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: "default"}}))
+	kubetest.Eventually(t, 20*time.Second, "the operator's cache lists only labelled pods", func() (bool, string) {
+		var pods corev1.PodList
+		if err := h.cached.List(h.ctx, &pods); err != nil {
+			return false, err.Error()
+		}
+		var names []string
+		for _, p := range pods.Items {
+			names = append(names, p.Name)
+		}
+		return len(names) == 1 && names[0] == "orders-1", fmt.Sprintf("cached pods %v", names)
+	})
+	var cms corev1.ConfigMapList
+	kubetest.Must(t, "list ConfigMaps", h.cached.List(h.ctx, &cms))
+	for _, cm := range cms.Items {
+		if cm.Labels["eventplane.io/consumer"] == "" {
+			t.Errorf("the operator's cache holds ConfigMap %s/%s, which is not one of its children", cm.Namespace, cm.Name)
+		}
+	}
+}

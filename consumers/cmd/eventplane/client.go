@@ -174,12 +174,13 @@ func sendToBus(ctx context.Context, evs []json.RawMessage, busName string, opts 
 }
 
 // tailCmd follows processed events: of `eventplane dev`, or of a consumer
-// through its admin endpoint (kubectl port-forward deploy/<consumer> 9090).
+// through its debug endpoint (kubectl port-forward deploy/<consumer> 9091: the
+// pod's loopback-only debug port).
 func tailCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", defaultEndpoint, "eventplane dev")
-	adminURL := fs.String("admin", "", "follow one consumer's admin endpoint instead (e.g. http://localhost:9090 after kubectl port-forward)")
+	adminURL := fs.String("admin", "", "follow one consumer's debug endpoint instead (e.g. http://localhost:9091 after kubectl port-forward deploy/<consumer> 9091)")
 	asJSON := fs.Bool("json", false, "print each event as JSON")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
@@ -243,7 +244,7 @@ func tailAdmin(ctx context.Context, adminURL string, print func(string, engine.R
 		req.Header.Set("Accept", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return fmt.Errorf("GET %s/debug: %w (kubectl port-forward deploy/<consumer> 9090:9090 first)", adminURL, err)
+			return fmt.Errorf("GET %s/debug: %w (kubectl port-forward deploy/<consumer> 9091:9091 first)", adminURL, err)
 		}
 		var snap engine.Snapshot
 		err = json.NewDecoder(resp.Body).Decode(&snap)

@@ -93,12 +93,20 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		return err
 	}
 	if cfg.Admin.Addr != "" {
-		addr, stopAdmin, err := admin.Serve(ctx, cfg.Admin.Addr, admin.Handler(eng, m.Registry, cfg.Admin.Pprof))
+		addr, stopAdmin, err := admin.Serve(ctx, cfg.Admin.Addr, admin.Handler(eng, m.Registry))
 		if err != nil {
 			return fmt.Errorf("admin server: %w", err)
 		}
 		defer func() { _ = stopAdmin() }()
 		log.Info("admin server listening", "addr", addr.String())
+	}
+	if cfg.Admin.DebugAddr != "" { // loopback only (config.Validate)
+		addr, stopDebug, err := admin.Serve(ctx, cfg.Admin.DebugAddr, admin.DebugHandler(eng, cfg.Admin.Pprof))
+		if err != nil {
+			return fmt.Errorf("debug server: %w", err)
+		}
+		defer func() { _ = stopDebug() }()
+		log.Info("debug server listening", "addr", addr.String())
 	}
 	log.Info("consuming", "queue", cfg.Queue.URL, "queue_arn", src.ARN(), "fifo", src.FIFO(),
 		"dead_letter_queue", src.DeadLetterURL(), "max_receive_count", src.MaxReceiveCount(),

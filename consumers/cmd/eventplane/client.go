@@ -339,15 +339,15 @@ func sendToBus(ctx context.Context, evs []json.RawMessage, busName string, opts 
 }
 
 // tailCmd shows the recent processed events, then follows new ones: of
-// `eventplane dev`, or of a consumer through its admin endpoint (kubectl
-// port-forward deploy/<consumer> 9090).
+// `eventplane dev`, or of a consumer through its debug endpoint (kubectl
+// port-forward deploy/<consumer> 9091: the pod's loopback-only debug port).
 func tailCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("tail", "tail [flags]", `Shows the events the consumers processed recently (the last 20, or -n N,
 or those since --since), then follows new ones until Ctrl-C. Reads
-eventplane dev (--endpoint), or one consumer's admin endpoint (--admin).`, stdout, stderr)
+eventplane dev (--endpoint), or one consumer's debug endpoint (--admin).`, stdout, stderr)
 	fs := c.fs
 	endpoint := fs.String("endpoint", defaultEndpoint, "`URL` of eventplane dev")
-	adminURL := fs.String("admin", "", "follow one consumer's admin endpoint `URL` instead (e.g. http://localhost:9090 after kubectl port-forward)")
+	adminURL := fs.String("admin", "", "follow one consumer's debug endpoint `URL` instead (e.g. http://localhost:9091 after kubectl port-forward deploy/<consumer> 9091)")
 	asJSON := fs.Bool("json", false, "print each event as JSON")
 	n := fs.Int("n", 20, "show the last `N` processed events first (0: only new ones)")
 	sinceFlag := fs.String("since", "", "show only events processed since `TIME`: a duration back from now (5m) or an RFC 3339 time")
@@ -450,7 +450,7 @@ func tailAdmin(ctx context.Context, adminURL string, n int, since time.Time, fol
 		req.Header.Set("Accept", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return fmt.Errorf("GET %s/debug: %w (kubectl port-forward deploy/<consumer> 9090:9090 first)", adminURL, err)
+			return fmt.Errorf("GET %s/debug: %w (kubectl port-forward deploy/<consumer> 9091:9091 first)", adminURL, err)
 		}
 		var snap engine.Snapshot
 		err = json.NewDecoder(resp.Body).Decode(&snap)

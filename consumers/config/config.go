@@ -139,7 +139,7 @@ func Default() Config {
 			MaxInFlight: 20, ReceiveBatch: 10, AckFlush: Duration(10 * time.Millisecond),
 			HandlerTimeout: Duration(5 * time.Minute), MaxExtension: Duration(time.Hour), ShutdownGrace: Duration(25 * time.Second),
 			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "dead-letter",
-			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(30 * time.Second)},
+			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(5 * time.Second)},
 			IdempotencyTTL: Duration(7 * 24 * time.Hour),
 		},
 		Admin: Admin{Addr: ":9090"},

@@ -93,7 +93,7 @@ var options = []option{
 	strOpt("unrouted", "what to do with events that match no route, malformed bodies included: dead-letter (with a reason naming the defect) or ack (delete them)", func(c *Config) *string { return &c.Consumer.Unrouted }),
 	boolOpt("breaker-disabled", "turn the per-route circuit breakers off", func(c *Config) *bool { return &c.Consumer.Breaker.Disabled }),
 	intOpt("breaker-failures", "consecutive failures that open a route's breaker", func(c *Config) *int { return &c.Consumer.Breaker.ConsecutiveFailures }),
-	durOpt("breaker-open-for", "how long an open breaker waits before a probe", func(c *Config) *Duration { return &c.Consumer.Breaker.OpenFor }),
+	durOpt("breaker-open-for", "how long an open breaker waits before a probe (a held message, so probes cost no receives)", func(c *Config) *Duration { return &c.Consumer.Breaker.OpenFor }),
 	strOpt("idempotency-table", "DynamoDB table of idempotency records (hash key pk, TTL on expiresAt); empty: none", func(c *Config) *string { return &c.Consumer.IdempotencyTable }),
 	durOpt("idempotency-ttl", "how long a processed event is remembered", func(c *Config) *Duration { return &c.Consumer.IdempotencyTTL }),
 	strOpt("admin-addr", "address of the admin server (/metrics, /healthz, /readyz, /debug); empty disables it", func(c *Config) *string { return &c.Admin.Addr }),

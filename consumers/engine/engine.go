@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -37,7 +36,8 @@ type BreakerSettings struct {
 	// (bad events) do not count: they say nothing about the sink.
 	ConsecutiveFailures uint32
 	// OpenFor is how long an open breaker stays open before letting one
-	// probe through (half-open) (default 30s).
+	// probe through (half-open) (default 5s). A probe costs no receive: it
+	// re-runs a message the consumer holds.
 	OpenFor time.Duration
 }
 
@@ -112,7 +112,7 @@ func (o *Options) defaults() error {
 		o.Breaker.ConsecutiveFailures = 5
 	}
 	if o.Breaker.OpenFor <= 0 {
-		o.Breaker.OpenFor = 30 * time.Second
+		o.Breaker.OpenFor = 5 * time.Second
 	}
 	if o.Metrics == nil {
 		o.Metrics = metrics.New()
@@ -132,22 +132,13 @@ type bound struct {
 	name    string
 	handler Handler
 	breaker *gobreaker.CircuitBreaker[struct{}]
+	eng     *Engine
+	probe   atomic.Bool // a held message is probing the half-open breaker
 	// The route's series, resolved once rather than per event.
 	duration  prometheus.Observer
 	processed prometheus.Counter
 }
 
-// Handle implements Handler.
-func (b *bound) Handle(ctx context.Context, ev *ce.Event) error {
-	if b.breaker == nil {
-		return b.handler.Handle(ctx, ev)
-	}
-	_, err := b.breaker.Execute(func() (struct{}, error) { return struct{}{}, b.handler.Handle(ctx, ev) })
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return Unavailable(err)
-	}
-	return err
-}
 
 // observer feeds the processor's measurements to the route series.
 type observer map[string]*bound
@@ -179,6 +170,8 @@ type Engine struct {
 
 	ready    atomic.Bool
 	stopping atomic.Bool
+	held     atomic.Int32 // messages waiting for an open breaker
+	probing  atomic.Bool  // gate let one message through to a half-open breaker
 	inflight sync.WaitGroup
 	hctx     context.Context // handlers' context: outlives Run's until the grace period ends
 
@@ -210,6 +203,7 @@ func New(opt Options) (*Engine, error) {
 		}
 		b := &bound{name: rt.Name, handler: Chain(rt.Handler, opt.Middlewares...),
 			duration: opt.Metrics.HandlerDuration.WithLabelValues(rt.Name), processed: opt.Metrics.Processed.WithLabelValues(rt.Name)}
+		b.eng = e
 		if !opt.Breaker.Disabled {
 			b.breaker = e.newBreaker(rt.Name)
 			e.breakers = append(e.breakers, b.breaker)
@@ -320,7 +314,8 @@ func (e *Engine) releaseSlots(n int) {
 }
 
 // gate waits while a breaker is open and returns how many messages may be
-// received: one probe while a breaker is half-open.
+// received: while a breaker is half-open, none if a held message will probe
+// it, else one message for one receiver.
 func (e *Engine) gate(ctx context.Context, want int) int {
 	for {
 		open, half := false, false
@@ -332,11 +327,11 @@ func (e *Engine) gate(ctx context.Context, want int) int {
 				half = true
 			}
 		}
-		if !open {
-			if half {
-				return 1
-			}
+		if !open && !half {
 			return want
+		}
+		if !open && e.held.Load() == 0 && e.probing.CompareAndSwap(false, true) {
+			return 1
 		}
 		select {
 		case <-ctx.Done():
@@ -410,6 +405,7 @@ func (e *Engine) receiveLoop(ctx context.Context) {
 // settled frees the slot of a message that was acknowledged, retried,
 // dead-lettered or released.
 func (e *Engine) settled() {
+	e.probing.Store(false) // a probe received by gate has been settled (or it was not one)
 	<-e.sem
 	e.inflight.Done()
 }

@@ -434,3 +434,46 @@ func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) 
 		}
 	}
 }
+
+// sinkOutage runs 30 messages against a sink that is down for outage after
+// the breaker opened, and returns how long the queue took to drain after the
+// sink came back.
+func sinkOutage(t *testing.T, maxReceive int, breaker engine.BreakerSettings, outage time.Duration) (*harness, time.Duration) {
+	var down atomic.Bool
+	down.Store(true)
+	h := start(t, memqueue.Config{MaxReceiveCount: maxReceive, VisibilityTimeout: 30 * time.Second}, engine.Options{
+		Backoff: engine.Backoff{Base: time.Second, Max: time.Second},
+		Breaker: breaker,
+		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+			if down.Load() {
+				return errors.New("database unreachable")
+			}
+			return nil
+		}))})
+	h.send(30, nil)
+	eventually(t, 5*time.Second, "breaker open", func() bool { return h.eng.Breakers()["all"] == "open" })
+	time.Sleep(outage)
+	down.Store(false)
+	back := time.Now()
+	eventually(t, 40*time.Second, "drained", func() bool { return empty(h.q) })
+	return h, time.Since(back)
+}
+
+// Probes during a long outage must not spend the receive counts of messages
+// that are not processed: twenty probe cycles with maxReceiveCount 4 leave
+// the DLQ empty.
+func TestLongOutageDeadLettersNothing(t *testing.T) {
+	h, _ := sinkOutage(t, 4, engine.BreakerSettings{ConsecutiveFailures: 3, OpenFor: 200 * time.Millisecond}, 4*time.Second)
+	if n := len(h.dlq.Peek()); n != 0 {
+		t.Fatalf("%d healthy messages dead-lettered by a sink outage of 20 probe cycles", n)
+	}
+}
+
+// With the default breaker settings, work resumes within seconds of the
+// sink's return, not at the next half-minute probe.
+func TestRecoveryWithinSecondsOfTheSinksReturn(t *testing.T) {
+	_, took := sinkOutage(t, 0, engine.BreakerSettings{}, time.Second)
+	if took > 7*time.Second {
+		t.Fatalf("drained %v after the sink came back; want within seconds", took.Round(100*time.Millisecond))
+	}
+}

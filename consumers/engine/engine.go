@@ -139,7 +139,6 @@ type bound struct {
 	processed prometheus.Counter
 }
 
-
 // observer feeds the processor's measurements to the route series.
 type observer map[string]*bound
 

@@ -258,6 +258,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 	e.hctx = hctx
+	// Polls outlive ctx (a long poll cut short may already have taken
+	// messages, which would then stay invisible for a visibility timeout) but
+	// not the grace period, which runs alongside them: shutdown takes
+	// max(wait time, grace), not their sum.
+	pctx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPolls()
 	receivers := (e.opt.MaxInFlight + e.opt.ReceiveBatch - 1) / e.opt.ReceiveBatch
 	receivers = min(max(receivers, 1), 8)
 	var rwg sync.WaitGroup
@@ -265,19 +271,20 @@ func (e *Engine) Run(ctx context.Context) error {
 		rwg.Add(1)
 		go func() {
 			defer rwg.Done()
-			e.receiveLoop(ctx)
+			e.receiveLoop(ctx, pctx)
 		}()
 	}
-	rwg.Wait()
+	<-ctx.Done()
 	e.stopping.Store(true)
-	e.log.Info("shutting down: receiving stopped, waiting for in-flight work", "grace", e.opt.ShutdownGrace.String())
+	e.log.Info("shutting down: receiving stops, waiting for in-flight work", "grace", e.opt.ShutdownGrace.String())
 
 	done := make(chan struct{})
-	go func() { e.inflight.Wait(); close(done) }()
+	go func() { rwg.Wait(); e.inflight.Wait(); close(done) }() // receivers first: they add to inflight
 	select {
 	case <-done:
 	case <-time.After(e.opt.ShutdownGrace):
-		e.log.Warn("grace period over: cancelling handlers; their messages are released")
+		e.log.Warn("grace period over: cancelling polls and handlers; their messages are released")
+		cancelPolls()
 		cancelHandlers()
 		<-done
 	}
@@ -340,7 +347,8 @@ func (e *Engine) gate(ctx context.Context, want int) int {
 	}
 }
 
-func (e *Engine) receiveLoop(ctx context.Context) {
+// receiveLoop receives until ctx ends; pctx bounds the receive calls.
+func (e *Engine) receiveLoop(ctx, pctx context.Context) {
 	failures := 0
 	for ctx.Err() == nil {
 		n := e.gate(ctx, e.opt.ReceiveBatch)
@@ -351,11 +359,10 @@ func (e *Engine) receiveLoop(ctx context.Context) {
 		if n == 0 {
 			return
 		}
-		// The receive is not cancelled by shutdown: a long poll cut short may
-		// already have taken messages that would then stay invisible for a
-		// whole visibility timeout. It returns within the source's wait time,
-		// and what it brings after shutdown began is released below.
-		msgs, err := e.src.Receive(context.WithoutCancel(ctx), n)
+		// The receive is not cancelled by shutdown, only at the grace
+		// period's end (see Run); what it brings after shutdown began is
+		// released below.
+		msgs, err := e.src.Receive(pctx, n)
 		if err != nil {
 			e.releaseSlots(n)
 			if ctx.Err() != nil {

@@ -196,9 +196,6 @@ func (r *Run) row(msgs []Msg, drain time.Duration) Row {
 			case len(reasons) > 0:
 				row.DLQWrong++
 				wrong = append(wrong, m.ID+": "+reasons[0])
-				if n == 0 {
-					// Dead-lettered without its effect: it is in the DLQ, not lost.
-				}
 			case n == 0:
 				row.Lost++
 			}

@@ -90,7 +90,7 @@ var options = []option{
 	durOpt("shutdown-grace", "time in-flight work may take to finish after SIGTERM", func(c *Config) *Duration { return &c.Consumer.ShutdownGrace }),
 	durOpt("backoff-base", "retry delay after the first failure", func(c *Config) *Duration { return &c.Consumer.BackoffBase }),
 	durOpt("backoff-max", "largest retry delay", func(c *Config) *Duration { return &c.Consumer.BackoffMax }),
-	strOpt("unrouted", "what to do with events that match no route, malformed bodies included: dead-letter (with a reason naming the defect) or ack (delete them)", func(c *Config) *string { return &c.Consumer.Unrouted }),
+	strOpt("unrouted", "events that match no route: dead-letter-malformed (dead-letter bodies the platform cannot understand, with a reason naming the defect; delete well-formed ones), dead-letter (all) or ack (delete all)", func(c *Config) *string { return &c.Consumer.Unrouted }),
 	boolOpt("breaker-disabled", "turn the per-route circuit breakers off", func(c *Config) *bool { return &c.Consumer.Breaker.Disabled }),
 	intOpt("breaker-failures", "consecutive failures that open a route's breaker", func(c *Config) *int { return &c.Consumer.Breaker.ConsecutiveFailures }),
 	durOpt("breaker-open-for", "how long an open breaker waits before a probe (a held message, so probes cost no receives)", func(c *Config) *Duration { return &c.Consumer.Breaker.OpenFor }),

@@ -24,9 +24,25 @@ type Unrouted string
 
 // Unrouted policies.
 const (
-	UnroutedAck        Unrouted = "ack"
+	// UnroutedAck deletes every event no route matches (counted only).
+	UnroutedAck Unrouted = "ack"
+	// UnroutedDeadLetter dead-letters every event no route matches.
 	UnroutedDeadLetter Unrouted = "dead-letter"
+	// UnroutedMalformed (the default) dead-letters the unrouted events the
+	// platform could not understand — bodies of no known shape, SNS
+	// notifications whose Message is not JSON (event.Defect) — with a
+	// reason naming the defect, and deletes well-formed events no route
+	// wants (a consumer may take only part of a topic's fan-out).
+	UnroutedMalformed Unrouted = "dead-letter-malformed"
 )
+
+func (u Unrouted) check() error {
+	switch u {
+	case UnroutedAck, UnroutedDeadLetter, UnroutedMalformed:
+		return nil
+	}
+	return fmt.Errorf("engine: unrouted policy %q: want %q, %q or %q", u, UnroutedMalformed, UnroutedDeadLetter, UnroutedAck)
+}
 
 // BreakerSettings configure the circuit breaker around each route's handler.
 type BreakerSettings struct {
@@ -66,9 +82,8 @@ type Options struct {
 	// starts (default 25s); keep it below the pod's terminationGracePeriod.
 	ShutdownGrace time.Duration
 	// Unrouted is the policy for events that match no route (default
-	// dead-letter: a message nothing handles is kept, with a reason naming
-	// its defect when the platform could not understand it; ack is an
-	// explicit choice).
+	// UnroutedMalformed: a message the platform could not understand is
+	// dead-lettered with a reason naming its defect, never dropped).
 	Unrouted Unrouted
 	// Breaker configures the per-route circuit breakers.
 	Breaker BreakerSettings
@@ -103,10 +118,11 @@ func (o *Options) defaults() error {
 	}
 	switch o.Unrouted {
 	case "":
-		o.Unrouted = UnroutedDeadLetter
-	case UnroutedAck, UnroutedDeadLetter:
+		o.Unrouted = UnroutedMalformed
 	default:
-		return fmt.Errorf("engine: unrouted policy %q: want %q or %q", o.Unrouted, UnroutedAck, UnroutedDeadLetter)
+		if err := o.Unrouted.check(); err != nil {
+			return err
+		}
 	}
 	if o.Breaker.ConsecutiveFailures == 0 {
 		o.Breaker.ConsecutiveFailures = 5

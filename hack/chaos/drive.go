@@ -138,7 +138,7 @@ func Scenarios(scale float64) []Scenario {
 			Events: n(2000), Drive: Crash, Deadline: 15 * time.Minute},
 		{Name: "crash+idempotency", Promise: "a crash never dead-letters a good message nor loses an effect; an effect cut between its write and the completed marker repeats on a sink that cannot deduplicate",
 			Events: n(2000), Idempotency: true, Drive: Crash, Deadline: 15 * time.Minute},
-		{Name: "crash+idempotency, FIFO topic", Promise: "… and repeats nothing where the destination deduplicates (SNS FIFO, id from the event)",
+		{Name: "crash+idempotency+fifo", Promise: "… and repeats nothing where the destination deduplicates (SNS FIFO, id from the event)",
 			Events: n(2000), Idempotency: true, FIFOTopic: true, Drive: Crash, Deadline: 15 * time.Minute},
 	}
 	for _, d := range []time.Duration{time.Minute, 5 * time.Minute} {

@@ -88,8 +88,10 @@ type Consumer struct {
 	ShutdownGrace  Duration `json:"shutdownGrace,omitempty"`
 	BackoffBase    Duration `json:"backoffBase,omitempty"`
 	BackoffMax     Duration `json:"backoffMax,omitempty"`
-	// Unrouted is "dead-letter" (default: a message nothing handles is kept
-	// in the DLQ with a reason naming its defect) or "ack" (delete it).
+	// Unrouted is "dead-letter-malformed" (default: dead-letter what the
+	// platform could not understand, with a reason naming the defect; delete
+	// well-formed events no route wants), "dead-letter" (every unrouted
+	// event) or "ack" (delete them all).
 	Unrouted string  `json:"unrouted,omitempty"`
 	Breaker  Breaker `json:"breaker"`
 	// IdempotencyTable is the DynamoDB table of idempotency records ("":
@@ -145,8 +147,8 @@ func Default() Config {
 		Consumer: Consumer{
 			MaxInFlight: 20, ReceiveBatch: 10, AckFlush: Duration(10 * time.Millisecond),
 			HandlerTimeout: Duration(5 * time.Minute), MaxExtension: Duration(time.Hour), ShutdownGrace: Duration(25 * time.Second),
-			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "dead-letter",
-			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(30 * time.Second)},
+			BackoffBase: Duration(time.Second), BackoffMax: Duration(15 * time.Minute), Unrouted: "dead-letter-malformed",
+			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(5 * time.Second)},
 			IdempotencyTTL: Duration(7 * 24 * time.Hour),
 		},
 		Admin: Admin{Addr: ":9090", DebugAddr: DefaultDebugAddr},
@@ -200,8 +202,8 @@ func (c *Config) Validate(handlers func(name string) bool) error {
 	if k.BackoffMax.D() > 12*time.Hour {
 		bad("consumer.backoffMax", "%v exceeds SQS's 12h visibility limit", k.BackoffMax.D())
 	}
-	if k.Unrouted != "ack" && k.Unrouted != "dead-letter" {
-		bad("consumer.unrouted", "%q: want ack or dead-letter", k.Unrouted)
+	if k.Unrouted != "ack" && k.Unrouted != "dead-letter" && k.Unrouted != "dead-letter-malformed" {
+		bad("consumer.unrouted", "%q: want dead-letter-malformed, dead-letter or ack", k.Unrouted)
 	}
 	if k.Breaker.ConsecutiveFailures < 1 {
 		bad("consumer.breaker.consecutiveFailures", "must be at least 1, got %d", k.Breaker.ConsecutiveFailures)

@@ -38,7 +38,7 @@ routes:
 	}
 	if c.Consumer.MaxInFlight != 70 || c.Log.Level != "debug" || c.Queue.WaitTime.D() != 10*time.Second ||
 		c.Consumer.ShutdownGrace.D() != 40*time.Second || c.Consumer.Breaker.ConsecutiveFailures != 3 ||
-		c.Consumer.Breaker.OpenFor.D() != 30*time.Second || c.Consumer.ReceiveBatch != 10 {
+		c.Consumer.Breaker.OpenFor.D() != 5*time.Second || c.Consumer.ReceiveBatch != 10 {
 		t.Fatalf("config = %+v", c)
 	}
 	if len(c.Routes) != 1 || !strings.Contains(string(c.Routes[0].Pattern), `"numeric"`) || string(c.Routes[0].Options) != `{"level":"warn"}` {

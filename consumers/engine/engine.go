@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -25,9 +24,25 @@ type Unrouted string
 
 // Unrouted policies.
 const (
-	UnroutedAck        Unrouted = "ack"
+	// UnroutedAck deletes every event no route matches (counted only).
+	UnroutedAck Unrouted = "ack"
+	// UnroutedDeadLetter dead-letters every event no route matches.
 	UnroutedDeadLetter Unrouted = "dead-letter"
+	// UnroutedMalformed (the default) dead-letters the unrouted events the
+	// platform could not understand — bodies of no known shape, SNS
+	// notifications whose Message is not JSON (event.Defect) — with a
+	// reason naming the defect, and deletes well-formed events no route
+	// wants (a consumer may take only part of a topic's fan-out).
+	UnroutedMalformed Unrouted = "dead-letter-malformed"
 )
+
+func (u Unrouted) check() error {
+	switch u {
+	case UnroutedAck, UnroutedDeadLetter, UnroutedMalformed:
+		return nil
+	}
+	return fmt.Errorf("engine: unrouted policy %q: want %q, %q or %q", u, UnroutedMalformed, UnroutedDeadLetter, UnroutedAck)
+}
 
 // BreakerSettings configure the circuit breaker around each route's handler.
 type BreakerSettings struct {
@@ -37,7 +52,8 @@ type BreakerSettings struct {
 	// (bad events) do not count: they say nothing about the sink.
 	ConsecutiveFailures uint32
 	// OpenFor is how long an open breaker stays open before letting one
-	// probe through (half-open) (default 30s).
+	// probe through (half-open) (default 5s). A probe costs no receive: it
+	// re-runs a message the consumer holds.
 	OpenFor time.Duration
 }
 
@@ -66,9 +82,8 @@ type Options struct {
 	// starts (default 25s); keep it below the pod's terminationGracePeriod.
 	ShutdownGrace time.Duration
 	// Unrouted is the policy for events that match no route (default
-	// dead-letter: a message nothing handles is kept, with a reason naming
-	// its defect when the platform could not understand it; ack is an
-	// explicit choice).
+	// UnroutedMalformed: a message the platform could not understand is
+	// dead-lettered with a reason naming its defect, never dropped).
 	Unrouted Unrouted
 	// Breaker configures the per-route circuit breakers.
 	Breaker BreakerSettings
@@ -103,16 +118,17 @@ func (o *Options) defaults() error {
 	}
 	switch o.Unrouted {
 	case "":
-		o.Unrouted = UnroutedDeadLetter
-	case UnroutedAck, UnroutedDeadLetter:
+		o.Unrouted = UnroutedMalformed
 	default:
-		return fmt.Errorf("engine: unrouted policy %q: want %q or %q", o.Unrouted, UnroutedAck, UnroutedDeadLetter)
+		if err := o.Unrouted.check(); err != nil {
+			return err
+		}
 	}
 	if o.Breaker.ConsecutiveFailures == 0 {
 		o.Breaker.ConsecutiveFailures = 5
 	}
 	if o.Breaker.OpenFor <= 0 {
-		o.Breaker.OpenFor = 30 * time.Second
+		o.Breaker.OpenFor = 5 * time.Second
 	}
 	if o.Metrics == nil {
 		o.Metrics = metrics.New()
@@ -132,21 +148,11 @@ type bound struct {
 	name    string
 	handler Handler
 	breaker *gobreaker.CircuitBreaker[struct{}]
+	eng     *Engine
+	probe   atomic.Bool // a held message is probing the half-open breaker
 	// The route's series, resolved once rather than per event.
 	duration  prometheus.Observer
 	processed prometheus.Counter
-}
-
-// Handle implements Handler.
-func (b *bound) Handle(ctx context.Context, ev *ce.Event) error {
-	if b.breaker == nil {
-		return b.handler.Handle(ctx, ev)
-	}
-	_, err := b.breaker.Execute(func() (struct{}, error) { return struct{}{}, b.handler.Handle(ctx, ev) })
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return Unavailable(err)
-	}
-	return err
 }
 
 // observer feeds the processor's measurements to the route series.
@@ -179,6 +185,8 @@ type Engine struct {
 
 	ready    atomic.Bool
 	stopping atomic.Bool
+	held     atomic.Int32 // messages waiting for an open breaker
+	probing  atomic.Bool  // gate let one message through to a half-open breaker
 	inflight sync.WaitGroup
 	hctx     context.Context // handlers' context: outlives Run's until the grace period ends
 
@@ -210,6 +218,7 @@ func New(opt Options) (*Engine, error) {
 		}
 		b := &bound{name: rt.Name, handler: Chain(rt.Handler, opt.Middlewares...),
 			duration: opt.Metrics.HandlerDuration.WithLabelValues(rt.Name), processed: opt.Metrics.Processed.WithLabelValues(rt.Name)}
+		b.eng = e
 		if !opt.Breaker.Disabled {
 			b.breaker = e.newBreaker(rt.Name)
 			e.breakers = append(e.breakers, b.breaker)
@@ -265,6 +274,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 	e.hctx = hctx
+	// Polls outlive ctx (a long poll cut short may already have taken
+	// messages, which would then stay invisible for a visibility timeout) but
+	// not the grace period, which runs alongside them: shutdown takes
+	// max(wait time, grace), not their sum.
+	pctx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPolls()
 	receivers := (e.opt.MaxInFlight + e.opt.ReceiveBatch - 1) / e.opt.ReceiveBatch
 	receivers = min(max(receivers, 1), 8)
 	var rwg sync.WaitGroup
@@ -272,19 +287,20 @@ func (e *Engine) Run(ctx context.Context) error {
 		rwg.Add(1)
 		go func() {
 			defer rwg.Done()
-			e.receiveLoop(ctx)
+			e.receiveLoop(ctx, pctx)
 		}()
 	}
-	rwg.Wait()
+	<-ctx.Done()
 	e.stopping.Store(true)
-	e.log.Info("shutting down: receiving stopped, waiting for in-flight work", "grace", e.opt.ShutdownGrace.String())
+	e.log.Info("shutting down: receiving stops, waiting for in-flight work", "grace", e.opt.ShutdownGrace.String())
 
 	done := make(chan struct{})
-	go func() { e.inflight.Wait(); close(done) }()
+	go func() { rwg.Wait(); e.inflight.Wait(); close(done) }() // receivers first: they add to inflight
 	select {
 	case <-done:
 	case <-time.After(e.opt.ShutdownGrace):
-		e.log.Warn("grace period over: cancelling handlers; their messages are released")
+		e.log.Warn("grace period over: cancelling polls and handlers; their messages are released")
+		cancelPolls()
 		cancelHandlers()
 		<-done
 	}
@@ -320,7 +336,8 @@ func (e *Engine) releaseSlots(n int) {
 }
 
 // gate waits while a breaker is open and returns how many messages may be
-// received: one probe while a breaker is half-open.
+// received: while a breaker is half-open, none if a held message will probe
+// it, else one message for one receiver.
 func (e *Engine) gate(ctx context.Context, want int) int {
 	for {
 		open, half := false, false
@@ -332,11 +349,11 @@ func (e *Engine) gate(ctx context.Context, want int) int {
 				half = true
 			}
 		}
-		if !open {
-			if half {
-				return 1
-			}
+		if !open && !half {
 			return want
+		}
+		if !open && e.held.Load() == 0 && e.probing.CompareAndSwap(false, true) {
+			return 1
 		}
 		select {
 		case <-ctx.Done():
@@ -346,7 +363,8 @@ func (e *Engine) gate(ctx context.Context, want int) int {
 	}
 }
 
-func (e *Engine) receiveLoop(ctx context.Context) {
+// receiveLoop receives until ctx ends; pctx bounds the receive calls.
+func (e *Engine) receiveLoop(ctx, pctx context.Context) {
 	failures := 0
 	for ctx.Err() == nil {
 		n := e.gate(ctx, e.opt.ReceiveBatch)
@@ -357,11 +375,10 @@ func (e *Engine) receiveLoop(ctx context.Context) {
 		if n == 0 {
 			return
 		}
-		// The receive is not cancelled by shutdown: a long poll cut short may
-		// already have taken messages that would then stay invisible for a
-		// whole visibility timeout. It returns within the source's wait time,
-		// and what it brings after shutdown began is released below.
-		msgs, err := e.src.Receive(context.WithoutCancel(ctx), n)
+		// The receive is not cancelled by shutdown, only at the grace
+		// period's end (see Run); what it brings after shutdown began is
+		// released below.
+		msgs, err := e.src.Receive(pctx, n)
 		if err != nil {
 			e.releaseSlots(n)
 			if ctx.Err() != nil {
@@ -410,6 +427,7 @@ func (e *Engine) receiveLoop(ctx context.Context) {
 // settled frees the slot of a message that was acknowledged, retried,
 // dead-lettered or released.
 func (e *Engine) settled() {
+	e.probing.Store(false) // a probe received by gate has been settled (or it was not one)
 	<-e.sem
 	e.inflight.Done()
 }

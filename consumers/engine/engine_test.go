@@ -434,3 +434,96 @@ func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) 
 		}
 	}
 }
+
+// sinkOutage runs 30 messages against a sink that is down for outage after
+// the breaker opened, and returns how long the queue took to drain after the
+// sink came back.
+func sinkOutage(t *testing.T, maxReceive int, breaker engine.BreakerSettings, outage time.Duration) (*harness, time.Duration) {
+	var down atomic.Bool
+	down.Store(true)
+	h := start(t, memqueue.Config{MaxReceiveCount: maxReceive, VisibilityTimeout: 30 * time.Second}, engine.Options{
+		Backoff: engine.Backoff{Base: time.Second, Max: time.Second},
+		Breaker: breaker,
+		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+			if down.Load() {
+				return errors.New("database unreachable")
+			}
+			return nil
+		}))})
+	h.send(30, nil)
+	eventually(t, 5*time.Second, "breaker open", func() bool { return h.eng.Breakers()["all"] == "open" })
+	time.Sleep(outage)
+	down.Store(false)
+	back := time.Now()
+	eventually(t, 40*time.Second, "drained", func() bool { return empty(h.q) })
+	return h, time.Since(back)
+}
+
+// Probes during a long outage must not spend the receive counts of messages
+// that are not processed: twenty probe cycles with maxReceiveCount 4 leave
+// the DLQ empty.
+func TestLongOutageDeadLettersNothing(t *testing.T) {
+	h, _ := sinkOutage(t, 4, engine.BreakerSettings{ConsecutiveFailures: 3, OpenFor: 200 * time.Millisecond}, 4*time.Second)
+	if n := len(h.dlq.Peek()); n != 0 {
+		t.Fatalf("%d healthy messages dead-lettered by a sink outage of 20 probe cycles", n)
+	}
+}
+
+// With the default breaker settings, work resumes within seconds of the
+// sink's return, not at the next half-minute probe.
+func TestRecoveryWithinSecondsOfTheSinksReturn(t *testing.T) {
+	_, took := sinkOutage(t, 0, engine.BreakerSettings{}, time.Second)
+	if took > 7*time.Second {
+		t.Fatalf("drained %v after the sink came back; want within seconds", took.Round(100*time.Millisecond))
+	}
+}
+
+// A long poll in progress at shutdown does not delay the grace period: the
+// consumer exits within max(wait time, grace), not their sum.
+func TestShutdownTakesTheLongerOfPollAndGraceNotTheSum(t *testing.T) {
+	started := make(chan struct{}, 10)
+	h := start(t, memqueue.Config{WaitTime: 3 * time.Second, VisibilityTimeout: time.Minute}, engine.Options{
+		MaxInFlight: 20, ReceiveBatch: 10, ShutdownGrace: 2 * time.Second,
+		Routes: routes(engine.HandlerFunc(func(ctx context.Context, _ *ce.Event) error {
+			started <- struct{}{}
+			select { // a slow sink: longer than the grace period
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Second):
+				return nil
+			}
+		}))})
+	h.send(5, nil)
+	for range 5 {
+		<-started
+	}
+	time.Sleep(100 * time.Millisecond) // the second receiver is in its long poll
+	begin := time.Now()
+	h.stop()
+	if took := time.Since(begin); took > 3500*time.Millisecond {
+		t.Fatalf("shutdown took %v with a 3s long poll and a 2s grace; want at most max(3s, 2s) + 0.5s", took.Round(100*time.Millisecond))
+	}
+	if s := h.q.Stats(); s.InFlight != 0 || s.Visible != 5 {
+		t.Fatalf("after shutdown: %+v; want the 5 cancelled messages released", s)
+	}
+}
+
+// A handler that returned success before the grace period ended has its
+// message deleted, not released to be handled again.
+func TestShutdownDeletesWhatSucceededWithinTheGrace(t *testing.T) {
+	started := make(chan struct{}, 10)
+	h := start(t, memqueue.Config{VisibilityTimeout: time.Minute}, engine.Options{ShutdownGrace: 2 * time.Second, FlushInterval: time.Hour,
+		Routes: routes(engine.HandlerFunc(func(ctx context.Context, _ *ce.Event) error {
+			started <- struct{}{}
+			time.Sleep(1500 * time.Millisecond) // finishes inside the grace period
+			return nil
+		}))})
+	h.send(5, nil)
+	for range 5 {
+		<-started
+	}
+	h.stop()
+	if s := h.q.Stats(); s.Visible+s.InFlight != 0 {
+		t.Fatalf("after shutdown: %+v; the 5 messages handled inside the grace must be deleted", s)
+	}
+}

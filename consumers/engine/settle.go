@@ -109,8 +109,8 @@ type ProcessorOptions struct {
 	// HandlerTimeout bounds one route's handler chain for one event (default 5m).
 	HandlerTimeout time.Duration
 	// Unrouted is the policy for events that match no route (default
-	// dead-letter, with a reason naming the defect of a message the platform
-	// could not understand; ack is an explicit choice).
+	// UnroutedMalformed: what the platform could not understand is
+	// dead-lettered with a reason naming its defect; ack is explicit).
 	Unrouted Unrouted
 	// Backoff computes retry delays from the receive count.
 	Backoff Backoff
@@ -138,10 +138,11 @@ func NewProcessor(opt ProcessorOptions) (*Processor, error) {
 	}
 	switch opt.Unrouted {
 	case "":
-		opt.Unrouted = UnroutedDeadLetter
-	case UnroutedAck, UnroutedDeadLetter:
+		opt.Unrouted = UnroutedMalformed
 	default:
-		return nil, fmt.Errorf("engine: unrouted policy %q: want %q or %q", opt.Unrouted, UnroutedAck, UnroutedDeadLetter)
+		if err := opt.Unrouted.check(); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Tracer == nil {
 		opt.Tracer = noop.NewTracerProvider()
@@ -201,9 +202,13 @@ func (p *Processor) One(ctx context.Context, m Message) Settlement {
 		s.Event, s.Routes = ev, s.Routes[:0]
 		if len(routes) == 0 {
 			s.Unrouted++
-			if p.opt.Unrouted == UnroutedDeadLetter {
+			defect := ""
+			if p.opt.Unrouted != UnroutedAck {
+				defect = event.Defect(ev, p.opt.Normalizer.FallbackType)
+			}
+			if p.opt.Unrouted == UnroutedDeadLetter || defect != "" {
 				why := "event " + ev.ID() + " of type " + ev.Type() + " matches no route"
-				if defect := event.Defect(ev, p.opt.Normalizer.FallbackType); defect != "" {
+				if defect != "" {
 					why = defect + " (" + why + ")"
 				}
 				d := deadLetter(KindUnrouted, errors.New(why))
@@ -248,6 +253,14 @@ func (p *Processor) fail(ctx context.Context, m Message, err error) Settlement {
 		return deadLetter(KindPermanent, err)
 	}
 	if d, ok := RetryDelay(err); ok {
+		// A first delivery that finds its event busy is most likely a copy
+		// delivered alongside the original, whose worker is about to finish:
+		// retried after the backoff delay. A redelivery (its first receiver
+		// may have crashed) waits for the time asked for, spending no more
+		// receives in between.
+		if m.ReceiveCount <= 1 {
+			d = min(d, p.opt.Backoff.Delay(m.ReceiveCount))
+		}
 		return Settlement{Outcome: Retry, Kind: KindBusy, Err: err, Delay: min(max(d, time.Second), maxVisibility)}
 	}
 	kind := KindRetryable

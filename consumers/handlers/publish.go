@@ -3,12 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -163,7 +166,17 @@ func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 		if tp := event.Traceparent(ctx); tp != "" {
 			attrs["traceparent"] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(tp)}
 		}
-		_, err = p.sns.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(p.opt.TopicARN), Message: aws.String(string(body)), MessageAttributes: attrs})
+		in := &sns.PublishInput{TopicArn: aws.String(p.opt.TopicARN), Message: aws.String(string(body)), MessageAttributes: attrs}
+		if strings.HasSuffix(p.opt.TopicARN, ".fifo") {
+			// A FIFO topic drops a repeated deduplication id within 5 minutes:
+			// derived from the event's identity, a redelivered event or an SDK
+			// retry of a Publish whose response was lost is delivered once.
+			// (A standard topic has no such id: those repeats reach subscribers.)
+			sum := sha256.Sum256([]byte(e.Source() + "\x00" + e.ID()))
+			in.MessageDeduplicationId = aws.String(hex.EncodeToString(sum[:]))
+			in.MessageGroupId = aws.String(groupOf(e))
+		}
+		_, err = p.sns.Publish(ctx, in)
 		if err != nil {
 			return fmt.Errorf("publish: sns %s: %w", p.opt.TopicARN, err)
 		}
@@ -206,4 +219,17 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 		return engine.Permanentf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
 	}
 	return fmt.Errorf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
+}
+
+// groupOf is an event's FIFO message group: its partitionkey extension
+// (CloudEvents partitioning), else its source, at most 128 characters.
+func groupOf(e *ce.Event) string {
+	g, _ := e.Extensions()["partitionkey"].(string)
+	if g == "" {
+		g = e.Source()
+	}
+	if len(g) > 128 {
+		g = g[:128]
+	}
+	return g
 }

@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -48,6 +51,8 @@ type Config struct {
 	// VisibilityTimeout overrides the queue's visibility timeout for
 	// received messages (0: the queue's own).
 	VisibilityTimeout time.Duration
+	// Logger gets debug lines (default: none).
+	Logger *slog.Logger
 }
 
 // Source consumes one SQS queue.
@@ -60,6 +65,7 @@ type Source struct {
 	dlqURL  string
 	maxRecv int
 	dlqFIFO bool
+	settled atomic.Int64
 }
 
 // New reads the queue's attributes (ARN, visibility timeout, redrive policy)
@@ -185,8 +191,31 @@ func (s *Source) Delete(ctx context.Context, receipts []string) error {
 	if err != nil {
 		return fmt.Errorf("sqs: delete batch: %w", err)
 	}
-	return batchFailures(receipts, out.Failed)
+	failed := out.Failed
+	if attempts, ok := retry.GetAttemptResults(out.ResultMetadata); ok && len(attempts.Results) > 1 {
+		// The SDK retried the call (a response lost on the way back): an
+		// entry the first attempt deleted comes back ReceiptHandleIsInvalid
+		// from some SQS implementations. That message is settled.
+		kept := failed[:0:0]
+		for _, f := range failed {
+			if aws.ToString(f.Code) == "ReceiptHandleIsInvalid" {
+				s.settled.Add(1)
+				continue
+			}
+			kept = append(kept, f)
+		}
+		if n := len(failed) - len(kept); n > 0 && s.cfg.Logger != nil {
+			s.cfg.Logger.Debug("delete retried after it took effect: entries settled", "count", n, "attempts", len(attempts.Results))
+		}
+		failed = kept
+	}
+	return batchFailures(receipts, failed)
 }
+
+// SettledOnRetry counts delete entries a retried DeleteMessageBatch reported
+// ReceiptHandleIsInvalid for, counted as deleted (metric
+// eventplane_deletes_settled_on_retry_total).
+func (s *Source) SettledOnRetry() int64 { return s.settled.Load() }
 
 // ChangeVisibility implements engine.Source with ChangeMessageVisibilityBatch.
 func (s *Source) ChangeVisibility(ctx context.Context, changes []engine.VisibilityChange) error {

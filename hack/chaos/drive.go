@@ -136,8 +136,10 @@ func Scenarios(scale float64) []Scenario {
 	out := []Scenario{
 		{Name: "crash", Promise: "kill -9 ×6 and SIGTERM ×2 lose nothing (duplicates allowed without idempotency)",
 			Events: n(2000), Drive: Crash, Deadline: 15 * time.Minute},
-		{Name: "crash+idempotency", Promise: "a crash never dead-letters a good message nor loses or repeats an effect",
+		{Name: "crash+idempotency", Promise: "a crash never dead-letters a good message nor loses an effect; an effect cut between its write and the completed marker repeats on a sink that cannot deduplicate",
 			Events: n(2000), Idempotency: true, Drive: Crash, Deadline: 15 * time.Minute},
+		{Name: "crash+idempotency+fifo", Promise: "… and repeats nothing where the destination deduplicates (SNS FIFO, id from the event)",
+			Events: n(2000), Idempotency: true, FIFOTopic: true, Drive: Crash, Deadline: 15 * time.Minute},
 	}
 	for _, d := range []time.Duration{time.Minute, 5 * time.Minute} {
 		for _, mode := range []string{"reset", "blackhole"} {

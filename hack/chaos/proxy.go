@@ -21,8 +21,10 @@ import (
 // Fault is what the proxy does to one AWS service's requests.
 type Fault struct {
 	// Mode: "" (pass), "reset" (close every connection with a TCP RST before
-	// forwarding), "blackhole" (accept the request, never answer until the
-	// fault is lifted, then drop the connection).
+	// forwarding), "blackhole" (accept the request and never answer it: the
+	// connection stays open and silent even after the fault is lifted, as a
+	// TCP connection through a partition that healed does; only new
+	// connections reach the service again).
 	Mode string
 	// Latency delays every request before it is forwarded.
 	Latency time.Duration
@@ -44,7 +46,7 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	faults   map[string]Fault
-	lifted   chan struct{} // closed when the current black-hole ends
+	closed   chan struct{} // closed by Close: black-holed connections end
 	requests map[string]*atomic.Int64
 	okAt     []time.Time // successful SNS Publish responses on the faulty listener
 
@@ -58,7 +60,7 @@ func NewProxy(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{target: u, faults: map[string]Fault{}, lifted: make(chan struct{}),
+	p := &Proxy{target: u, faults: map[string]Fault{}, closed: make(chan struct{}),
 		requests: map[string]*atomic.Int64{},
 		client:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}}}
 	for _, faulty := range []bool{false, true} {
@@ -86,34 +88,22 @@ func (p *Proxy) FaultyURL() string { return "http://" + p.faulty.Addr().String()
 // Close stops both listeners and releases black-holed connections.
 func (p *Proxy) Close() {
 	p.SetFault("", Fault{})
+	close(p.closed)
 	for _, s := range p.servers {
 		_ = s.Close()
 	}
 }
 
-// SetFault sets service's fault ("" clears every fault). Lifting a
-// black-hole lets its held connections go.
+// SetFault sets service's fault ("" clears every fault).
 func (p *Proxy) SetFault(service string, f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	wasHole := false
-	for _, old := range p.faults {
-		wasHole = wasHole || old.Mode == "blackhole"
-	}
 	if service == "" {
 		p.faults = map[string]Fault{}
 	} else if f == (Fault{}) {
 		delete(p.faults, service)
 	} else {
 		p.faults[service] = f
-	}
-	isHole := false
-	for _, now := range p.faults {
-		isHole = isHole || now.Mode == "blackhole"
-	}
-	if wasHole && !isHole {
-		close(p.lifted)
-		p.lifted = make(chan struct{})
 	}
 }
 
@@ -182,11 +172,10 @@ func (p *Proxy) handler(faulty bool) http.HandlerFunc {
 		}
 		svc, op := service(r), operation(r, body)
 		var f Fault
-		var lifted chan struct{}
 		if faulty {
 			p.count(svc)
 			p.mu.Lock()
-			f, lifted = p.faults[svc], p.lifted
+			f = p.faults[svc]
 			p.mu.Unlock()
 		}
 		switch {
@@ -199,7 +188,7 @@ func (p *Proxy) handler(faulty bool) http.HandlerFunc {
 				return
 			}
 			select {
-			case <-lifted:
+			case <-p.closed:
 			case <-time.After(15 * time.Minute): // bounded, whatever happens
 			}
 			_ = conn.Close()

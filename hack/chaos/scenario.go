@@ -18,6 +18,8 @@ type Scenario struct {
 	Events      int // good events
 	Poison      int // malformed bodies among them
 	Idempotency bool
+	// FIFOTopic publishes to an SNS FIFO topic (deduplication by event id).
+	FIFOTopic bool
 	Visibility  int // work queue's visibility timeout, seconds (default 30)
 	Flags       []string
 	// Deadline bounds the whole run (default 10m).
@@ -97,7 +99,7 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, sc.Deadline)
 	defer cancel()
-	w, err := e.newWorld(ctx, sc.Visibility)
+	w, err := e.newWorld(ctx, sc.Visibility, sc.FIFOTopic)
 	if err != nil {
 		return Row{}, err
 	}
@@ -196,9 +198,6 @@ func (r *Run) row(msgs []Msg, drain time.Duration) Row {
 			case len(reasons) > 0:
 				row.DLQWrong++
 				wrong = append(wrong, m.ID+": "+reasons[0])
-				if n == 0 {
-					// Dead-lettered without its effect: it is in the DLQ, not lost.
-				}
 			case n == 0:
 				row.Lost++
 			}

@@ -81,7 +81,7 @@ type World struct {
 // MaxReceive is the work queue's redrive maxReceiveCount.
 const MaxReceive = 6
 
-func (e *Env) newWorld(ctx context.Context, visibility int) (*World, error) {
+func (e *Env) newWorld(ctx context.Context, visibility int, fifoTopic bool) (*World, error) {
 	resp, err := http.Post(e.Moto.Endpoint+"/moto-api/reset", "application/json", nil)
 	if err != nil {
 		return nil, fmt.Errorf("moto reset: %w", err)
@@ -103,16 +103,22 @@ func (e *Env) newWorld(ctx context.Context, visibility int) (*World, error) {
 		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, dlqARN, MaxReceive)}); err != nil {
 		return nil, err
 	}
-	if w.EffectsURL, err = mk("chaos-effects", nil); err != nil {
+	// A FIFO topic (and its FIFO queue) drops a repeated deduplication id:
+	// the destination that allows effectively-once publishing.
+	effects, qattrs, tattrs := "chaos-effects", map[string]string(nil), map[string]string(nil)
+	if fifoTopic {
+		effects, qattrs, tattrs = "chaos-effects.fifo", map[string]string{"FifoQueue": "true"}, map[string]string{"FifoTopic": "true"}
+	}
+	if w.EffectsURL, err = mk(effects, qattrs); err != nil {
 		return nil, err
 	}
-	topic, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("chaos-effects")})
+	topic, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(effects), Attributes: tattrs})
 	if err != nil {
 		return nil, fmt.Errorf("create topic: %w", err)
 	}
 	w.TopicARN = aws.ToString(topic.TopicArn)
 	if _, err := e.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint:   aws.String("arn:aws:sqs:" + motoserver.Region + ":" + motoserver.Account + ":chaos-effects"),
+		Endpoint:   aws.String("arn:aws:sqs:" + motoserver.Region + ":" + motoserver.Account + ":" + effects),
 		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}

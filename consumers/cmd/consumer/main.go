@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventplane/eventplane/consumers/admin"
 	"github.com/eventplane/eventplane/consumers/assemble"
@@ -80,11 +81,14 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 	}
 	src, err := sqs.New(ctx, awssqs.NewFromConfig(awsCfg), sqs.Config{
 		QueueURL: cfg.Queue.URL, DeadLetterURL: cfg.Queue.DeadLetterURL,
-		WaitTime: cfg.Queue.WaitTime.D(), VisibilityTimeout: cfg.Queue.VisibilityTimeout.D(),
+		WaitTime: cfg.Queue.WaitTime.D(), VisibilityTimeout: cfg.Queue.VisibilityTimeout.D(), Logger: log,
 	})
 	if err != nil {
 		return err
 	}
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "eventplane_deletes_settled_on_retry_total",
+		Help: "Delete entries an SDK retry found already deleted (ReceiptHandleIsInvalid after a lost response): settled, not failed."},
+		func() float64 { return float64(src.SettledOnRetry()) }))
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
 		Source: src, MaxReceiveCount: src.MaxReceiveCount(), FIFO: src.FIFO(), Registry: reg, Deps: handlers.NewDeps(log, awsCfg),
 		Idempotency: dynamodb.NewFromConfig(awsCfg), Metrics: m, Logger: log, Tracer: tp,

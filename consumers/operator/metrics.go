@@ -78,3 +78,9 @@ func MetricsServer(addr string, secure bool, certDir string) metricsserver.Optio
 	}
 	return o
 }
+
+// Collectors are the operator's own series (besides controller-runtime's),
+// for checks that dashboards and alerts name metrics that exist.
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{queueMessages, oldestAge, queuePollErrors, redrives}
+}

@@ -20,12 +20,17 @@ var (
 	dashboard = filepath.Join(chart, "dashboards", "eventplane.json")
 )
 
-// helmTemplate renders one template of the chart with the real helm.
+// helmTemplate renders one template of the chart with the real helm; set
+// holds --set key=value pairs (json:key=value for --set-json, e.g. floats).
 func helmTemplate(t *testing.T, show string, set ...string) []byte {
 	t.Helper()
 	args := []string{"template", "ep", chart, "--namespace", "eventplane", "--show-only", show}
 	for _, s := range set {
-		args = append(args, "--set", s)
+		if kv, ok := strings.CutPrefix(s, "json:"); ok {
+			args = append(args, "--set-json", kv)
+		} else {
+			args = append(args, "--set", s)
+		}
 	}
 	out, err := exec.Command(kubetest.Tool(t, "helm"), args...).CombinedOutput()
 	if err != nil {

@@ -1,0 +1,56 @@
+package emf
+
+import (
+	"io"
+	"time"
+
+	"github.com/eventplane/eventplane/consumers/metrics"
+)
+
+// Invocation is what one Lambda invocation did.
+type Invocation struct {
+	// Route names the handler that ran (the function's role: "ingest", "file", a route name).
+	Route string
+	// Events received and, of them, Failed with Reason (metrics.Reason*).
+	Events, Failed int
+	Reason         string
+	// Took is the invocation's handler time.
+	Took time.Duration
+}
+
+// Lambda holds a Lambda function's consumer metrics (metrics.New, the same
+// series as a consumer's /metrics) and writes them as EMF lines at the end of
+// each invocation: Lambda sends stdout to CloudWatch Logs, which extracts
+// the metrics, with the dimension function (plus each series' labels).
+type Lambda struct {
+	Metrics *metrics.Metrics
+	w       *Writer
+}
+
+// NewLambda writes to out (os.Stdout in a function) with the dimension
+// function = name (AWS_LAMBDA_FUNCTION_NAME).
+func NewLambda(out io.Writer, name string) *Lambda {
+	m := metrics.New()
+	return &Lambda{Metrics: m, w: New(out, m.Registry, Options{Dimensions: map[string]string{"function": name}})}
+}
+
+// OnRequest counts an AWS API request (awsconf.Options.OnRequest).
+func (l *Lambda) OnRequest(service, api string) { l.Metrics.AWSRequests.WithLabelValues(service, api).Inc() }
+
+// Done records an invocation and writes the EMF lines of what changed.
+func (l *Lambda) Done(inv Invocation) error {
+	m := l.Metrics
+	m.Received.Add(float64(inv.Events))
+	m.HandlerDuration.WithLabelValues(inv.Route).Observe(inv.Took.Seconds())
+	if ok := inv.Events - inv.Failed; ok > 0 {
+		m.Processed.WithLabelValues(inv.Route).Add(float64(ok))
+	}
+	if inv.Failed > 0 {
+		reason := inv.Reason
+		if reason == "" {
+			reason = metrics.ReasonRetryable
+		}
+		m.Failed.WithLabelValues(reason).Add(float64(inv.Failed))
+	}
+	return l.w.Flush()
+}

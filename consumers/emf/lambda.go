@@ -35,7 +35,9 @@ func NewLambda(out io.Writer, name string) *Lambda {
 }
 
 // OnRequest counts an AWS API request (awsconf.Options.OnRequest).
-func (l *Lambda) OnRequest(service, api string) { l.Metrics.AWSRequests.WithLabelValues(service, api).Inc() }
+func (l *Lambda) OnRequest(service, api string) {
+	l.Metrics.AWSRequests.WithLabelValues(service, api).Inc()
+}
 
 // Done records an invocation and writes the EMF lines of what changed.
 func (l *Lambda) Done(inv Invocation) error {

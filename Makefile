@@ -29,7 +29,7 @@ lint: tools ## no build output tracked, gofmt, go vet, staticcheck, generated co
 	staticcheck ./...
 	hack/codegen.sh --check
 
-iac: ## offline Terraform checks: fmt, tflint (all rules), trivy (no HIGH/CRITICAL)
+iac: ## offline Terraform checks: fmt, validate + plan of every environment and terraform test (schema provider), tflint, trivy
 	hack/iac-check.sh
 
 chaos: ## fault suite against moto + a fault proxy + the consumer binary (~35 min; CHAOSFLAGS='-only poison -scale 0.5'); its smoke is in make test

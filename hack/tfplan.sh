@@ -78,6 +78,7 @@ if [[ "$mode" == test ]]; then
   fi
   for m in "${mods[@]}"; do
     name="$(echo "${m#terraform/}" | tr / -)"
+    mkdir -p "$work/test-$name"
     echo "== terraform test: $m"
     init "$m" "$work/test-$name/.terraform" -backend=false
     TF_DATA_DIR="$work/test-$name/.terraform" terraform -chdir="$m" test -no-color

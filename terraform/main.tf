@@ -6,7 +6,9 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  topology = var.topology != null ? var.topology : yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))
+  # A conditional would need both topologies to have one type; indexing a
+  # tuple by a known index keeps the chosen one's own.
+  topology = [var.topology, yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))][var.topology != null ? 0 : 1]
   prefix   = "${var.project}-${var.environment}"
   tags     = merge(var.tags, { "eventplane:project" = var.project, "eventplane:environment" = var.environment })
 
@@ -262,7 +264,9 @@ module "apigateway" {
   name_prefix         = local.prefix
   function_name       = module.lambda.function_names["ingest"]
   function_invoke_arn = module.lambda.invoke_arns["ingest"]
+  environment         = var.environment
   authorization       = var.api.authorization
+  jwt_scopes          = var.api.jwt_scopes
   jwt_issuer          = var.api.jwt_issuer
   jwt_audience        = var.api.jwt_audience
   throttle            = { rate_limit = var.api.rate_limit, burst_limit = var.api.burst_limit }

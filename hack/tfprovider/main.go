@@ -3,7 +3,8 @@
 // dev_overrides CLI configuration (hack/tfplan.sh), it serves the real
 // providers' schemas from EVENTPLANE_TF_SCHEMAS (the `terraform providers
 // schema -json` output, gzipped or not). The name it runs under picks the
-// provider: terraform-provider-<type>[_...] serves hashicorp/<type>.
+// provider: terraform-provider-<type>[_...] serves hashicorp/<type>. Each
+// provider's part of the file is cached in ~/.cache/eventplane/tfschemas.
 package main
 
 import (
@@ -37,7 +38,11 @@ func run() error {
 	if path == "" {
 		return fmt.Errorf("EVENTPLANE_TF_SCHEMAS names no provider schema file")
 	}
-	p, err := schemas.LoadFile(path, "hashicorp/"+typ)
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "eventplane", "tfschemas")
+	}
+	p, err := schemas.LoadFile(path, "hashicorp/"+typ, cache)
 	if err != nil {
 		return err
 	}

@@ -63,30 +63,35 @@ func encode(s *tfprotov5.Schema, v tftypes.Value) (*tfprotov5.DynamicValue, erro
 	return &dv, nil
 }
 
-func (s *Server) resource(name string) (*tfprotov5.Schema, []*tfprotov5.Diagnostic) {
-	if r := s.schemas.Resources[name]; r != nil {
-		return r, nil
+func (s *Server) lookup(k schemas.Kind, name string) (*tfprotov5.Schema, []*tfprotov5.Diagnostic) {
+	sc, err := s.schemas.Schema(k, name)
+	if err != nil {
+		return nil, diagsOf(err)
 	}
-	return nil, []*tfprotov5.Diagnostic{errorDiag("Unknown resource type", fmt.Sprintf("%s has no resource type %q", s.schemas.Address, name), nil)}
+	if sc == nil {
+		return nil, []*tfprotov5.Diagnostic{errorDiag("Unknown "+string(k)+" type", fmt.Sprintf("%s has no %s type %q", s.schemas.Address, k, name), nil)}
+	}
+	return sc, nil
+}
+
+func (s *Server) resource(name string) (*tfprotov5.Schema, []*tfprotov5.Diagnostic) {
+	return s.lookup(schemas.Resource, name)
 }
 
 func (s *Server) dataSource(name string) (*tfprotov5.Schema, []*tfprotov5.Diagnostic) {
-	if r := s.schemas.DataSources[name]; r != nil {
-		return r, nil
-	}
-	return nil, []*tfprotov5.Diagnostic{errorDiag("Unknown data source", fmt.Sprintf("%s has no data source %q", s.schemas.Address, name), nil)}
+	return s.lookup(schemas.DataSource, name)
 }
 
 // GetMetadata lists the types without their schemas.
 func (s *Server) GetMetadata(context.Context, *tfprotov5.GetMetadataRequest) (*tfprotov5.GetMetadataResponse, error) {
 	resp := &tfprotov5.GetMetadataResponse{ServerCapabilities: capabilities}
-	for n := range s.schemas.Resources {
+	for _, n := range s.schemas.Names(schemas.Resource) {
 		resp.Resources = append(resp.Resources, tfprotov5.ResourceMetadata{TypeName: n})
 	}
-	for n := range s.schemas.DataSources {
+	for _, n := range s.schemas.Names(schemas.DataSource) {
 		resp.DataSources = append(resp.DataSources, tfprotov5.DataSourceMetadata{TypeName: n})
 	}
-	for n := range s.schemas.EphemeralResources {
+	for _, n := range s.schemas.Names(schemas.EphemeralResource) {
 		resp.EphemeralResources = append(resp.EphemeralResources, tfprotov5.EphemeralResourceMetadata{TypeName: n})
 	}
 	for n := range s.schemas.Functions {
@@ -102,14 +107,17 @@ var capabilities = &tfprotov5.ServerCapabilities{PlanDestroy: true, GetProviderS
 
 // GetProviderSchema serves the schemas exactly as the file holds them.
 func (s *Server) GetProviderSchema(context.Context, *tfprotov5.GetProviderSchemaRequest) (*tfprotov5.GetProviderSchemaResponse, error) {
-	return &tfprotov5.GetProviderSchemaResponse{
-		ServerCapabilities:       capabilities,
-		Provider:                 s.schemas.Provider,
-		ResourceSchemas:          s.schemas.Resources,
-		DataSourceSchemas:        s.schemas.DataSources,
-		EphemeralResourceSchemas: s.schemas.EphemeralResources,
-		Functions:                s.schemas.Functions,
-	}, nil
+	resp := &tfprotov5.GetProviderSchemaResponse{ServerCapabilities: capabilities, Provider: s.schemas.Provider, Functions: s.schemas.Functions}
+	var err error
+	if resp.ResourceSchemas, err = s.schemas.All(schemas.Resource); err == nil {
+		if resp.DataSourceSchemas, err = s.schemas.All(schemas.DataSource); err == nil {
+			resp.EphemeralResourceSchemas, err = s.schemas.All(schemas.EphemeralResource)
+		}
+	}
+	if err != nil {
+		resp.Diagnostics = diagsOf(err)
+	}
+	return resp, nil
 }
 
 // GetResourceIdentitySchemas: the file holds none.
@@ -308,9 +316,9 @@ func (s *Server) CallFunction(_ context.Context, req *tfprotov5.CallFunctionRequ
 
 // ValidateEphemeralResourceConfig checks the configuration against the schema.
 func (s *Server) ValidateEphemeralResourceConfig(_ context.Context, req *tfprotov5.ValidateEphemeralResourceConfigRequest) (*tfprotov5.ValidateEphemeralResourceConfigResponse, error) {
-	sc := s.schemas.EphemeralResources[req.TypeName]
-	if sc == nil {
-		return &tfprotov5.ValidateEphemeralResourceConfigResponse{Diagnostics: []*tfprotov5.Diagnostic{errorDiag("Unknown ephemeral resource", req.TypeName, nil)}}, nil
+	sc, diags := s.lookup(schemas.EphemeralResource, req.TypeName)
+	if diags != nil {
+		return &tfprotov5.ValidateEphemeralResourceConfigResponse{Diagnostics: diags}, nil
 	}
 	v, err := decode(req.Config, sc)
 	if err != nil {
@@ -321,9 +329,9 @@ func (s *Server) ValidateEphemeralResourceConfig(_ context.Context, req *tfproto
 
 // OpenEphemeralResource answers with placeholders.
 func (s *Server) OpenEphemeralResource(_ context.Context, req *tfprotov5.OpenEphemeralResourceRequest) (*tfprotov5.OpenEphemeralResourceResponse, error) {
-	sc := s.schemas.EphemeralResources[req.TypeName]
-	if sc == nil {
-		return &tfprotov5.OpenEphemeralResourceResponse{Diagnostics: []*tfprotov5.Diagnostic{errorDiag("Unknown ephemeral resource", req.TypeName, nil)}}, nil
+	sc, diags := s.lookup(schemas.EphemeralResource, req.TypeName)
+	if diags != nil {
+		return &tfprotov5.OpenEphemeralResourceResponse{Diagnostics: diags}, nil
 	}
 	cfg, err := decode(req.Config, sc)
 	if err != nil {

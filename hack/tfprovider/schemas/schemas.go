@@ -6,35 +6,108 @@ package schemas
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-// Provider holds every schema of one provider.
+// Provider holds every schema of one provider. The provider configuration
+// and the functions are converted at load; a resource, data source or
+// ephemeral resource schema when it is first asked for (a provider process
+// that plans a few types never converts the other 1,600), or all at once
+// for GetProviderSchema.
 type Provider struct {
-	Address            string
-	Provider           *tfprotov5.Schema
-	Resources          map[string]*tfprotov5.Schema
-	DataSources        map[string]*tfprotov5.Schema
-	EphemeralResources map[string]*tfprotov5.Schema
-	Functions          map[string]*tfprotov5.Function
+	Address   string
+	Provider  *tfprotov5.Schema
+	Functions map[string]*tfprotov5.Function
+
+	mu    sync.Mutex
+	tc    types
+	kinds map[Kind]*kind
+}
+
+// Kind is a kind of schema: resource, data source or ephemeral resource.
+type Kind string
+
+// The kinds of schema.
+const (
+	Resource          Kind = "resource"
+	DataSource        Kind = "data source"
+	EphemeralResource Kind = "ephemeral resource"
+)
+
+type kind struct {
+	raw       map[string]json.RawMessage
+	converted map[string]*tfprotov5.Schema
+}
+
+// Names lists the type names of kind k.
+func (p *Provider) Names(k Kind) []string {
+	return sortedKeys(p.kinds[k].raw)
+}
+
+// Schema returns the schema of type name of kind k, nil if there is none.
+func (p *Provider) Schema(k Kind, name string) (*tfprotov5.Schema, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.schemaLocked(k, name)
+}
+
+func (p *Provider) schemaLocked(k Kind, name string) (*tfprotov5.Schema, error) {
+	kd := p.kinds[k]
+	if s, ok := kd.converted[name]; ok {
+		return s, nil
+	}
+	raw, ok := kd.raw[name]
+	if !ok {
+		return nil, nil
+	}
+	var js jsonSchema
+	if err := json.Unmarshal(raw, &js); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", k, name, err)
+	}
+	s, err := p.tc.schema(&js)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", k, name, err)
+	}
+	kd.converted[name] = s
+	return s, nil
+}
+
+// All converts and returns every schema of kind k.
+func (p *Provider) All(k Kind) (map[string]*tfprotov5.Schema, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]*tfprotov5.Schema, len(p.kinds[k].raw))
+	for name := range p.kinds[k].raw {
+		s, err := p.schemaLocked(k, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = s
+	}
+	return out, nil
 }
 
 // The JSON shapes of `terraform providers schema -json` (format 1.0).
 type jsonProvider struct {
-	Provider           *jsonSchema            `json:"provider"`
-	Resources          map[string]*jsonSchema `json:"resource_schemas"`
-	DataSources        map[string]*jsonSchema `json:"data_source_schemas"`
-	EphemeralResources map[string]*jsonSchema `json:"ephemeral_resource_schemas"`
-	Functions          map[string]*jsonFunc   `json:"functions"`
+	Provider           *jsonSchema                `json:"provider"`
+	Resources          map[string]json.RawMessage `json:"resource_schemas"`
+	DataSources        map[string]json.RawMessage `json:"data_source_schemas"`
+	EphemeralResources map[string]json.RawMessage `json:"ephemeral_resource_schemas"`
+	Functions          map[string]*jsonFunc       `json:"functions"`
 }
 
 type jsonSchema struct {
@@ -85,7 +158,33 @@ type jsonParam struct {
 // LoadFile reads path (gzip is detected by its magic bytes) and returns the
 // schemas of the provider whose address is, or ends in, address (for
 // instance "hashicorp/aws" or "registry.terraform.io/hashicorp/aws").
-func LoadFile(path, address string) (*Provider, error) {
+//
+// With a cache directory (cacheDir != ""), the provider's part of the file
+// is kept there uncompressed, keyed on the file's path, size and modification
+// time: Terraform starts a provider process several times per command, and
+// each start then reads its own part (18 MB for aws, 30 kB for helm) instead
+// of decompressing and scanning the whole file.
+func LoadFile(path, address, cacheDir string) (*Provider, error) {
+	var cached string
+	if cacheDir != "" {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("provider schemas: %w", err)
+		}
+		abs, _ := filepath.Abs(path)
+		key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", abs, st.Size(), st.ModTime().UnixNano(), address))
+		cached = filepath.Join(cacheDir, hex.EncodeToString(key[:12])+".json")
+		if raw, err := os.ReadFile(cached); err == nil {
+			var addr string
+			if i := bytes.IndexByte(raw, '\n'); i > 0 {
+				addr, raw = string(raw[:i]), raw[i+1:]
+			}
+			var jp jsonProvider
+			if err := json.Unmarshal(raw, &jp); err == nil && addr != "" {
+				return convert(addr, &jp)
+			}
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("provider schemas: %w", err)
@@ -101,57 +200,82 @@ func LoadFile(path, address string) (*Provider, error) {
 		defer zr.Close()
 		r = zr
 	}
-	p, err := Load(r, address)
+	addr, raw, err := section(r, address)
 	if err != nil {
 		return nil, fmt.Errorf("provider schemas %s: %w", path, err)
 	}
-	return p, nil
+	var jp jsonProvider
+	if err := json.Unmarshal(raw, &jp); err != nil {
+		return nil, fmt.Errorf("provider schemas %s: %s: %w", path, addr, err)
+	}
+	if cached != "" {
+		// A failed write only costs the next start the full read.
+		if err := os.MkdirAll(cacheDir, 0o755); err == nil {
+			tmp := fmt.Sprintf("%s.%d.tmp", cached, os.Getpid())
+			if err := os.WriteFile(tmp, append([]byte(addr+"\n"), raw...), 0o644); err == nil {
+				_ = os.Rename(tmp, cached)
+			}
+		}
+	}
+	return convert(addr, &jp)
 }
 
-// Load decodes only the named provider's part of the document: the other
-// providers' schemas are skipped as raw JSON, which costs a scan but no
-// allocation per attribute.
+// Load reads the document from r and returns the named provider's schemas.
 func Load(r io.Reader, address string) (*Provider, error) {
+	addr, raw, err := section(r, address)
+	if err != nil {
+		return nil, err
+	}
+	var jp jsonProvider
+	if err := json.Unmarshal(raw, &jp); err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	return convert(addr, &jp)
+}
+
+// section returns the address and the raw JSON of the named provider's part
+// of the document; the other providers' parts are skipped unparsed.
+func section(r io.Reader, address string) (string, json.RawMessage, error) {
 	dec := json.NewDecoder(r)
 	if err := enterObject(dec); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	for dec.More() {
 		key, err := objectKey(dec)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		if key != "provider_schemas" {
 			if err := skip(dec); err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			continue
 		}
 		if err := enterObject(dec); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		var seen []string
 		for dec.More() {
 			addr, err := objectKey(dec)
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if addr != address && !strings.HasSuffix(addr, "/"+address) {
 				seen = append(seen, addr)
 				if err := skip(dec); err != nil {
-					return nil, err
+					return "", nil, err
 				}
 				continue
 			}
-			var jp jsonProvider
-			if err := dec.Decode(&jp); err != nil {
-				return nil, fmt.Errorf("%s: %w", addr, err)
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return "", nil, fmt.Errorf("%s: %w", addr, err)
 			}
-			return convert(addr, &jp)
+			return addr, raw, nil
 		}
-		return nil, fmt.Errorf("no schemas for provider %q (the file has %s)", address, strings.Join(seen, ", "))
+		return "", nil, fmt.Errorf("no schemas for provider %q (the file has %s)", address, strings.Join(seen, ", "))
 	}
-	return nil, fmt.Errorf("no provider_schemas in the document")
+	return "", nil, fmt.Errorf("no provider_schemas in the document")
 }
 
 func enterObject(dec *json.Decoder) error {
@@ -190,7 +314,8 @@ func (c types) parse(raw json.RawMessage) (tftypes.Type, error) {
 	if t, ok := c[string(raw)]; ok {
 		return t, nil
 	}
-	t, err := tftypes.ParseJSONType(raw) //nolint:staticcheck // the schema file holds cty JSON types
+	//lint:ignore SA1019 the schema file holds cty JSON types, which is what this parses
+	t, err := tftypes.ParseJSONType(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -199,37 +324,25 @@ func (c types) parse(raw json.RawMessage) (tftypes.Type, error) {
 }
 
 func convert(addr string, jp *jsonProvider) (*Provider, error) {
-	tc := types{}
 	p := &Provider{
-		Address:            addr,
-		Resources:          make(map[string]*tfprotov5.Schema, len(jp.Resources)),
-		DataSources:        make(map[string]*tfprotov5.Schema, len(jp.DataSources)),
-		EphemeralResources: make(map[string]*tfprotov5.Schema, len(jp.EphemeralResources)),
-		Functions:          make(map[string]*tfprotov5.Function, len(jp.Functions)),
+		Address:   addr,
+		Functions: make(map[string]*tfprotov5.Function, len(jp.Functions)),
+		tc:        types{},
+		kinds: map[Kind]*kind{
+			Resource:          {raw: jp.Resources, converted: map[string]*tfprotov5.Schema{}},
+			DataSource:        {raw: jp.DataSources, converted: map[string]*tfprotov5.Schema{}},
+			EphemeralResource: {raw: jp.EphemeralResources, converted: map[string]*tfprotov5.Schema{}},
+		},
 	}
 	var err error
+	p.Provider = &tfprotov5.Schema{Block: &tfprotov5.SchemaBlock{}}
 	if jp.Provider != nil {
-		if p.Provider, err = tc.schema(jp.Provider); err != nil {
+		if p.Provider, err = p.tc.schema(jp.Provider); err != nil {
 			return nil, fmt.Errorf("provider configuration: %w", err)
 		}
 	}
-	for _, set := range []struct {
-		kind string
-		in   map[string]*jsonSchema
-		out  map[string]*tfprotov5.Schema
-	}{
-		{"resource", jp.Resources, p.Resources},
-		{"data source", jp.DataSources, p.DataSources},
-		{"ephemeral resource", jp.EphemeralResources, p.EphemeralResources},
-	} {
-		for name, s := range set.in {
-			if set.out[name], err = tc.schema(s); err != nil {
-				return nil, fmt.Errorf("%s %s: %w", set.kind, name, err)
-			}
-		}
-	}
 	for name, f := range jp.Functions {
-		if p.Functions[name], err = tc.function(f); err != nil {
+		if p.Functions[name], err = p.tc.function(f); err != nil {
 			return nil, fmt.Errorf("function %s: %w", name, err)
 		}
 	}

@@ -39,7 +39,7 @@ func attr(b *tfprotov5.SchemaBlock, name string) *tfprotov5.SchemaAttribute {
 
 func TestLoadServesTheRealAWSSchemas(t *testing.T) {
 	start := time.Now()
-	p, err := LoadFile(schemaFile(t), "hashicorp/aws")
+	p, err := LoadFile(schemaFile(t), "hashicorp/aws", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,15 +47,24 @@ func TestLoadServesTheRealAWSSchemas(t *testing.T) {
 	if p.Address != "registry.terraform.io/hashicorp/aws" {
 		t.Errorf("address %q", p.Address)
 	}
-	if len(p.Resources) != 1666 || len(p.DataSources) != 663 {
-		t.Errorf("%d resources, %d data sources; the file has 1666 and 663", len(p.Resources), len(p.DataSources))
+	if r, d := len(p.Names(Resource)), len(p.Names(DataSource)); r != 1666 || d != 663 {
+		t.Errorf("%d resources, %d data sources; the file has 1666 and 663", r, d)
 	}
+	all, err := p.All(Resource)
+	if err != nil || len(all) != 1666 {
+		t.Fatalf("All(Resource): %d, %v", len(all), err)
+	}
+	t.Logf("aws schemas loaded and all converted in %v", time.Since(start))
 	// aws v6 deprecates aws_region's name in favour of region.
-	region := p.DataSources["aws_region"].Block
+	rs, err := p.Schema(DataSource, "aws_region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	region := rs.Block
 	if a := attr(region, "name"); a == nil || !a.Deprecated || !a.Computed {
 		t.Errorf("aws_region.name: %+v, want deprecated and computed", a)
 	}
-	q := p.Resources["aws_sqs_queue"].Block
+	q := all["aws_sqs_queue"].Block
 	if a := attr(q, "arn"); a == nil || !a.Computed || a.Optional || !a.Type.Is(tftypes.String) {
 		t.Errorf("aws_sqs_queue.arn: %+v, want computed string", a)
 	}
@@ -65,14 +74,44 @@ func TestLoadServesTheRealAWSSchemas(t *testing.T) {
 }
 
 func TestLoadPicksTheNamedProvider(t *testing.T) {
-	p, err := LoadFile(schemaFile(t), "hashicorp/helm")
+	p, err := LoadFile(schemaFile(t), "hashicorp/helm", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Resources["helm_release"] == nil || len(p.Resources) != 1 {
-		t.Errorf("helm resources: %d", len(p.Resources))
+	if names := p.Names(Resource); len(names) != 1 || names[0] != "helm_release" {
+		t.Errorf("helm resources: %v", names)
 	}
-	if _, err := LoadFile(schemaFile(t), "hashicorp/null"); err == nil {
+	if s, err := p.Schema(Resource, "helm_release"); err != nil || s == nil {
+		t.Errorf("helm_release: %v, %v", s, err)
+	}
+	if s, err := p.Schema(Resource, "aws_sqs_queue"); err != nil || s != nil {
+		t.Errorf("helm has no aws_sqs_queue: %v, %v", s, err)
+	}
+	if _, err := LoadFile(schemaFile(t), "hashicorp/null", ""); err == nil {
 		t.Error("a provider the file does not hold: want an error")
+	}
+}
+
+// A provider's part of the file, cached, loads the same schemas as the file.
+func TestCachedSectionLoadsTheSameSchemas(t *testing.T) {
+	dir := t.TempDir()
+	first, err := LoadFile(schemaFile(t), "hashicorp/helm", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v, want one file", files)
+	}
+	start := time.Now()
+	second, err := LoadFile(schemaFile(t), "hashicorp/helm", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("helm from the cache in %v", time.Since(start))
+	a, _ := first.Schema(Resource, "helm_release")
+	b, _ := second.Schema(Resource, "helm_release")
+	if second.Address != first.Address || a == nil || b == nil || len(a.Block.Attributes) != len(b.Block.Attributes) || len(a.Block.BlockTypes) != len(b.Block.BlockTypes) {
+		t.Errorf("cached helm_release differs: %+v vs %+v", a, b)
 	}
 }

@@ -24,7 +24,7 @@ variable "tables" {
       [t.rangeKey == null ? true : contains(["S", "N", "B"], t.rangeKey.type)],
       [for g in t.globalSecondaryIndexes : contains(["S", "N", "B"], g.hashKey.type) && contains(["ALL", "KEYS_ONLY"], g.projectionType)],
     )]))
-    error_message = "Key types must be S, N or B, and GSI projections ALL or KEYS_ONLY."
+    error_message = "Key types must be S, N or B (quote \"N\" in YAML: yamldecode reads a bare N as false), and GSI projections ALL or KEYS_ONLY."
   }
   validation {
     condition = alltrue([for t in var.tables : alltrue([for name, types in {

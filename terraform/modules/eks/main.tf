@@ -273,9 +273,11 @@ resource "aws_launch_template" "node" {
   name_prefix = "${var.name_prefix}-node-"
 
   metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 2
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+    # 1: a pod (one network hop further) cannot reach the node's instance
+    # credentials; pods get their own through EKS Pod Identity / IRSA.
+    http_put_response_hop_limit = 1
   }
 
   block_device_mappings {

@@ -11,9 +11,11 @@ import (
 type Invocation struct {
 	// Route names the handler that ran (the function's role: "ingest", "file", a route name).
 	Route string
-	// Events received and, of them, Failed with Reason (metrics.Reason*).
+	// Events received and, of them, Failed with Reason (metrics.Reason*;
+	// default retryable). Err, when Failed is 0, fails all Events.
 	Events, Failed int
 	Reason         string
+	Err            error
 	// Took is the invocation's handler time.
 	Took time.Duration
 }
@@ -42,6 +44,9 @@ func (l *Lambda) OnRequest(service, api string) {
 // Done records an invocation and writes the EMF lines of what changed.
 func (l *Lambda) Done(inv Invocation) error {
 	m := l.Metrics
+	if inv.Err != nil && inv.Failed == 0 {
+		inv.Failed = max(inv.Events, 1)
+	}
 	m.Received.Add(float64(inv.Events))
 	m.HandlerDuration.WithLabelValues(inv.Route).Observe(inv.Took.Seconds())
 	if ok := inv.Events - inv.Failed; ok > 0 {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,19 +23,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 )
 
 func main() {
-	h, err := newFile(context.Background())
+	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	h, err := newFile(context.Background(), em.OnRequest)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
 	var n event.Normalizer
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) error {
+	lambda.Start(func(ctx context.Context, raw json.RawMessage) (err error) {
+		start := time.Now()
+		defer func() { em.Done(emf.Invocation{Route: "file", Events: 1, Err: err, Took: time.Since(start)}) }()
 		evs, ctl, err := n.Normalize(nil, event.Message{Body: string(raw)})
 		if err != nil {
 			return err // an unusable invocation: Lambda's on-failure destination keeps it
@@ -53,12 +58,12 @@ func main() {
 	})
 }
 
-func newFile(ctx context.Context) (*handlers.File, error) {
+func newFile(ctx context.Context, onRequest func(service, api string)) (*handlers.File, error) {
 	table := os.Getenv("EVENTPLANE_FILES_TABLE")
 	if table == "" {
 		return nil, fmt.Errorf("EVENTPLANE_FILES_TABLE is empty: set the results table")
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), OnRequest: onRequest})
 	if err != nil {
 		return nil, err
 	}

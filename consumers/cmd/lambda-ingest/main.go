@@ -23,6 +23,7 @@ import (
 
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/ingest"
 )
 
@@ -30,7 +31,8 @@ func main() {
 	addr := flag.String("http", os.Getenv("EVENTPLANE_HTTP_ADDR"), "serve the API on `ADDR` instead of running as a Lambda function")
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := newHandler(context.Background())
+	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	h, err := newHandler(context.Background(), em.OnRequest)
 	if err != nil {
 		log.Error("lambda-ingest: configuration", "error", err.Error())
 		os.Exit(2)
@@ -44,7 +46,9 @@ func main() {
 		}
 		return
 	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (any, error) {
+	lambda.Start(func(ctx context.Context, raw json.RawMessage) (resp any, err error) {
+		start := time.Now()
+		defer func() { em.Done(emf.Invocation{Route: "ingest", Events: 1, Err: err, Took: time.Since(start)}) }()
 		// HTTP API (payload format 2.0) carries "version":"2.0"; REST does not.
 		var probe struct {
 			Version string `json:"version"`
@@ -65,12 +69,12 @@ func main() {
 	})
 }
 
-func newHandler(ctx context.Context) (*ingest.Handler, error) {
+func newHandler(ctx context.Context, onRequest func(service, api string)) (*ingest.Handler, error) {
 	bus := os.Getenv("EVENTPLANE_BUS")
 	if bus == "" {
 		return nil, fmt.Errorf("EVENTPLANE_BUS is empty: set the name of the event bus")
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), OnRequest: onRequest})
 	if err != nil {
 		return nil, err
 	}

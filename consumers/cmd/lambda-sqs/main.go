@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
@@ -41,6 +43,7 @@ type function struct {
 	sqs    *sqs.Client
 	dlq    string
 	log    *slog.Logger
+	emf    *emf.Lambda
 }
 
 func main() {
@@ -57,7 +60,8 @@ func setup(ctx context.Context) (*function, error) {
 	if err := json.Unmarshal([]byte(os.Getenv("EVENTPLANE_ROUTES")), &routes); err != nil || len(routes) == 0 {
 		return nil, fmt.Errorf("EVENTPLANE_ROUTES must be a non-empty JSON array of routes: %v", err)
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), OnRequest: em.OnRequest})
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +80,15 @@ func setup(ctx context.Context) (*function, error) {
 		return nil, err
 	}
 	return &function{norm: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, router: router,
-		sqs: sqs.NewFromConfig(cfg), dlq: os.Getenv("EVENTPLANE_DEAD_LETTER_URL"), log: log}, nil
+		sqs: sqs.NewFromConfig(cfg), dlq: os.Getenv("EVENTPLANE_DEAD_LETTER_URL"), log: log, emf: em}, nil
 }
 
 func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
+	start := time.Now()
+	defer func() {
+		f.emf.Done(emf.Invocation{Route: "sqs", Events: len(batch.Records), Failed: len(resp.BatchItemFailures), Took: time.Since(start)})
+	}()
 	for _, rec := range batch.Records {
 		if err := f.record(ctx, rec); err != nil {
 			f.log.Warn("record failed", "message_id", rec.MessageId, "error", err.Error())

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -283,7 +284,10 @@ func TestLambdaDoneWritesInvocation(t *testing.T) {
 	var buf bytes.Buffer
 	l := emf.NewLambda(&buf, "eventplane-dev-files")
 	l.OnRequest("S3", "GetObject")
-	if err := l.Done(emf.Invocation{Route: "file", Events: 3, Failed: 1, Reason: metrics.ReasonPermanent, Took: 30 * time.Millisecond}); err != nil {
+	for _, err := range []error{nil, nil, errors.New("sink down")} {
+		l.Handled("files", 30*time.Millisecond, err) // the Processor's observer
+	}
+	if err := l.Done(emf.Invocation{Events: 3, Failed: 1, Reason: metrics.ReasonPermanent}); err != nil {
 		t.Fatal(err)
 	}
 	lines := parse(t, s, buf.Bytes())
@@ -294,6 +298,9 @@ func TestLambdaDoneWritesInvocation(t *testing.T) {
 		if l := find(lines, name, map[string]string{"function": "eventplane-dev-files"}); l == nil || l.raw[name] != want {
 			t.Errorf("%s: %+v, want %v", name, l, want)
 		}
+	}
+	if l := find(lines, "eventplane_handler_duration_seconds", map[string]string{"route": "files"}); l == nil || len(l.raw[l.name].([]any)) != 3 {
+		t.Errorf("handler duration of route files: %+v, want 3 values", l)
 	}
 	if l := find(lines, "eventplane_messages_failed_total", nil); l == nil || l.raw["reason"] != "permanent" {
 		t.Errorf("failed line lacks reason=permanent: %+v", l)

@@ -9,21 +9,19 @@ import (
 
 // Invocation is what one Lambda invocation did.
 type Invocation struct {
-	// Route names the handler that ran (the function's role: "ingest", "file", a route name).
-	Route string
 	// Events received and, of them, Failed with Reason (metrics.Reason*;
 	// default retryable). Err, when Failed is 0, fails all Events.
 	Events, Failed int
 	Reason         string
 	Err            error
-	// Took is the invocation's handler time.
-	Took time.Duration
 }
 
 // Lambda holds a Lambda function's consumer metrics (metrics.New, the same
 // series as a consumer's /metrics) and writes them as EMF lines at the end of
 // each invocation: Lambda sends stdout to CloudWatch Logs, which extracts
 // the metrics, with the dimension function (plus each series' labels).
+// It is the engine.Observer of the function's Processor (handler time and
+// successes per route) and the awsconf OnRequest hook (AWS requests by API).
 type Lambda struct {
 	Metrics *metrics.Metrics
 	w       *Writer
@@ -41,6 +39,15 @@ func (l *Lambda) OnRequest(service, api string) {
 	l.Metrics.AWSRequests.WithLabelValues(service, api).Inc()
 }
 
+// Handled records one route's handler run, as the engine's observer does
+// (engine.Observer).
+func (l *Lambda) Handled(route string, took time.Duration, err error) {
+	l.Metrics.HandlerDuration.WithLabelValues(route).Observe(took.Seconds())
+	if err == nil {
+		l.Metrics.Processed.WithLabelValues(route).Inc()
+	}
+}
+
 // Done records an invocation and writes the EMF lines of what changed.
 func (l *Lambda) Done(inv Invocation) error {
 	m := l.Metrics
@@ -48,10 +55,6 @@ func (l *Lambda) Done(inv Invocation) error {
 		inv.Failed = max(inv.Events, 1)
 	}
 	m.Received.Add(float64(inv.Events))
-	m.HandlerDuration.WithLabelValues(inv.Route).Observe(inv.Took.Seconds())
-	if ok := inv.Events - inv.Failed; ok > 0 {
-		m.Processed.WithLabelValues(inv.Route).Add(float64(ok))
-	}
 	if inv.Failed > 0 {
 		reason := inv.Reason
 		if reason == "" {

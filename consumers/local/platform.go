@@ -30,12 +30,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -68,6 +68,9 @@ type Options struct {
 	RetryBase time.Duration
 	// BackoffBase is the consumers' first redelivery delay (default 1s).
 	BackoffBase time.Duration
+	// Tracer makes the spans of the ingest API, the consumers and the
+	// function targets (default none).
+	Tracer trace.TracerProvider
 }
 
 // Consumer is one topology consumer and its engine.
@@ -196,6 +199,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 				if x.fn, err = p.function(ctx, reg, deps, tg.Lambda); err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.Name, err)
 				}
+				x.name, x.onFailure = tg.Lambda, p.queues[lambdaFailureDestination]
 			}
 			rl.targets = append(rl.targets, x)
 		}
@@ -252,6 +256,11 @@ func names(t *topology.Topology) topology.Names {
 	return n
 }
 
+// lambdaFailureDestination is the queue Terraform makes every function's
+// on-failure destination and lambda-files' dead-letter queue
+// (terraform/main.tf: failure_destination_arn).
+const lambdaFailureDestination = "eventbridge-dlq"
+
 // function builds a Lambda target: the function's Go core with the
 // settings Terraform gives it in the cloud.
 func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps handlers.Deps, name string) (Function, error) {
@@ -275,18 +284,23 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 		if err != nil {
 			return nil, fmt.Errorf("lambda %s: %w", name, err)
 		}
-		var n event.Normalizer
+		// The function's core settles through the engine's one settlement
+		// function, as lambda-files does: a permanent failure goes to its
+		// dead-letter queue with the reason (no retries), anything else is
+		// an error that Lambda's asynchronous policy retries (Bus.invoke).
+		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
+		if err != nil {
+			return nil, fmt.Errorf("lambda %s: %w", name, err)
+		}
+		dlq := p.queues[lambdaFailureDestination]
 		return func(ctx context.Context, doc []byte) error {
-			evs, ctl, err := n.Normalize(nil, event.Message{Body: string(doc)})
-			if err != nil || ctl != nil {
-				return err
-			}
-			for i := range evs {
-				if err := h.Handle(ctx, &evs[i]); err != nil {
-					return err
+			return proc.Invocation(ctx, doc, func(_ context.Context, reason string) error {
+				if dlq == nil {
+					return fmt.Errorf("no %s queue", lambdaFailureDestination)
 				}
-			}
-			return nil
+				_, err := dlq.Send(string(doc), map[string]string{engine.AttrFailureReason: reason, engine.AttrSourceQueue: "lambda:" + name}, "dead-letter")
+				return err
+			})
 		}, nil
 	}
 	return nil, fmt.Errorf("lambda %s: handler %s cannot run as a local rule target", name, lam.Handler)
@@ -341,7 +355,7 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	lc.source = &countedSource{Source: p.queues[c.Queue]}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
 		Source: lc.source, FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
-		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name),
+		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", c.Name, err)

@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
 
 	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint, AttemptTimeout: cfg.AWS.AttemptTimeout.D(),
-		OnRequest: func(service, api string) { m.AWSRequests.WithLabelValues(service, api).Inc() }})
+		OnRequest: func(service, api string) { m.AWSRequests.WithLabelValues(service, api).Inc() }, Tracer: tp})
 	if err != nil {
 		return err
 	}

@@ -20,19 +20,28 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-lambda-go/otellambda"
+	"go.opentelemetry.io/otel/trace"
 
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/ingest"
+	"github.com/eventplane/eventplane/consumers/telemetry"
 )
 
 func main() {
 	addr := flag.String("http", os.Getenv("EVENTPLANE_HTTP_ADDR"), "serve the API on `ADDR` instead of running as a Lambda function")
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	tp, stop, err := telemetry.Tracing(context.Background(), os.Getenv)
+	if err != nil {
+		log.Error("lambda-ingest: tracing", "error", err.Error())
+		os.Exit(2)
+	}
+	defer func() { _ = stop(context.Background()) }()
 	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
-	h, err := newHandler(context.Background(), em.OnRequest)
+	h, err := newHandler(context.Background(), tp, em.OnRequest)
 	if err != nil {
 		log.Error("lambda-ingest: configuration", "error", err.Error())
 		os.Exit(2)
@@ -46,9 +55,9 @@ func main() {
 		}
 		return
 	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (resp any, err error) {
+	lambda.Start(otellambda.InstrumentHandler(func(ctx context.Context, raw json.RawMessage) (resp any, err error) {
 		start := time.Now()
-		defer func() { em.Done(emf.Invocation{Route: "ingest", Events: 1, Err: err, Took: time.Since(start)}) }()
+		defer func() { em.Handled("ingest", time.Since(start), err); _ = em.Done(emf.Invocation{Events: 1, Err: err}) }()
 		// HTTP API (payload format 2.0) carries "version":"2.0"; REST does not.
 		var probe struct {
 			Version string `json:"version"`
@@ -66,15 +75,15 @@ func main() {
 			return nil, fmt.Errorf("not an API Gateway request: %w", err)
 		}
 		return h.APIGatewayV1(ctx, req)
-	})
+	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
 }
 
-func newHandler(ctx context.Context, onRequest func(service, api string)) (*ingest.Handler, error) {
+func newHandler(ctx context.Context, tp trace.TracerProvider, onRequest func(service, api string)) (*ingest.Handler, error) {
 	bus := os.Getenv("EVENTPLANE_BUS")
 	if bus == "" {
 		return nil, fmt.Errorf("EVENTPLANE_BUS is empty: set the name of the event bus")
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), OnRequest: onRequest})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp, OnRequest: onRequest})
 	if err != nil {
 		return nil, err
 	}
@@ -82,5 +91,5 @@ func newHandler(ctx context.Context, onRequest func(service, api string)) (*inge
 	if err != nil {
 		return nil, err
 	}
-	return &ingest.Handler{Bus: bus, API: eventbridge.NewFromConfig(cfg), Schemas: schemas}, nil
+	return &ingest.Handler{Bus: bus, API: eventbridge.NewFromConfig(cfg), Schemas: schemas, Tracer: tp}, nil
 }

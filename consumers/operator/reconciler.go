@@ -154,7 +154,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		stats, queueErr = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, dlq, r.Options.PeekOldest)
 	}
-	recordStats(ec.Namespace, ec.Name, stats, queueErr)
+	recordStats(ec.Namespace, ec.Name, stats, r.Options.PeekOldest, queueErr)
 	if queueErr == nil {
 		r.redrive(ctx, ec, api, stats)
 	}

@@ -2,7 +2,11 @@
 # One image with the three binaries: /usr/local/bin/consumer (what each
 # EventConsumer's pods run), /usr/local/bin/operator and /usr/local/bin/eventplane (CLI).
 #
-#   docker build -t ghcr.io/eventplane/eventplane:0.1.0 .
+#   docker build --build-arg VERSION=v0.1.0 -t ghcr.io/eventplane/eventplane:v0.1.0 .
+#
+# Without Docker, `make image` builds the same binaries (hack/image-binaries.sh)
+# into an OCI image on a from-scratch distroless-equivalent base
+# (hack/imagebuild) and pushes it when IMAGE_REPO is set.
 #
 # Reproducible: pinned base images, hack/image-binaries.sh builds with
 # -trimpath, no VCS stamp and an empty build id (`make image-binaries` builds
@@ -21,7 +25,9 @@ COPY consumers/ consumers/
 COPY hack/image-binaries.sh hack/
 ARG TARGETOS=linux
 ARG TARGETARCH
-RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} hack/image-binaries.sh /out
+# The version the binaries report (make image passes the same VERSION).
+ARG VERSION=devel
+RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} VERSION=${VERSION} hack/image-binaries.sh /out
 
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="eventplane" \

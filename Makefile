@@ -7,13 +7,18 @@ export PATH := $(TOOLS):$(PYSCRIPTS):$(PATH)
 GO ?= go
 FUZZTIME ?= 5m
 
-.PHONY: help setup run test lint iac bench fuzz tools build lambda image-binaries helm-values cluster-up cluster-down chaos
+.PHONY: help setup run test lint iac bench fuzz tools build lambda image image-binaries helm-values cluster-up cluster-down chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
-run: ## run the whole platform locally (eventplane dev): dashboard and ingest API on http://127.0.0.1:4000
-	$(GO) run ./consumers/cmd/eventplane dev $(RUNFLAGS)
+# The version every binary reports (eventplane --version, the first log line).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/eventplane/eventplane/consumers/buildinfo.version=$(VERSION)
+
+run: ## run the whole platform locally (eventplane dev, with PostgreSQL when installed): dashboard and ingest API on http://127.0.0.1:4000
+	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/eventplane ./consumers/cmd/eventplane
+	@exec bin/eventplane dev $(RUNFLAGS)
 
 setup: ## install or build every tool the tests and checks need (cached; cold ~35 min, warm < 5 s)
 	hack/setup.sh all
@@ -29,7 +34,7 @@ lint: tools ## no build output tracked, gofmt, go vet, staticcheck, generated co
 	staticcheck ./...
 	hack/codegen.sh --check
 
-iac: ## offline Terraform checks: fmt, tflint (all rules), trivy (no HIGH/CRITICAL)
+iac: ## offline Terraform checks: fmt, validate + plan of every environment and terraform test (schema provider), tflint, trivy
 	hack/iac-check.sh
 
 chaos: ## fault suite against moto + a fault proxy + the consumer binary (~35 min; CHAOSFLAGS='-only poison -scale 0.5'); its smoke is in make test
@@ -52,8 +57,14 @@ lambda: ## build the Lambda zips into build/lambda (provided.al2023, arm64 and a
 	hack/lambda.sh
 
 image-binaries: ## build the container image's binaries without Docker (build/image/, linux, reproducible) and print their sha256
-	hack/image-binaries.sh build/image/usr/local/bin
+	VERSION=$(VERSION) hack/image-binaries.sh build/image/usr/local/bin
 	@cd build/image/usr/local/bin && sha256sum consumer operator eventplane
+
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+image: ## build the container image without Docker: build/image.oci (OCI layout) and build/image.tar; pushes to IMAGE_REPO when set
+	GOARCH=$(IMAGE_ARCH) VERSION=$(VERSION) hack/image-binaries.sh build/image/usr/local/bin
+	$(GO) run ./hack/imagebuild --binaries build/image/usr/local/bin --out build/image.oci --tarball build/image.tar \
+	  --version $(VERSION) --revision "$$(git rev-parse HEAD 2>/dev/null)" --arch $(IMAGE_ARCH) $(if $(IMAGE_REPO),--repo $(IMAGE_REPO))
 
 helm-values: ## write build/values-$(ENV).yaml from `terraform output -json` of terraform/environments/$(ENV)
 	@test -n "$(ENV)" || { echo "usage: make helm-values ENV=dev|staging|prod"; exit 2; }
@@ -65,5 +76,5 @@ cluster-up: ## start the simulated cluster (kube-apiserver, controller-manager, 
 cluster-down: ## stop the simulated cluster
 	hack/cluster.sh down
 
-build: ## build the binaries into bin/
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./consumers/cmd/...
+build: ## build the binaries into bin/ (bin/eventplane is the CLI), stamped with VERSION
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./consumers/cmd/...

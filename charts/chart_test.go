@@ -175,7 +175,8 @@ func TestHelmInstallThenOperatorDeploysConsumers(t *testing.T) {
 	}
 	kc := impersonating(t, c.Kubeconfig, "system:serviceaccount:eventplane:eventplane-operator")
 	probe, _ := testserver.FreePort()
-	cmd := exec.Command(bin, "--leader-elect=true", "--leader-election-namespace=eventplane",
+	// --watch-namespace as the chart's default (namespaced RBAC) passes it.
+	cmd := exec.Command(bin, "--leader-elect=true", "--leader-election-namespace=eventplane", "--watch-namespace=eventplane",
 		"--metrics-bind-address=0", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
 		"--aws-region=us-east-1", "--sqs-endpoint="+moto.Endpoint, "--queue-poll-interval=1s", "--deletion-cost-interval=-1s")
 	cmd.Env = append(append(os.Environ(), moto.Env()...), "KUBECONFIG="+kc)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Offline checks of the infrastructure code (no provider can be downloaded, so
-# terraform init/validate cannot run here):
+# Offline checks of the infrastructure code:
 #   1. formatting: terraform fmt -check (or hclfmt when terraform is absent)
-#   2. tflint, bundled terraform ruleset, "all" preset: zero findings
-#   3. trivy config on the repository's infrastructure code (terraform/,
+#   2. terraform init -backend=false, validate and plan of dev, staging and
+#      prod, with the repository's topology and with a second, differently
+#      shaped one (terraform/testdata/topology-variants.yaml), and terraform
+#      test of every module with tests/ — all against the real providers'
+#      schemas served by hack/tfprovider (hack/tfplan.sh): no error, no warning
+#   3. tflint, bundled terraform ruleset, "all" preset: zero findings
+#   4. trivy config on the repository's infrastructure code (terraform/,
 #      charts/, kustomize/, the Dockerfile) and on what users apply: the chart
 #      rendered with each environment's values and every kustomize overlay
 #      built, and the children the operator creates for their EventConsumers
@@ -26,6 +30,18 @@ else
     if ! cmp -s "$f" "$tmp/f.tf"; then echo "needs formatting: $f"; bad=1; fi
   done < <(find terraform -name '*.tf' -o -name '*.tfvars' -o -name '*.hcl' | grep -v '/\.terraform/')
   [[ $bad -eq 0 ]]
+fi
+
+if command -v terraform >/dev/null 2>&1; then
+  start=$SECONDS
+  hack/tfplan.sh plan dev staging prod
+  echo "== the same plans with terraform/testdata/topology-variants.yaml"
+  TOPOLOGY_FILE=terraform/testdata/topology-variants.yaml hack/tfplan.sh plan dev staging prod
+  hack/tfplan.sh test
+  echo "   (terraform validate, 6 plans and the tests: $((SECONDS - start)) s)"
+else
+  echo "hack/iac-check.sh: terraform is not installed: validate, plan and test cannot run" >&2
+  exit 1
 fi
 
 echo "== tflint (all rules)"

@@ -5,12 +5,14 @@
 # one Go version are byte-identical. The Dockerfile runs this script; `make
 # image-binaries` runs it without Docker and prints the checksums.
 #
-#   hack/image-binaries.sh OUTDIR        (GOOS/GOARCH from the environment; default linux/host arch)
+#   hack/image-binaries.sh OUTDIR        (GOOS/GOARCH from the environment; default linux/host arch;
+#                                         VERSION stamps `--version` and the start-up log line)
 set -euo pipefail
 out="${1:?usage: hack/image-binaries.sh OUTDIR}"
 cd "$(dirname "$0")/.."
 mkdir -p "$out"
 export CGO_ENABLED=0 GOOS="${GOOS:-linux}" GOFLAGS="${GOFLAGS:-} -buildvcs=false -trimpath"
+version="${VERSION:-devel}"
 for cmd in consumer operator eventplane; do
-  go build -ldflags="-s -w -buildid=" -o "$out/$cmd" "./consumers/cmd/$cmd"
+  go build -ldflags="-s -w -buildid= -X github.com/eventplane/eventplane/consumers/buildinfo.version=$version" -o "$out/$cmd" "./consumers/cmd/$cmd"
 done

@@ -289,3 +289,44 @@ func literals(e hclsyntax.Expression) []string {
 	}
 	return out
 }
+
+// The EKS nodes' instance metadata answers only requests from the node itself:
+// IMDSv2 tokens required and a PUT response hop limit of 1, so a pod (one
+// hop further, behind the node's network namespace) cannot take the node
+// role's credentials; pods get their own from EKS Pod Identity / IRSA.
+func TestNodeMetadataIsNotReachableFromPods(t *testing.T) {
+	src, err := os.ReadFile("modules/eks/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, diags := hclsyntax.ParseConfig(src, "modules/eks/main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	found := 0
+	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+		if b.Type != "resource" || b.Labels[0] != "aws_launch_template" {
+			continue
+		}
+		for _, mb := range b.Body.Blocks {
+			if mb.Type != "metadata_options" {
+				continue
+			}
+			found++
+			want := map[string]string{"http_tokens": `"required"`, "http_put_response_hop_limit": "1", "http_endpoint": `"enabled"`}
+			for name, w := range want {
+				a, ok := mb.Body.Attributes[name]
+				if !ok {
+					t.Errorf("launch template %s: metadata_options has no %s", b.Labels[1], name)
+					continue
+				}
+				if got := string(a.Expr.Range().SliceBytes(src)); got != w {
+					t.Errorf("launch template %s: %s = %s, want %s", b.Labels[1], name, got, w)
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("modules/eks: no aws_launch_template with metadata_options")
+	}
+}

@@ -6,23 +6,107 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  topology = var.topology != null ? var.topology : yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))
+  # A conditional would need both topologies to have one type; indexing a
+  # tuple by a known index keeps the chosen one's own.
+  topology = [var.topology, yamldecode(file(coalesce(var.topology_file, "${path.module}/../api/topology.yaml")))][var.topology != null ? 0 : 1]
   prefix   = "${var.project}-${var.environment}"
   tags     = merge(var.tags, { "eventplane:project" = var.project, "eventplane:environment" = var.environment })
 
   account   = data.aws_caller_identity.current.account_id
-  region    = data.aws_region.current.name
+  region    = data.aws_region.current.region
   partition = data.aws_partition.current.partition
 
-  buses     = lookup(local.topology, "buses", [])
-  rules     = lookup(local.topology, "rules", [])
-  schedules = lookup(local.topology, "schedules", [])
-  topics    = lookup(local.topology, "topics", [])
-  queues    = lookup(local.topology, "queues", [])
-  tables    = lookup(local.topology, "tables", [])
-  buckets   = lookup(local.topology, "buckets", [])
-  lambdas   = lookup(local.topology, "lambdas", [])
-  consumers = lookup(local.topology, "consumers", [])
+  # The topology normalised to one shape per list. yamldecode gives each
+  # entry only the fields the YAML sets, and a list(object(...)) variable
+  # cannot take entries of different shapes where a field is free-form (a
+  # subscription with a filter policy beside one without, rules with
+  # different patterns). So every entry gets every field here: null where
+  # the YAML leaves it out (the modules' optional() defaults then apply), and
+  # the free-form event patterns and filter policies as JSON strings.
+  buses = [for b in lookup(local.topology, "buses", []) : {
+    name        = b.name
+    description = lookup(b, "description", null)
+    archive     = lookup(b, "archive", null) == null ? null : { retentionDays = lookup(b.archive, "retentionDays", null) }
+  }]
+  rules = [for r in lookup(local.topology, "rules", []) : {
+    name        = r.name
+    bus         = lookup(r, "bus", "default")
+    description = lookup(r, "description", null)
+    pattern     = jsonencode(r.pattern)
+    targets = [for t in r.targets : {
+      queue           = lookup(t, "queue", null)
+      topic           = lookup(t, "topic", null)
+      lambda          = lookup(t, "lambda", null)
+      deadLetterQueue = lookup(t, "deadLetterQueue", null)
+      inputPath       = lookup(t, "inputPath", null)
+      inputTransformer = lookup(t, "inputTransformer", null) == null ? null : {
+        inputPaths    = t.inputTransformer.inputPaths
+        inputTemplate = t.inputTransformer.inputTemplate
+      }
+      retry = lookup(t, "retry", null) == null ? null : {
+        maximumRetryAttempts   = lookup(t.retry, "maximumRetryAttempts", null)
+        maximumEventAgeSeconds = lookup(t.retry, "maximumEventAgeSeconds", null)
+      }
+    }]
+  }]
+  schedules = [for s in lookup(local.topology, "schedules", []) : {
+    name        = s.name
+    description = lookup(s, "description", null)
+    expression  = s.expression
+    queue       = s.queue
+  }]
+  topics = [for t in lookup(local.topology, "topics", []) : {
+    name = t.name
+    subscriptions = [for s in lookup(t, "subscriptions", []) : {
+      queue              = s.queue
+      rawMessageDelivery = lookup(s, "rawMessageDelivery", null)
+      filterPolicy       = lookup(s, "filterPolicy", null) == null ? null : jsonencode(s.filterPolicy)
+      filterPolicyScope  = lookup(s, "filterPolicyScope", null)
+    }]
+  }]
+  queues = [for q in lookup(local.topology, "queues", []) : {
+    name                     = q.name
+    fifo                     = lookup(q, "fifo", null)
+    visibilityTimeoutSeconds = lookup(q, "visibilityTimeoutSeconds", null)
+    retentionSeconds         = lookup(q, "retentionSeconds", null)
+    maxReceiveCount          = lookup(q, "maxReceiveCount", null)
+    deadLetter               = lookup(q, "deadLetter", true)
+    delaySeconds             = lookup(q, "delaySeconds", null)
+  }]
+  tables = [for t in lookup(local.topology, "tables", []) : {
+    name         = t.name
+    hashKey      = { name = t.hashKey.name, type = t.hashKey.type }
+    rangeKey     = lookup(t, "rangeKey", null) == null ? null : { name = t.rangeKey.name, type = t.rangeKey.type }
+    ttlAttribute = lookup(t, "ttlAttribute", null)
+    globalSecondaryIndexes = [for g in lookup(t, "globalSecondaryIndexes", []) : {
+      name           = g.name
+      hashKey        = { name = g.hashKey.name, type = g.hashKey.type }
+      rangeKey       = lookup(g, "rangeKey", null) == null ? null : { name = g.rangeKey.name, type = g.rangeKey.type }
+      projectionType = lookup(g, "projectionType", null)
+    }]
+  }]
+  buckets = [for b in lookup(local.topology, "buckets", []) : {
+    name        = b.name
+    purpose     = lookup(b, "purpose", null)
+    eventBridge = lookup(b, "eventBridge", null)
+    expireDays  = lookup(b, "expireDays", null)
+    transitions = [for t in lookup(b, "transitions", []) : { days = t.days, storageClass = t.storageClass }]
+  }]
+  # What an entry's "uses" names, every list present.
+  lambdas = [for l in lookup(local.topology, "lambdas", []) : {
+    name                = l.name
+    handler             = l.handler
+    description         = lookup(l, "description", null)
+    memoryMb            = lookup(l, "memoryMb", null)
+    timeoutSeconds      = lookup(l, "timeoutSeconds", 30)
+    reservedConcurrency = lookup(l, "reservedConcurrency", null)
+    uses                = { for k in ["tables", "buckets", "topics", "buses"] : k => lookup(lookup(l, "uses", {}), k, []) }
+  }]
+  consumers = [for c in lookup(local.topology, "consumers", []) : {
+    name  = c.name
+    queue = c.queue
+    uses  = { for k in ["tables", "buckets", "topics", "buses"] : k => lookup(lookup(c, "uses", {}), k, []) }
+  }]
 
   # ARNs are computed from names so that queues, topics and rules can grant
   # each other access without a dependency cycle.
@@ -38,17 +122,17 @@ locals {
   # Who may send to each queue: rule targets and rule dead-letter queues,
   # schedules, and topic subscriptions.
   sender_list = concat(
-    flatten([for r in local.rules : [for t in r.targets : { queue = t.queue, service = "events.amazonaws.com", source_arn = local.rule_arn[r.name] } if lookup(t, "queue", null) != null]]),
-    flatten([for r in local.rules : [for t in r.targets : { queue = t.deadLetterQueue, service = "events.amazonaws.com", source_arn = local.rule_arn[r.name] } if lookup(t, "deadLetterQueue", null) != null]]),
+    flatten([for r in local.rules : [for t in r.targets : { queue = t.queue, service = "events.amazonaws.com", source_arn = local.rule_arn[r.name] } if t.queue != null]]),
+    flatten([for r in local.rules : [for t in r.targets : { queue = t.deadLetterQueue, service = "events.amazonaws.com", source_arn = local.rule_arn[r.name] } if t.deadLetterQueue != null]]),
     [for s in local.schedules : { queue = s.queue, service = "events.amazonaws.com", source_arn = local.rule_arn[s.name] }],
-    flatten([for t in local.topics : [for s in lookup(t, "subscriptions", []) : { queue = s.queue, service = "sns.amazonaws.com", source_arn = local.topic_arn[t.name] }]]),
+    flatten([for t in local.topics : [for s in t.subscriptions : { queue = s.queue, service = "sns.amazonaws.com", source_arn = local.topic_arn[t.name] }]]),
   )
   senders = { for q in distinct([for s in local.sender_list : s.queue]) : q => distinct([
     for s in local.sender_list : { service = s.service, source_arn = s.source_arn } if s.queue == q
   ]) }
 
   publishers = merge(
-    { for t in local.topics : t.name => distinct(flatten([for r in local.rules : [for x in r.targets : local.rule_arn[r.name] if lookup(x, "topic", null) == t.name]])) },
+    { for t in local.topics : t.name => distinct(flatten([for r in local.rules : [for x in r.targets : local.rule_arn[r.name] if x.topic == t.name]])) },
     { alerts = [local.daily_summary_arn] },
   )
 
@@ -60,10 +144,10 @@ locals {
     [for l in local.lambdas : merge(l, { key = "lambda:${l.name}" })],
     [for c in local.consumers : merge(c, { key = "consumer:${c.name}" })],
     ) : e.key => {
-    tables  = [for t in lookup(lookup(e, "uses", {}), "tables", []) : module.dynamodb.table_arns[t]]
-    buckets = [for b in lookup(lookup(e, "uses", {}), "buckets", []) : module.s3.bucket_arns[b]]
-    topics  = [for t in lookup(lookup(e, "uses", {}), "topics", []) : module.sns.topic_arns[t]]
-    buses   = [for b in lookup(lookup(e, "uses", {}), "buses", []) : local.bus_arn[b]]
+    tables  = [for t in e.uses.tables : module.dynamodb.table_arns[t]]
+    buckets = [for b in e.uses.buckets : module.s3.bucket_arns[b]]
+    topics  = [for t in e.uses.topics : module.sns.topic_arns[t]]
+    buses   = [for b in e.uses.buses : local.bus_arn[b]]
   } }
 }
 
@@ -128,8 +212,16 @@ module "s3" {
 module "lambda" {
   source = "./modules/lambda"
 
-  name_prefix   = local.prefix
-  functions     = [for f in local.lambdas : merge(f, { environment = { EVENTPLANE_BUS = "${local.prefix}-main", EVENTPLANE_ENVIRONMENT = var.environment } })]
+  name_prefix = local.prefix
+  functions = [for f in local.lambdas : {
+    name                = f.name
+    handler             = f.handler
+    description         = f.description
+    memoryMb            = f.memoryMb
+    timeoutSeconds      = f.timeoutSeconds
+    reservedConcurrency = f.reservedConcurrency
+    environment         = { EVENTPLANE_BUS = "${local.prefix}-main", EVENTPLANE_ENVIRONMENT = var.environment }
+  }]
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../build/lambda")
   architecture  = var.lambda_architecture
   permissions = { for f in local.lambdas : f.name => concat(
@@ -146,10 +238,11 @@ module "lambda" {
       resources = local.uses["lambda:${f.name}"].buses
     }],
   ) }
-  failure_destination_arn = module.sqs.queue_arns["eventbridge-dlq"]
-  log_retention_days      = var.log_retention_days
-  kms_key_arn             = module.kms.key_arn
-  tags                    = local.tags
+  # enabled is known at plan time; the queue's ARN only after apply.
+  failure_destination = { enabled = true, queue_arn = module.sqs.queue_arns["eventbridge-dlq"] }
+  log_retention_days  = var.log_retention_days
+  kms_key_arn         = module.kms.key_arn
+  tags                = local.tags
 }
 
 module "eventbridge" {
@@ -171,7 +264,9 @@ module "apigateway" {
   name_prefix         = local.prefix
   function_name       = module.lambda.function_names["ingest"]
   function_invoke_arn = module.lambda.invoke_arns["ingest"]
+  environment         = var.environment
   authorization       = var.api.authorization
+  jwt_scopes          = var.api.jwt_scopes
   jwt_issuer          = var.api.jwt_issuer
   jwt_audience        = var.api.jwt_audience
   throttle            = { rate_limit = var.api.rate_limit, burst_limit = var.api.burst_limit }
@@ -185,9 +280,9 @@ module "monitoring" {
 
   name_prefix        = local.prefix
   alarm_topic_arn    = module.sns.alarm_topic_arn
-  queues             = { for q in local.queues : q.name => module.sqs.queue_names[q.name] if lookup(q, "deadLetter", true) }
+  queues             = { for q in local.queues : q.name => module.sqs.queue_names[q.name] if q.deadLetter }
   dead_letter_queues = merge(module.sqs.dlq_names, { "eventbridge-dlq" = module.sqs.queue_names["eventbridge-dlq"] })
-  functions          = { for f in local.lambdas : f.name => { name = module.lambda.function_names[f.name], timeout_seconds = lookup(f, "timeoutSeconds", 30) } }
+  functions          = { for f in local.lambdas : f.name => { name = module.lambda.function_names[f.name], timeout_seconds = f.timeoutSeconds } }
   tables             = module.dynamodb.table_names
   rules              = { for r in local.rules : r.name => { name = "${local.prefix}-${r.name}", bus = r.bus == "default" ? "default" : module.eventbridge.bus_names[r.bus] } }
   thresholds         = var.alarm_thresholds
@@ -232,14 +327,14 @@ module "rds" {
   source = "./modules/rds"
   count  = var.rds.enabled && var.eks.enabled ? 1 : 0
 
-  name_prefix               = local.prefix
-  vpc_id                    = module.eks[0].vpc_id
-  subnet_ids                = module.eks[0].private_subnet_ids
-  client_security_group_ids = [module.eks[0].node_security_group_id]
-  instance_class            = var.rds.instance_class
-  multi_az                  = var.rds.multi_az
-  backup_retention_days     = var.rds.backup_retention_days
-  deletion_protection       = var.protect_data
-  kms_key_arn               = module.kms.key_arn
-  tags                      = local.tags
+  name_prefix            = local.prefix
+  vpc_id                 = module.eks[0].vpc_id
+  subnet_ids             = module.eks[0].private_subnet_ids
+  client_security_groups = { eks-nodes = module.eks[0].node_security_group_id }
+  instance_class         = var.rds.instance_class
+  multi_az               = var.rds.multi_az
+  backup_retention_days  = var.rds.backup_retention_days
+  deletion_protection    = var.protect_data
+  kms_key_arn            = module.kms.key_arn
+  tags                   = local.tags
 }

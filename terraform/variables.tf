@@ -91,11 +91,12 @@ variable "rds" {
 }
 
 variable "api" {
-  description = "HTTP ingest API: authorization (JWT, AWS_IAM or NONE), JWT issuer and audience, throttling."
+  description = "HTTP ingest API: authorization (JWT, AWS_IAM, or NONE in dev only), JWT issuer, audiences and required scopes per route, throttling."
   type = object({
     authorization = optional(string, "AWS_IAM")
     jwt_issuer    = optional(string)
     jwt_audience  = optional(list(string), [])
+    jwt_scopes    = optional(map(list(string)), {})
     rate_limit    = optional(number, 100)
     burst_limit   = optional(number, 200)
   })

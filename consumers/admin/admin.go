@@ -1,9 +1,17 @@
-// Package admin serves a consumer's operational endpoints, meant for
-// Kubernetes probes, Prometheus and `kubectl port-forward`:
+// Package admin serves a consumer's operational endpoints on two ports:
+//
+// The admin port (Handler; all interfaces, for probes, Prometheus and the
+// operator) shows no event data:
 //
 //	/metrics   Prometheus metrics
 //	/healthz   liveness: the process serves requests
 //	/readyz    readiness: the source answered a receive and no shutdown started
+//	/inflight  how many messages are in flight (a count, for pod deletion cost)
+//
+// The debug port (DebugHandler; loopback only, reached with `kubectl
+// port-forward`, which connects to the pod's own loopback) shows what the
+// consumer is working on:
+//
 //	/debug     routes, breakers, in-flight messages and recent events (JSON;
 //	           an HTML table for browsers)
 //	/debug/pprof/  Go profiles, when enabled
@@ -31,8 +39,14 @@ type State interface {
 	Snapshot() engine.Snapshot
 }
 
-// Handler returns the admin endpoints.
-func Handler(st State, reg *prometheus.Registry, withPprof bool) http.Handler {
+// InFlight is the body of GET /inflight.
+type InFlight struct {
+	InFlight int `json:"inFlight"`
+}
+
+// Handler returns the admin port's endpoints: metrics, probes and the
+// in-flight count; nothing that shows an event.
+func Handler(st State, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -43,6 +57,18 @@ func Handler(st State, reg *prometheus.Registry, withPprof bool) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	mux.HandleFunc("GET /inflight", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(InFlight{InFlight: len(st.Snapshot().InFlight)})
+	})
+	return mux
+}
+
+// DebugHandler returns the debug port's endpoints: /debug (event ids,
+// types, trace ids) and, with withPprof, Go's profiles. Serve it on a
+// loopback address only.
+func DebugHandler(st State, withPprof bool) http.Handler {
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug", func(w http.ResponseWriter, r *http.Request) {
 		snap := st.Snapshot()
 		if strings.Contains(r.Header.Get("Accept"), "text/html") {

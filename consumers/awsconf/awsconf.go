@@ -4,6 +4,8 @@
 // pay for.
 package awsconf
 
+//lint:file-ignore SA1019 otelaws is marked deprecated upstream but is still the OpenTelemetry contrib instrumentation of aws-sdk-go-v2 (the SDK's own smithyoteltracing is not served here)
+
 import (
 	"context"
 	"fmt"
@@ -14,6 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options select how to reach AWS.
@@ -32,6 +37,9 @@ type Options struct {
 	// DefaultAttemptTimeout; negative: none). The SDK sets no such limit, so
 	// without it a hung endpoint holds a call until its caller gives up.
 	AttemptTimeout time.Duration
+	// Tracer, when set, gives every AWS SDK call a client span (otelaws)
+	// and sends the X-Ray header (X-Amzn-Trace-Id) with each request.
+	Tracer trace.TracerProvider
 }
 
 // DefaultAttemptTimeout is the default time limit of one request attempt.
@@ -66,6 +74,10 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	if opts.OnRequest != nil {
 		cfg.APIOptions = append(cfg.APIOptions, CountRequests(opts.OnRequest))
+	}
+	if opts.Tracer != nil {
+		otelaws.AppendMiddlewares(&cfg.APIOptions, otelaws.WithTracerProvider(opts.Tracer), otelaws.WithTextMapPropagator(xray.Propagator{}),
+			otelaws.WithAttributeBuilder(otelaws.DefaultAttributeBuilder, otelaws.DynamoDBAttributeBuilder, otelaws.SQSAttributeBuilder, otelaws.SNSAttributeBuilder, otelaws.S3AttributeBuilder))
 	}
 	return cfg, nil
 }

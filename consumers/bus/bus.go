@@ -1,12 +1,14 @@
 // Package bus puts CloudEvents on an EventBridge bus: the mapping of a
 // CloudEvent onto a PutEvents entry, and batched sends that retry partial
 // failures. The publish and file handlers and the ingest function share it;
-// it imports nothing but the EventBridge client, so Lambda zips stay small.
+// it imports nothing but the EventBridge client and the event model, so
+// Lambda zips stay small.
 package bus
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,16 +43,32 @@ func Entry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
 	if t := e.Time(); !t.IsZero() {
 		entry.Time = aws.Time(t)
 	}
-	if tp, ok := e.Extensions()["traceparent"].(string); ok {
-		entry.TraceHeader = aws.String(tp)
+	// TraceHeader takes an X-Ray header only (AWS drops what it cannot
+	// parse): the event's own trace context (the CloudEvents distributed
+	// tracing extension), else PutEvents sets the caller's span.
+	if tp, ok := e.Extensions()[event.ExtTraceParent].(string); ok {
+		if h, ok := event.TraceparentToXRay(tp); ok {
+			entry.TraceHeader = aws.String(h)
+		}
 	}
 	return entry
 }
 
 // PutEvents sends entries in batches of 10 and retries the entries that
 // failed (partial failures), up to three rounds; what still fails is an
-// error naming the first failure.
+// error naming the first failure. The span in ctx, if any, becomes the
+// TraceHeader of every entry without one (X-Ray format, through
+// OpenTelemetry's X-Ray propagator): EventBridge passes it on to the rule's
+// targets (SQS as the AWSTraceHeader system attribute).
 func PutEvents(ctx context.Context, api API, entries []ebtypes.PutEventsRequestEntry) error {
+	if h := event.XRayHeader(ctx); h != "" {
+		entries = slices.Clone(entries)
+		for i := range entries {
+			if entries[i].TraceHeader == nil {
+				entries[i].TraceHeader = aws.String(h)
+			}
+		}
+	}
 	for start := 0; start < len(entries); start += 10 {
 		batch := entries[start:min(start+10, len(entries))]
 		for round := 0; ; round++ {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -118,13 +119,19 @@ type Route struct {
 	Options json.RawMessage `json:"options,omitempty"`
 }
 
-// Admin configures the admin HTTP server.
+// Admin configures the admin HTTP servers.
 type Admin struct {
-	// Addr serves /metrics, /healthz, /readyz and /debug ("" disables).
+	// Addr serves /metrics, /healthz, /readyz and /inflight ("" disables).
 	Addr string `json:"addr,omitempty"`
-	// Pprof exposes /debug/pprof/ on the admin server.
+	// DebugAddr serves /debug (event data) and, with Pprof, /debug/pprof/;
+	// a loopback address only, reached with `kubectl port-forward` ("" disables).
+	DebugAddr string `json:"debugAddr,omitempty"`
+	// Pprof exposes /debug/pprof/ on the debug server.
 	Pprof bool `json:"pprof,omitempty"`
 }
+
+// DefaultDebugAddr is where /debug listens: the pod's loopback.
+const DefaultDebugAddr = "127.0.0.1:9091"
 
 // Log configures logging.
 type Log struct {
@@ -144,7 +151,7 @@ func Default() Config {
 			Breaker:        Breaker{ConsecutiveFailures: 5, OpenFor: Duration(5 * time.Second)},
 			IdempotencyTTL: Duration(7 * 24 * time.Hour),
 		},
-		Admin: Admin{Addr: ":9090"},
+		Admin: Admin{Addr: ":9090", DebugAddr: DefaultDebugAddr},
 		Log:   Log{Level: "info"},
 	}
 }
@@ -227,7 +234,26 @@ func (c *Config) Validate(handlers func(name string) bool) error {
 	default:
 		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
 	}
+	if c.Admin.DebugAddr != "" && !loopback(c.Admin.DebugAddr) {
+		bad("admin.debugAddr", "%q is not a loopback address (such as %s): /debug shows event ids, types and trace ids, reach it with kubectl port-forward", c.Admin.DebugAddr, DefaultDebugAddr)
+	}
+	if c.Admin.Pprof && c.Admin.DebugAddr == "" {
+		bad("admin.pprof", "needs admin.debugAddr (profiles are served on the loopback debug port only)")
+	}
 	return errors.Join(errs...)
+}
+
+// loopback tells whether host:port names a loopback interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

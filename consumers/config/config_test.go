@@ -87,3 +87,20 @@ func TestReadmeDocumentsEveryOption(t *testing.T) {
 		}
 	}
 }
+
+// /debug shows event ids, types and trace ids: its listener may only be a
+// loopback address (reached with kubectl port-forward), never every
+// interface of the pod.
+func TestDebugAddrMustBeLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:9091": true, "localhost:9091": true, "[::1]:9091": true,
+		":9091": false, "0.0.0.0:9091": false, "10.0.0.7:9091": false, "9091": false} {
+		c := Default()
+		c.Queue.URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/q"
+		c.Routes = []Route{{Name: "a", Handler: "log"}}
+		c.Admin.DebugAddr = addr
+		err := c.Validate(nil)
+		if ok && err != nil || !ok && (err == nil || !strings.Contains(err.Error(), "admin.debugAddr")) {
+			t.Errorf("debugAddr %q: %v", addr, err)
+		}
+	}
+}

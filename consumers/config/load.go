@@ -96,8 +96,9 @@ var options = []option{
 	durOpt("breaker-open-for", "how long an open breaker waits before a probe (a held message, so probes cost no receives)", func(c *Config) *Duration { return &c.Consumer.Breaker.OpenFor }),
 	strOpt("idempotency-table", "DynamoDB table of idempotency records (hash key pk, TTL on expiresAt); empty: none", func(c *Config) *string { return &c.Consumer.IdempotencyTable }),
 	durOpt("idempotency-ttl", "how long a processed event is remembered", func(c *Config) *Duration { return &c.Consumer.IdempotencyTTL }),
-	strOpt("admin-addr", "address of the admin server (/metrics, /healthz, /readyz, /debug); empty disables it", func(c *Config) *string { return &c.Admin.Addr }),
-	boolOpt("pprof", "serve /debug/pprof/ on the admin server", func(c *Config) *bool { return &c.Admin.Pprof }),
+	strOpt("admin-addr", "address of the admin server (/metrics, /healthz, /readyz, /inflight); empty disables it", func(c *Config) *string { return &c.Admin.Addr }),
+	strOpt("debug-addr", "loopback address of the debug server (/debug with event data, pprof); empty disables it", func(c *Config) *string { return &c.Admin.DebugAddr }),
+	boolOpt("pprof", "serve /debug/pprof/ on the debug server", func(c *Config) *bool { return &c.Admin.Pprof }),
 	strOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
 	{name: "routes", usage: "routes as a JSON array of {name, pattern, handler, options} (usually set in the config file)",
 		set: func(c *Config, v string) error {

@@ -356,3 +356,28 @@ func IsUnavailable(err error) bool {
 	var u *unavailableError
 	return errors.As(err, &u)
 }
+
+// Invocation settles one asynchronous Lambda invocation (an EventBridge
+// event or S3 notification as the function receives it) with the same
+// decisions: nil when acknowledged; a dead-letter decision is handed to
+// deadLetter with its reason and the function succeeds, so Lambda does not
+// retry what retrying cannot fix (deadLetter nil, or failing: the error, so
+// Lambda's retries and on-failure destination keep the event); anything
+// else is an error, which Lambda retries by the function's asynchronous
+// invocation policy.
+func (p *Processor) Invocation(ctx context.Context, payload []byte, deadLetter func(ctx context.Context, reason string) error) error {
+	s := p.One(ctx, Message{Message: event.Message{Body: string(payload)}})
+	switch s.Outcome {
+	case Ack:
+		return nil
+	case DeadLetter:
+		if deadLetter == nil {
+			return errors.New(s.Reason)
+		}
+		if err := deadLetter(ctx, s.Reason); err != nil {
+			return fmt.Errorf("%s (and the dead-letter queue failed: %w)", s.Reason, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: %w", s.Kind, s.Err)
+}

@@ -262,3 +262,18 @@ func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)
 }
+
+// Outgoing returns a copy of e for the next hop (a structured CloudEvent
+// published to SNS or posted over HTTP): without the extensions the
+// normalizer set for the hop it arrived by (sqsmessageid, snstopic, ...)
+// and without the trace context, which travels in the next transport's own
+// trace header. The next hop's normalizer sets its own.
+func Outgoing(e *ce.Event) ce.Event {
+	out := e.Clone()
+	for name := range e.Extensions() {
+		if hopExtensions[name] {
+			_ = out.Context.SetExtension(name, nil)
+		}
+	}
+	return out
+}

@@ -156,3 +156,22 @@ func TestWireContractOtherEvents(t *testing.T) {
 		}
 	}
 }
+
+// An event forwarded by a publish route keeps the producer's attributes but
+// not the extensions of the hop it arrived by: the next hop sets its own.
+func TestOutgoingDropsHopExtensions(t *testing.T) {
+	e := ce.New()
+	e.SetID("1")
+	e.SetSource("s")
+	e.SetType("t")
+	e.SetExtension("tenant", "acme")
+	e.SetExtension(ExtSQSMessageID, "m-old")
+	e.SetExtension(ExtTraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	out := Outgoing(&e)
+	if out.Extensions()["tenant"] != "acme" || out.Extensions()[ExtSQSMessageID] != nil || out.Extensions()[ExtTraceParent] != nil || out.ID() != "1" {
+		t.Errorf("outgoing extensions %v", out.Extensions())
+	}
+	if e.Extensions()[ExtSQSMessageID] != "m-old" {
+		t.Error("the original event was changed")
+	}
+}

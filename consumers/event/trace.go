@@ -1,15 +1,39 @@
 package event
 
-import "strings"
+import (
+	"context"
+
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The trace context travels in each transport's own trace header: the X-Ray
+// header in PutEvents' TraceHeader and SQS's AWSTraceHeader system
+// attribute, W3C traceparent in message attributes (SNS) and HTTP headers.
+// Both formats are read and written by OpenTelemetry's propagators, never by
+// hand.
+var (
+	xrayPropagator propagation.TextMapPropagator = xray.Propagator{}
+	w3cPropagator  propagation.TextMapPropagator = propagation.TraceContext{}
+)
+
+// xrayHeaderKey is the carrier key the X-Ray propagator reads and writes.
+const xrayHeaderKey = "X-Amzn-Trace-Id"
 
 // traceFromAttributes takes trace context from message attributes: a valid
 // W3C traceparent attribute wins over the X-Ray AWSTraceHeader system
 // attribute. Invalid values are discarded, as W3C Trace Context prescribes.
 func traceFromAttributes(env *envelope, system, user map[string]string) {
-	if tp, ok := user["traceparent"]; ok && validTraceparent(tp) {
-		env.traceparent = tp
-		env.tracestate = user["tracestate"]
-		return
+	if tp, ok := user["traceparent"]; ok {
+		c := propagation.MapCarrier{"traceparent": tp}
+		if ts := user["tracestate"]; ts != "" {
+			c["tracestate"] = ts
+		}
+		if sc := trace.SpanContextFromContext(w3cPropagator.Extract(context.Background(), c)); sc.IsValid() {
+			env.traceparent, env.tracestate = traceparent(sc)
+			return
+		}
 	}
 	if x, ok := system["AWSTraceHeader"]; ok {
 		if tp, ok := XRayToTraceparent(x); ok {
@@ -23,57 +47,40 @@ func traceFromAttributes(env *envelope, system, user map[string]string) {
 // into a W3C traceparent. It reports false when the header has no valid root
 // or parent.
 func XRayToTraceparent(h string) (string, bool) {
-	var root, parent string
-	sampled := "00"
-	for _, part := range strings.Split(h, ";") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Root":
-			root = v
-		case "Parent":
-			parent = v
-		case "Sampled":
-			if v == "1" {
-				sampled = "01"
-			}
-		}
-	}
-	// Root = "1-" 8 hex digits (epoch) "-" 24 hex digits.
-	if len(root) != 35 || root[:2] != "1-" || root[10] != '-' {
+	sc := trace.SpanContextFromContext(xrayPropagator.Extract(context.Background(), propagation.MapCarrier{xrayHeaderKey: h}))
+	if !sc.IsValid() {
 		return "", false
 	}
-	traceID := root[2:10] + root[11:]
-	if !isHex(traceID) || allZero(traceID) || len(parent) != 16 || !isHex(parent) || allZero(parent) {
-		return "", false
-	}
-	return "00-" + traceID + "-" + parent + "-" + sampled, true
+	tp, _ := traceparent(sc)
+	return tp, true
 }
 
-// validTraceparent checks the version-00 traceparent format.
-func validTraceparent(s string) bool {
-	if len(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return false
-	}
-	version, traceID, parent, flags := s[:2], s[3:35], s[36:52], s[53:]
-	return isHex(version) && version != "ff" && isHex(traceID) && !allZero(traceID) &&
-		isHex(parent) && !allZero(parent) && isHex(flags)
+// traceparent formats sc as W3C traceparent and tracestate.
+func traceparent(sc trace.SpanContext) (string, string) {
+	c := propagation.MapCarrier{}
+	w3cPropagator.Inject(trace.ContextWithRemoteSpanContext(context.Background(), sc), c)
+	return c["traceparent"], c["tracestate"]
 }
 
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+// XRayHeader returns the X-Ray trace header of the span in ctx ("" without
+// a valid span): the value for PutEvents' TraceHeader and SQS's
+// AWSTraceHeader.
+func XRayHeader(ctx context.Context) string {
+	c := propagation.MapCarrier{}
+	xrayPropagator.Inject(ctx, c)
+	return c[xrayHeaderKey]
 }
 
-func allZero(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '0' {
-			return false
-		}
-	}
-	return true
+// Traceparent returns the W3C traceparent of the span in ctx ("" without a
+// valid span): the value for SNS message attributes and HTTP headers.
+func Traceparent(ctx context.Context) string {
+	tp, _ := traceparent(trace.SpanContextFromContext(ctx))
+	return tp
+}
+
+// TraceparentToXRay converts a W3C traceparent into an X-Ray trace header.
+func TraceparentToXRay(tp string) (string, bool) {
+	ctx := w3cPropagator.Extract(context.Background(), propagation.MapCarrier{"traceparent": tp})
+	h := XRayHeader(ctx)
+	return h, h != ""
 }

@@ -56,7 +56,7 @@ func TestProducerRetryHasOneEffectAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"})
+	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"}, handlers.SQLAuth{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/bus"
 	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/event"
 )
 
 // PublishOptions configure the publish handler: exactly one destination.
@@ -153,12 +154,19 @@ func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 	case p.opt.EventBus != "":
 		return bus.PutEvents(ctx, p.eb, []ebtypes.PutEventsRequestEntry{bus.Entry(p.opt.EventBus, e)})
 	case p.opt.TopicARN != "":
-		body, err := json.Marshal(e)
+		next := event.Outgoing(e)
+		body, err := json.Marshal(&next)
 		if err != nil {
 			return engine.Permanentf("publish: event %s: %v", e.ID(), err)
 		}
-		in := &sns.PublishInput{TopicArn: aws.String(p.opt.TopicARN), Message: aws.String(string(body)),
-			MessageAttributes: map[string]snstypes.MessageAttributeValue{"type": {DataType: aws.String("String"), StringValue: aws.String(e.Type())}}}
+		attrs := map[string]snstypes.MessageAttributeValue{"type": {DataType: aws.String("String"), StringValue: aws.String(e.Type())}}
+		// SNS has no trace field of its own: the current span travels as a
+		// W3C traceparent message attribute (kept by raw delivery, and in the
+		// envelope's MessageAttributes otherwise), which the normalizer reads.
+		if tp := event.Traceparent(ctx); tp != "" {
+			attrs["traceparent"] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(tp)}
+		}
+		in := &sns.PublishInput{TopicArn: aws.String(p.opt.TopicARN), Message: aws.String(string(body)), MessageAttributes: attrs}
 		if strings.HasSuffix(p.opt.TopicARN, ".fifo") {
 			// A FIFO topic drops a repeated deduplication id within 5 minutes:
 			// derived from the event's identity, a redelivered event or an SDK
@@ -178,7 +186,8 @@ func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 }
 
 func (p *Publish) post(ctx context.Context, e *ce.Event) error {
-	body, err := json.Marshal(e)
+	next := event.Outgoing(e)
+	body, err := json.Marshal(&next)
 	if err != nil {
 		return engine.Permanentf("publish: event %s: %v", e.ID(), err)
 	}
@@ -187,6 +196,9 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 		return engine.Permanentf("publish: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/cloudevents+json; charset=utf-8")
+	if tp := event.Traceparent(ctx); tp != "" {
+		req.Header.Set("traceparent", tp) // W3C Trace Context over HTTP
+	}
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("publish: POST %s: %w", p.opt.URL, err)

@@ -16,10 +16,14 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/bus"
@@ -43,6 +47,13 @@ type Handler struct {
 	Bus     string
 	API     bus.API
 	Schemas *events.Registry
+	// Tracer makes ServeHTTP's server spans (default: the global provider).
+	// The span continues a W3C traceparent header, and PutEvents passes it
+	// on to the bus as the entries' X-Ray TraceHeader.
+	Tracer trace.TracerProvider
+
+	once sync.Once
+	http http.Handler
 }
 
 // Response is the API's answer.
@@ -200,8 +211,20 @@ func deref(s *string) string {
 	return *s
 }
 
-// ServeHTTP serves the API over net/http (local mode): POST /events.
+// ServeHTTP serves the API over net/http (local mode): POST /events, in an
+// OpenTelemetry server span (otelhttp).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(func() {
+		opts := []otelhttp.Option{otelhttp.WithPropagators(propagation.TraceContext{})}
+		if h.Tracer != nil {
+			opts = append(opts, otelhttp.WithTracerProvider(h.Tracer))
+		}
+		h.http = otelhttp.NewHandler(http.HandlerFunc(h.serve), "POST /events", opts...)
+	})
+	h.http.ServeHTTP(w, r)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/events" {
 		http.NotFound(w, r)
 		return

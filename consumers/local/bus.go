@@ -17,7 +17,10 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -51,7 +54,23 @@ type target struct {
 	topic *topic
 	fn    Function
 	dlq   *memqueue.Queue
+	// onFailure is a function target's on-failure destination (Lambda's,
+	// not the rule's).
+	onFailure *memqueue.Queue
+	name      string // the function's name
 }
+
+// Lambda's asynchronous invocation policy, as Terraform configures every
+// function (terraform/modules/lambda: aws_lambda_function_event_invoke_config):
+// EventBridge hands the event to Lambda's asynchronous queue, which accepts
+// it (so the rule's own retry policy and dead-letter queue only cover a
+// failed hand-over); Lambda then runs the function up to 1 + 2 times within
+// an hour, about one and two minutes apart (RetryBase and twice that
+// locally), and sends an invocation record to the on-failure destination.
+const (
+	lambdaRetries     = 2
+	lambdaMaxEventAge = time.Hour
+)
 
 type rule struct {
 	name    string
@@ -104,7 +123,13 @@ func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ .
 			continue
 		}
 		br.count.Add(1)
-		b.deliver(ctx, br, doc)
+		// The trace header: the entry's TraceHeader, else the caller's span
+		// (as X-Ray instrumentation sends X-Amzn-Trace-Id with the request).
+		th := aws.ToString(e.TraceHeader)
+		if _, ok := event.XRayToTraceparent(th); !ok {
+			th = event.XRayHeader(ctx) // AWS drops a header it cannot parse
+		}
+		b.deliver(ctx, br, doc, th)
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(id)})
 	}
 	return out, nil
@@ -145,7 +170,10 @@ func envelope(id string, e ebtypes.PutEventsRequestEntry) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
+// deliver passes the trace header on to the targets as EventBridge does:
+// SQS gets it as the AWSTraceHeader system attribute, SNS passes it on to its
+// subscriptions, a function runs in it, and the dead-letter queue gets it too.
+func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader string) {
 	matched, err := br.set.MatchJSON(doc, nil)
 	if err != nil {
 		b.log.Error("bus: unmatchable event", "error", err)
@@ -158,50 +186,45 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte) {
 			switch {
 			case t.queue != nil:
 				// A FIFO target queue gets one message group.
-				if _, err := t.queue.Send(string(doc), nil, "eventbridge"); err != nil {
+				if _, err := t.queue.SendTraced(string(doc), nil, traceHeader, "eventbridge"); err != nil {
 					r.count.Failed.Add(1)
-					b.deadLetter(t, r.name, doc, err)
+					b.deadLetter(t, r.name, doc, traceHeader, err)
 					continue
 				}
 				r.count.Delivered.Add(1)
 			case t.topic != nil:
-				t.topic.publish(string(doc), nil)
+				t.topic.publish(string(doc), nil, traceHeader)
 				r.count.Delivered.Add(1)
 			case t.fn != nil:
 				b.wg.Add(1)
 				go func() {
 					defer b.wg.Done()
-					b.invoke(context.WithoutCancel(ctx), r, t, doc)
+					b.invoke(withTrace(context.WithoutCancel(ctx), traceHeader), r, t, doc)
 				}()
 			}
 		}
 	}
 }
 
-// invoke runs a function target with the rule's retry policy: up to
-// 1 + maximumRetryAttempts tries within maximumEventAgeSeconds, backing
-// off exponentially; then the event goes to the target's DLQ with the reason.
+// invoke runs a function target as Lambda runs an asynchronous invocation:
+// up to 1 + lambdaRetries attempts within lambdaMaxEventAge, then an
+// invocation record to the function's on-failure destination.
 func (b *Bus) invoke(ctx context.Context, r *rule, t target, doc []byte) {
-	attempts, maxAge := 185, 24*time.Hour // EventBridge's defaults
-	if t.spec.Retry != nil {
-		attempts = t.spec.Retry.MaximumRetryAttempts + 1
-		if t.spec.Retry.MaximumEventAgeSeconds > 0 {
-			maxAge = time.Duration(t.spec.Retry.MaximumEventAgeSeconds) * time.Second
-		}
-	}
 	start := time.Now()
 	delay := b.RetryBase
 	if delay <= 0 {
 		delay = time.Second
 	}
 	var err error
-	for try := 1; try <= attempts; try++ {
+	attempts := 0
+	for attempts < 1+lambdaRetries {
+		attempts++
 		if err = t.fn(ctx, doc); err == nil {
 			r.count.Delivered.Add(1)
 			return
 		}
-		b.log.Warn("bus: function target failed", "rule", r.name, "lambda", t.spec.Lambda, "attempt", try, "error", err)
-		if try == attempts || time.Since(start)+delay > maxAge {
+		b.log.Warn("bus: function failed", "rule", r.name, "lambda", t.name, "attempt", attempts, "error", err)
+		if attempts == 1+lambdaRetries || time.Since(start)+delay > lambdaMaxEventAge {
 			break
 		}
 		select {
@@ -209,19 +232,44 @@ func (b *Bus) invoke(ctx context.Context, r *rule, t target, doc []byte) {
 			return
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 30*time.Second)
+		delay *= 2
 	}
 	r.count.Failed.Add(1)
-	b.deadLetter(t, r.name, doc, err)
+	if t.onFailure == nil {
+		b.log.Error("bus: failed invocation discarded: the function has no on-failure destination", "lambda", t.name, "error", err)
+		return
+	}
+	_, _ = t.onFailure.SendTraced(string(invocationRecord(t.name, doc, attempts, err)), nil, event.XRayHeader(ctx), "lambda")
 }
 
-func (b *Bus) deadLetter(t target, rule string, doc []byte, cause error) {
+// invocationRecord is what Lambda sends to an on-failure destination after
+// the retries of an asynchronous invocation are exhausted.
+func invocationRecord(function string, event []byte, attempts int, cause error) []byte {
+	rec := map[string]any{
+		"version": "1.0", "timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"requestContext": map[string]any{"requestId": newID(), "functionArn": "arn:aws:lambda:" + region + ":" + account + ":function:" + function + ":$LATEST",
+			"condition": "RetriesExhausted", "approximateInvokeCount": attempts},
+		"requestPayload":  json.RawMessage(event),
+		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+		"responsePayload": map[string]string{"errorMessage": truncate(cause.Error(), 1024), "errorType": "errorString"},
+	}
+	b, _ := json.Marshal(rec)
+	return b
+}
+
+// withTrace is ctx with the remote span of an X-Ray header (as Lambda gives
+// a function the trace of its invocation).
+func withTrace(ctx context.Context, traceHeader string) context.Context {
+	return xray.Propagator{}.Extract(ctx, propagation.MapCarrier{"X-Amzn-Trace-Id": traceHeader})
+}
+
+func (b *Bus) deadLetter(t target, rule string, doc []byte, traceHeader string, cause error) {
 	if t.dlq == nil {
 		b.log.Error("bus: undeliverable event dropped: the target has no deadLetterQueue", "rule", rule, "error", cause)
 		return
 	}
-	_, _ = t.dlq.Send(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": truncate(cause.Error(), 1024),
-		"RULE_ARN": "arn:aws:events:" + region + ":" + account + ":rule/" + rule}, "dead-letter")
+	_, _ = t.dlq.SendTraced(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": truncate(cause.Error(), 1024),
+		"RULE_ARN": "arn:aws:events:" + region + ":" + account + ":rule/" + rule}, traceHeader, "dead-letter")
 }
 
 // Wait waits for function deliveries in progress.
@@ -249,7 +297,10 @@ type subscription struct {
 	count *Counter
 }
 
-func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue) string {
+// publish delivers a message to the subscriptions; traceHeader (X-Ray) goes
+// on as each queue message's AWSTraceHeader, as SNS passes the trace of an
+// active-traced publish on to SQS.
+func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue, traceHeader string) string {
 	id := newID()
 	t.count.Matched.Add(1)
 	for _, s := range t.subs {
@@ -282,7 +333,7 @@ func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttribu
 			b, _ := json.Marshal(env)
 			body = string(b)
 		}
-		if _, err := s.queue.Send(body, qattrs, "sns"); err != nil {
+		if _, err := s.queue.SendTraced(body, qattrs, traceHeader, "sns"); err != nil {
 			s.count.Failed.Add(1)
 			continue
 		}
@@ -315,10 +366,10 @@ type Topics struct {
 }
 
 // Publish implements the SNS operation.
-func (ts *Topics) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+func (ts *Topics) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	t, ok := ts.byARN[aws.ToString(in.TopicArn)]
 	if !ok {
 		return nil, &snstypes.NotFoundException{Message: aws.String(fmt.Sprintf("topic %s does not exist", aws.ToString(in.TopicArn)))}
 	}
-	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes))}, nil
+	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes, event.XRayHeader(ctx)))}, nil
 }

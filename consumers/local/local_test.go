@@ -298,10 +298,10 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	}
 }
 
-// A rule's function target that keeps failing is retried per the target's
-// retry policy (maximumRetryAttempts 4: five tries), then its event lands in
-// the rule's dead-letter queue with the error, as EventBridge does.
-func TestFunctionTargetRetriesThenDeadLetters(t *testing.T) {
+// A file the files function cannot use is a permanent failure: as
+// lambda-files does, the function sends its event to its dead-letter queue
+// with the reason and succeeds, so Lambda does not retry it.
+func TestFunctionTargetDeadLettersPermanentFailures(t *testing.T) {
 	s := start(t, t.TempDir(), func(string) string { return "" })
 	dir := filepath.Join(s.dir, "buckets", s.p.Names.Buckets["uploads"], "incoming")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -312,20 +312,17 @@ func TestFunctionTargetRetriesThenDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the event in eventbridge-dlq", func() (bool, string) {
-		for _, r := range s.state().Rules {
-			if r["name"] == "uploads-incoming" && r["failed"].(float64) == 1 {
-				return true, ""
-			}
-		}
-		return false, fmt.Sprint(s.state().Rules)
+		msgs, err := s.p.DeadLetters("eventbridge-dlq")
+		return err == nil && len(msgs) == 1, fmt.Sprint(len(msgs), err)
 	})
-	msgs, err := s.p.DeadLetters("eventbridge-dlq")
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("eventbridge-dlq holds %d messages (%v), want 1", len(msgs), err)
+	m, _ := s.p.DeadLetters("eventbridge-dlq")
+	if r := m[0].MessageAttributes["eventplane-failure-reason"]; !strings.Contains(r, "permanent:") || !strings.Contains(r, "cannot tell the format") ||
+		!strings.Contains(m[0].Body, `"key":"incoming/blob.bin"`) {
+		t.Errorf("dead-lettered event: attributes %v body %s", m[0].MessageAttributes, m[0].Body)
 	}
-	m := msgs[0]
-	if !strings.Contains(m.MessageAttributes["ERROR_MESSAGE"], "cannot tell the format") || !strings.Contains(m.MessageAttributes["RULE_ARN"], "rule/uploads-incoming") ||
-		!strings.Contains(m.Body, `"key":"incoming/blob.bin"`) {
-		t.Errorf("dead-lettered event: attributes %v body %s", m.MessageAttributes, m.Body)
+	for _, r := range s.state().Rules {
+		if r["name"] == "uploads-incoming" && (r["delivered"].(float64) != 1 || r["failed"].(float64) != 0) {
+			t.Errorf("rule %v: want the invocation delivered once and not failed", r)
+		}
 	}
 }

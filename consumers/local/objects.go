@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,48 +23,101 @@ import (
 // Objects keeps the topology's S3 buckets as folders (<root>/<bucket>/<key>)
 // with the operations the handlers use: GetObject and PutObject. Files
 // dropped into a bucket's folder by hand are objects too.
+//
+// Each bucket is opened as an os.Root: no key reaches outside its folder,
+// neither with ".." segments (refused as keys) nor through a symlink
+// planted in the folder (os.Root refuses to follow one that leaves it).
 type Objects struct {
-	root string
-	dirs sync.Map // folders known to exist
+	root    string
+	buckets map[string]*os.Root
+	dirs    sync.Map // bucket/folder known to exist
 }
 
 // NewObjects uses root as the parent folder of the buckets.
 func NewObjects(root string, buckets []string) (*Objects, error) {
+	o := &Objects{root: root, buckets: map[string]*os.Root{}}
 	for _, b := range buckets {
+		if err := validBucket(b); err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(filepath.Join(root, b), 0o750); err != nil {
 			return nil, err
 		}
+		r, err := os.OpenRoot(filepath.Join(root, b))
+		if err != nil {
+			return nil, err
+		}
+		o.buckets[b] = r
 	}
-	return &Objects{root: root}, nil
+	return o, nil
+}
+
+// Close releases the buckets' folders.
+func (o *Objects) Close() error {
+	var errs []error
+	for _, r := range o.buckets {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func validBucket(b string) error {
+	if b == "" || strings.ContainsAny(b, `/\`) || b == "." || b == ".." {
+		return fmt.Errorf("bucket name %q is not valid", b)
+	}
+	return nil
+}
+
+// locate returns the bucket's root and the key as a path inside it. A key
+// with an empty, "." or ".." segment is refused: S3 stores such keys
+// verbatim, a folder cannot, and cleaning them would alias another key.
+func (o *Objects) locate(bucket, key string) (*os.Root, string, error) {
+	if err := validBucket(bucket); err != nil {
+		return nil, "", err
+	}
+	r := o.buckets[bucket]
+	if r == nil {
+		return nil, "", &s3types.NoSuchBucket{Message: aws.String(fmt.Sprintf("bucket %q is not in the topology", bucket))}
+	}
+	if key == "" || strings.HasSuffix(key, "/") || strings.HasPrefix(key, "/") || strings.Contains(key, "\\") {
+		return nil, "", fmt.Errorf("object key %q is not valid", key)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return nil, "", fmt.Errorf("object key %q is not valid locally: empty, \".\" and \"..\" segments cannot be stored in a bucket folder", key)
+		}
+	}
+	return r, filepath.FromSlash(key), nil
 }
 
 // Path is the file that holds bucket/key, or an error for a key that would
-// leave the bucket's folder.
+// leave the bucket's folder. (Symlinks are checked when the file is opened.)
 func (o *Objects) Path(bucket, key string) (string, error) {
-	if bucket == "" || strings.ContainsAny(bucket, `/\`) || bucket == "." || bucket == ".." {
-		return "", fmt.Errorf("bucket name %q is not valid", bucket)
+	_, rel, err := o.locate(bucket, key)
+	if err != nil {
+		return "", err
 	}
-	clean := filepath.Clean("/" + key)
-	if key == "" || strings.HasSuffix(key, "/") || clean == "/" {
-		return "", fmt.Errorf("object key %q is not valid", key)
-	}
-	return filepath.Join(o.root, bucket, filepath.FromSlash(clean)), nil
+	return filepath.Join(o.root, bucket, rel), nil
 }
 
 // GetObject implements the S3 operation.
 func (o *Objects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	p, err := o.Path(aws.ToString(in.Bucket), aws.ToString(in.Key))
+	r, rel, err := o.locate(aws.ToString(in.Bucket), aws.ToString(in.Key))
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	f, err := r.Open(rel)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, &s3types.NoSuchKey{Message: aws.String(fmt.Sprintf("s3://%s/%s does not exist (%s)", aws.ToString(in.Bucket), aws.ToString(in.Key), p))}
+			return nil, &s3types.NoSuchKey{Message: aws.String(fmt.Sprintf("s3://%s/%s does not exist (%s)", aws.ToString(in.Bucket), aws.ToString(in.Key),
+				filepath.Join(o.root, aws.ToString(in.Bucket), rel)))}
 		}
-		return nil, err
+		return nil, fmt.Errorf("s3://%s/%s: %w", aws.ToString(in.Bucket), aws.ToString(in.Key), err)
 	}
 	st, err := f.Stat()
+	if err == nil && st.IsDir() {
+		err = &s3types.NoSuchKey{Message: aws.String(fmt.Sprintf("s3://%s/%s is a folder", aws.ToString(in.Bucket), aws.ToString(in.Key)))}
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -76,25 +130,26 @@ func (o *Objects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 // of thousands of objects); the upload watcher lets a file settle before
 // announcing it.
 func (o *Objects) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	p, err := o.Path(aws.ToString(in.Bucket), aws.ToString(in.Key))
+	bucket := aws.ToString(in.Bucket)
+	r, rel, err := o.locate(bucket, aws.ToString(in.Key))
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Dir(p)
-	if _, ok := o.dirs.Load(dir); !ok {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, err
+	dir := filepath.Dir(rel)
+	if _, ok := o.dirs.Load(bucket + "/" + dir); !ok && dir != "." {
+		if err := r.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, aws.ToString(in.Key), err)
 		}
-		o.dirs.Store(dir, true)
+		o.dirs.Store(bucket+"/"+dir, true)
 	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
-	if os.IsNotExist(err) { // the folder was removed meanwhile
-		if err = os.MkdirAll(dir, 0o750); err == nil {
-			f, err = os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	f, err := r.OpenFile(rel, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if os.IsNotExist(err) && dir != "." { // the folder was removed meanwhile
+		if err = r.MkdirAll(dir, 0o750); err == nil {
+			f, err = r.OpenFile(rel, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("s3://%s/%s: %w", bucket, aws.ToString(in.Key), err)
 	}
 	h := md5.New()
 	var body io.Reader = bytes.NewReader(nil)
@@ -106,7 +161,7 @@ func (o *Objects) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(p)
+		_ = r.Remove(rel)
 		return nil, err
 	}
 	return &s3.PutObjectOutput{ETag: aws.String(`"` + hex.EncodeToString(h.Sum(nil)) + `"`)}, nil
@@ -119,20 +174,28 @@ type Object struct {
 	Modified    time.Time
 }
 
-// List returns the objects of a bucket (hidden temporary files excluded).
+// List returns the objects of a bucket (hidden temporary files excluded,
+// and symlinks that lead out of the bucket's folder).
 func (o *Objects) List(bucket string) ([]Object, error) {
-	dir := filepath.Join(o.root, bucket)
+	r := o.buckets[bucket]
+	if r == nil {
+		return nil, fmt.Errorf("bucket %q is not in the topology", bucket)
+	}
 	var out []Object
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}
-		info, err := d.Info()
-		if err != nil {
+		var info fs.FileInfo
+		if d.Type()&fs.ModeSymlink != 0 {
+			info, err = r.Stat(filepath.FromSlash(p)) // follows it only inside the folder
+			if err != nil || info.IsDir() {
+				return nil
+			}
+		} else if info, err = d.Info(); err != nil {
 			return nil // removed meanwhile
 		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, Object{Bucket: bucket, Key: filepath.ToSlash(rel), Size: info.Size(), Modified: info.ModTime()})
+		out = append(out, Object{Bucket: bucket, Key: p, Size: info.Size(), Modified: info.ModTime()})
 		return nil
 	})
 	return out, err

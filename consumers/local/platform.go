@@ -30,12 +30,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -68,6 +68,9 @@ type Options struct {
 	RetryBase time.Duration
 	// BackoffBase is the consumers' first redelivery delay (default 1s).
 	BackoffBase time.Duration
+	// Tracer makes the spans of the ingest API, the consumers and the
+	// function targets (default none).
+	Tracer trace.TracerProvider
 }
 
 // Consumer is one topology consumer and its engine.
@@ -77,8 +80,9 @@ type Consumer struct {
 	// queue keeps the messages.
 	Disabled string
 	engine   *engine.Engine
-	handled  atomic.Int64
-	failed   atomic.Int64
+	source   *countedSource
+	routeRun atomic.Int64 // route handler runs (an event runs every route it matches)
+	failed   atomic.Int64 // failed route runs
 }
 
 // Platform is the running local stack.
@@ -195,6 +199,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 				if x.fn, err = p.function(ctx, reg, deps, tg.Lambda); err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.Name, err)
 				}
+				x.name, x.onFailure = tg.Lambda, p.queues[lambdaFailureDestination]
 			}
 			rl.targets = append(rl.targets, x)
 		}
@@ -251,6 +256,11 @@ func names(t *topology.Topology) topology.Names {
 	return n
 }
 
+// lambdaFailureDestination is the queue Terraform makes every function's
+// on-failure destination and lambda-files' dead-letter queue
+// (terraform/main.tf: failure_destination_arn).
+const lambdaFailureDestination = "eventbridge-dlq"
+
 // function builds a Lambda target: the function's Go core with the
 // settings Terraform gives it in the cloud.
 func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps handlers.Deps, name string) (Function, error) {
@@ -274,18 +284,23 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 		if err != nil {
 			return nil, fmt.Errorf("lambda %s: %w", name, err)
 		}
-		var n event.Normalizer
+		// The function's core settles through the engine's one settlement
+		// function, as lambda-files does: a permanent failure goes to its
+		// dead-letter queue with the reason (no retries), anything else is
+		// an error that Lambda's asynchronous policy retries (Bus.invoke).
+		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
+		if err != nil {
+			return nil, fmt.Errorf("lambda %s: %w", name, err)
+		}
+		dlq := p.queues[lambdaFailureDestination]
 		return func(ctx context.Context, doc []byte) error {
-			evs, ctl, err := n.Normalize(nil, event.Message{Body: string(doc)})
-			if err != nil || ctl != nil {
-				return err
-			}
-			for i := range evs {
-				if err := h.Handle(ctx, &evs[i]); err != nil {
-					return err
+			return proc.Invocation(ctx, doc, func(_ context.Context, reason string) error {
+				if dlq == nil {
+					return fmt.Errorf("no %s queue", lambdaFailureDestination)
 				}
-			}
-			return nil
+				_, err := dlq.Send(string(doc), map[string]string{engine.AttrFailureReason: reason, engine.AttrSourceQueue: "lambda:" + name}, "dead-letter")
+				return err
+			})
 		}, nil
 	}
 	return nil, fmt.Errorf("lambda %s: handler %s cannot run as a local rule target", name, lam.Handler)
@@ -316,6 +331,9 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 				return nil, fmt.Errorf("consumer %s route %s: %w", c.Name, r.Name, err)
 			}
 		}
+		if r.Handler == "archive" {
+			opts = localArchiveAge(opts)
+		}
 		if r.Handler == "sql" {
 			if env := sqlDSNEnv(opts); p.opts.Getenv(env) == "" {
 				lc.Disabled = fmt.Sprintf("route %s needs PostgreSQL: set %s to a DSN (its queue keeps the messages meanwhile)", r.Name, env)
@@ -327,23 +345,45 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	count := func(next engine.Handler) engine.Handler {
 		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			err := next.Handle(ctx, e)
+			lc.routeRun.Add(1)
 			if err != nil && !errors.Is(err, engine.ErrSkip) {
 				lc.failed.Add(1)
-			} else {
-				lc.handled.Add(1)
 			}
 			return err
 		})
 	}
+	lc.source = &countedSource{Source: p.queues[c.Queue]}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
-		Source: p.queues[c.Queue], FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
-		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name),
+		Source: lc.source, FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
+		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", c.Name, err)
 	}
 	lc.engine = eng
 	return lc, nil
+}
+
+// LocalArchiveMaxAge caps the archive's group commit locally: in the cloud
+// an archive route holds an event up to its maxAge (10s in the topology)
+// to fill an S3 object, which locally only shows as ten-second handling
+// times on the dashboard and in tail. A batch still fills to maxEvents
+// under load.
+const LocalArchiveMaxAge = time.Second
+
+func localArchiveAge(opts json.RawMessage) json.RawMessage {
+	o := map[string]any{}
+	if len(opts) > 0 && json.Unmarshal(opts, &o) != nil {
+		return opts // the handler reports the bad options
+	}
+	if s, _ := o["maxAge"].(string); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d <= LocalArchiveMaxAge {
+			return opts
+		}
+	}
+	o["maxAge"] = LocalArchiveMaxAge.String()
+	b, _ := json.Marshal(o)
+	return b
 }
 
 func sqlDSNEnv(opts json.RawMessage) string {
@@ -382,7 +422,7 @@ func (p *Platform) Run(ctx context.Context) error {
 	wg.Wait()
 	p.Bus.Wait()
 	err := p.saveQueues()
-	err = errors.Join(err, p.Tables.Close())
+	err = errors.Join(err, p.Tables.Close(), p.Objects.Close())
 	close(errs)
 	for e := range errs {
 		err = errors.Join(err, e)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/eventplane/eventplane/api/events"
@@ -27,9 +28,28 @@ var dashboardHTML []byte
 //	POST /api/dlq/{queue}/redrive    move them back to the queue
 //	POST /api/schedules/{name}       fire a schedule now
 //	GET  /healthz, /readyz
+//
+// Every state-changing request (POST) a browser marks as cross-origin is
+// refused with 403 (http.CrossOriginProtection: Sec-Fetch-Site, else Origin
+// against Host), so a web page open in the developer's browser cannot
+// ingest, redrive or fire schedules; the dashboard (same origin) and
+// clients that are not browsers (curl, eventplane send) are served.
 func (p *Platform) Handler(schemas *events.Registry) http.Handler {
+	return crossOriginProtected(p.routes(schemas))
+}
+
+func crossOriginProtected(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused: " + r.Method + " " + r.URL.Path +
+			" is only served to the dashboard's own origin and to clients that are not browsers"})
+	}))
+	return cop.Handler(h)
+}
+
+func (p *Platform) routes(schemas *events.Registry) http.Handler {
 	mux := http.NewServeMux()
-	ing := &ingest.Handler{Bus: p.Names.Buses["main"], API: p.Bus, Schemas: schemas}
+	ing := &ingest.Handler{Bus: p.Names.Buses["main"], API: p.Bus, Schemas: schemas, Tracer: p.opts.Tracer}
 	mux.Handle("POST /events", ing)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -104,17 +124,31 @@ type State struct {
 
 // State returns the platform's live figures.
 func (p *Platform) State() State {
-	st := State{UptimeSeconds: time.Since(p.started).Seconds(), Ready: p.Ready(), Tables: map[string]int{}}
+	// Every list is empty, never null, before anything happened (the
+	// dashboard reads .length of each).
+	st := State{UptimeSeconds: time.Since(p.started).Seconds(), Ready: p.Ready(), Tables: map[string]int{},
+		Buses: []map[string]any{}, Rules: []map[string]any{}, Topics: []map[string]any{}, Queues: []map[string]any{},
+		Consumers: []map[string]any{}}
+	// Buses by their topology name ("main"), as the graph and the rules
+	// table show them; "physical" is the local resource name.
+	logical := map[string]string{"default": "default"}
+	for l, phys := range p.Names.Buses {
+		logical[phys] = l
+	}
 	for _, name := range sortedKeys(p.Bus.buses) {
-		st.Buses = append(st.Buses, map[string]any{"name": name, "events": p.Bus.buses[name].count.Load()})
+		st.Buses = append(st.Buses, map[string]any{"name": logical[name], "physical": name, "events": p.Bus.buses[name].count.Load()})
 	}
 	for _, r := range p.top.Rules {
 		c := p.rules[r.Name]
-		st.Rules = append(st.Rules, map[string]any{"name": r.Name, "bus": p.busName(r.Bus), "matched": c.Matched.Load(),
+		bus := r.Bus
+		if bus == "" {
+			bus = "default"
+		}
+		st.Rules = append(st.Rules, map[string]any{"name": r.Name, "bus": bus, "matched": c.Matched.Load(),
 			"delivered": c.Delivered.Load(), "failed": c.Failed.Load()})
 	}
 	for _, t := range p.top.Topics {
-		var subs []map[string]any
+		subs := []map[string]any{}
 		for _, s := range t.Subscriptions {
 			c := p.subCnt[t.Name+"/"+s.Queue]
 			subs = append(subs, map[string]any{"queue": s.Queue, "delivered": c.Delivered.Load()})
@@ -132,7 +166,13 @@ func (p *Platform) State() State {
 	}
 	recent := map[string][]engine.RecentEvent{}
 	for _, c := range p.consumers {
-		m := map[string]any{"name": c.Name, "queue": c.Queue, "handled": c.handled.Load(), "failed": c.failed.Load(), "disabled": c.Disabled}
+		// handled counts events (messages processed and acknowledged);
+		// routeRuns counts handler runs (one per matching route).
+		m := map[string]any{"name": c.Name, "queue": c.Queue, "handled": int64(0), "deadLettered": int64(0),
+			"routeRuns": c.routeRun.Load(), "failed": c.failed.Load(), "disabled": c.Disabled, "inFlight": 0}
+		if c.source != nil {
+			m["handled"], m["deadLettered"] = c.source.handled(), c.source.deadLettered.Load()
+		}
 		if c.engine != nil {
 			snap := c.engine.Snapshot()
 			m["inFlight"] = len(snap.InFlight)
@@ -161,7 +201,7 @@ func (p *Platform) recent(limit int) []Processed {
 }
 
 func newestFirst(byConsumer map[string][]engine.RecentEvent, limit int) []Processed {
-	var out []Processed
+	out := []Processed{} // [] in JSON, not null, when nothing was processed yet
 	for name, events := range byConsumer {
 		for _, r := range events {
 			out = append(out, Processed{Consumer: name, RecentEvent: r})
@@ -195,7 +235,19 @@ func (p *Platform) Graph() map[string]any {
 	for _, b := range p.top.Buses {
 		add("bus:"+b.Name, "bus", b.Name)
 	}
-	edges = append(edges, Edge{"source:api", "bus:main"})
+	// The ingest API is the ingest Lambda in the cloud (API Gateway ->
+	// lambda-ingest -> main bus); locally the same handler runs in process.
+	ingestLambda := ""
+	for _, l := range p.top.Lambdas {
+		if l.Handler == "lambda-ingest" {
+			ingestLambda = l.Name
+		}
+	}
+	if ingestLambda != "" {
+		edges = append(edges, Edge{"source:api", "lambda:" + ingestLambda}, Edge{"lambda:" + ingestLambda, "bus:main"})
+	} else {
+		edges = append(edges, Edge{"source:api", "bus:main"})
+	}
 	for _, b := range p.top.Buckets {
 		if b.EventBridge {
 			add("source:bucket:"+b.Name, "source", "bucket "+b.Name)
@@ -243,38 +295,82 @@ func (p *Platform) Graph() map[string]any {
 	return map[string]any{"nodes": nodes, "edges": edges}
 }
 
-// tail streams processed events as Server-Sent Events ("event: processed").
+// tail streams processed events as Server-Sent Events ("event: processed"):
+// first the n most recent ones (?n=, default 0) processed after ?since=
+// (RFC 3339), oldest first, then each new one as it is processed, unless
+// ?follow=false. ?from=start sends every event still kept first.
 func (p *Platform) tail(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	q := r.URL.Query()
+	n := 0
+	if v := q.Get("n"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 0 {
+			http.Error(w, fmt.Sprintf("n=%q: want a count of 0 or more", v), http.StatusBadRequest)
+			return
+		}
+	}
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		var err error
+		if since, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			http.Error(w, fmt.Sprintf("since=%q: want an RFC 3339 time", v), http.StatusBadRequest)
+			return
+		}
+	}
+	if q.Get("from") == "start" {
+		n = maxTail
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": tailing processed events\n\n")
+	send := func(e Processed) {
+		b, _ := json.Marshal(e)
+		fmt.Fprintf(w, "event: processed\ndata: %s\n\n", b)
+	}
+	// The history: what the consumers still keep, newest first. Everything
+	// in it counts as seen, so following starts right after its newest.
+	recent := p.recent(maxTail)
+	var history []Processed
+	for _, e := range recent {
+		if len(history) < n && e.At.After(since) {
+			history = append(history, e)
+		}
+	}
+	for i := len(history) - 1; i >= 0; i-- {
+		send(history[i])
+	}
+	if len(recent) > 0 && recent[0].At.After(since) {
+		since = recent[0].At
+	}
 	fl.Flush()
-	since := time.Now()
-	if r.URL.Query().Get("from") == "start" {
-		since = time.Time{}
+	if q.Get("follow") == "false" {
+		return
 	}
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		recent := p.recent(50) // only the events: no queue or table figures per tick
-		for i := len(recent) - 1; i >= 0; i-- {
-			if e := recent[i]; e.At.After(since) {
-				b, _ := json.Marshal(e)
-				fmt.Fprintf(w, "event: processed\ndata: %s\n\n", b)
-				since = e.At
-			}
-		}
-		fl.Flush()
 		select {
 		case <-r.Context().Done():
 			return
 		case <-t.C:
 		}
+		recent := p.recent(50) // only the events: no queue or table figures per tick
+		for i := len(recent) - 1; i >= 0; i-- {
+			if e := recent[i]; e.At.After(since) {
+				send(e)
+				since = e.At
+			}
+		}
+		fl.Flush()
 	}
 }
+
+// maxTail bounds the history /api/tail sends (each consumer keeps its last
+// 100 events).
+const maxTail = 1000

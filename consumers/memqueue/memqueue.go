@@ -39,6 +39,7 @@ type Config struct {
 type message struct {
 	id, body      string
 	attrs         map[string]string // message attributes
+	system        map[string]string // system attributes set by the sender (AWSTraceHeader)
 	group         string
 	sentAt        time.Time
 	visibleAt     time.Time
@@ -103,15 +104,26 @@ func (q *Queue) notify() {
 // Send enqueues a message and returns its id. group is the FIFO message
 // group (required on FIFO queues, ignored otherwise).
 func (q *Queue) Send(body string, attrs map[string]string, group string) (string, error) {
-	return q.send(body, attrs, group, 0)
+	return q.send(body, attrs, nil, group, 0)
+}
+
+// SendTraced enqueues a message with the AWSTraceHeader system attribute
+// (an X-Ray header, as SQS takes it; "" for none), as EventBridge, SNS and
+// SendMessage's MessageSystemAttributes carry a trace into SQS.
+func (q *Queue) SendTraced(body string, attrs map[string]string, traceHeader, group string) (string, error) {
+	var system map[string]string
+	if traceHeader != "" {
+		system = map[string]string{"AWSTraceHeader": traceHeader}
+	}
+	return q.send(body, attrs, system, group, 0)
 }
 
 // SendDelayed enqueues a message that becomes visible after delay.
 func (q *Queue) SendDelayed(body string, attrs map[string]string, group string, delay time.Duration) (string, error) {
-	return q.send(body, attrs, group, delay)
+	return q.send(body, attrs, nil, group, delay)
 }
 
-func (q *Queue) send(body string, attrs map[string]string, group string, delay time.Duration) (string, error) {
+func (q *Queue) send(body string, attrs, system map[string]string, group string, delay time.Duration) (string, error) {
 	q.count("SendMessage")
 	if q.cfg.FIFO && group == "" {
 		return "", fmt.Errorf("memqueue %s: a FIFO queue needs a message group id", q.cfg.Name)
@@ -123,7 +135,7 @@ func (q *Queue) send(body string, attrs map[string]string, group string, delay t
 	defer q.mu.Unlock()
 	q.seq++
 	now := time.Now()
-	m := &message{id: fmt.Sprintf("%s-%08d", q.cfg.Name, q.seq), body: body, attrs: maps.Clone(attrs), group: group,
+	m := &message{id: fmt.Sprintf("%s-%08d", q.cfg.Name, q.seq), body: body, attrs: maps.Clone(attrs), system: system, group: group,
 		sentAt: now, visibleAt: now.Add(delay)}
 	q.msgs = append(q.msgs, m)
 	q.notify()
@@ -235,16 +247,20 @@ func (q *Queue) compact() {
 }
 
 func (q *Queue) deliver(m *message) engine.Message {
+	attrs := map[string]string{
+		"SentTimestamp":           strconv.FormatInt(m.sentAt.UnixMilli(), 10),
+		"ApproximateReceiveCount": strconv.Itoa(m.receiveCount),
+		"MessageGroupId":          m.group,
+	}
+	for k, v := range m.system {
+		attrs[k] = v
+	}
 	return engine.Message{
 		Message: event.Message{
-			Body:      m.body,
-			MessageID: m.id,
-			QueueARN:  q.cfg.ARN,
-			Attributes: map[string]string{
-				"SentTimestamp":           strconv.FormatInt(m.sentAt.UnixMilli(), 10),
-				"ApproximateReceiveCount": strconv.Itoa(m.receiveCount),
-				"MessageGroupId":          m.group,
-			},
+			Body:              m.body,
+			MessageID:         m.id,
+			QueueARN:          q.cfg.ARN,
+			Attributes:        attrs,
 			MessageAttributes: maps.Clone(m.attrs),
 		},
 		Receipt:      m.receipt,
@@ -324,7 +340,7 @@ func (q *Queue) DeadLetter(_ context.Context, m engine.Message, reason string) e
 	if q.cfg.DeadLetter.cfg.FIFO && group == "" {
 		group = "dead-letter"
 	}
-	_, err := q.cfg.DeadLetter.Send(m.Body, attrs, group)
+	_, err := q.cfg.DeadLetter.SendTraced(m.Body, attrs, m.Attributes["AWSTraceHeader"], group)
 	return err
 }
 
@@ -379,6 +395,7 @@ type Saved struct {
 	ID           string            `json:"id"`
 	Body         string            `json:"body"`
 	Attributes   map[string]string `json:"attributes,omitempty"`
+	System       map[string]string `json:"system,omitempty"`
 	Group        string            `json:"group,omitempty"`
 	ReceiveCount int               `json:"receiveCount,omitempty"`
 	SentAt       time.Time         `json:"sentAt"`
@@ -392,7 +409,7 @@ func (q *Queue) Save() []Saved {
 	out := make([]Saved, 0, len(q.msgs))
 	for _, m := range q.msgs {
 		if !m.deleted {
-			out = append(out, Saved{ID: m.id, Body: m.body, Attributes: maps.Clone(m.attrs), Group: m.group,
+			out = append(out, Saved{ID: m.id, Body: m.body, Attributes: maps.Clone(m.attrs), System: maps.Clone(m.system), Group: m.group,
 				ReceiveCount: m.receiveCount, SentAt: m.sentAt})
 		}
 	}
@@ -406,7 +423,7 @@ func (q *Queue) Restore(saved []Saved) {
 	defer q.mu.Unlock()
 	now := time.Now()
 	for _, s := range saved {
-		q.msgs = append(q.msgs, &message{id: s.ID, body: s.Body, attrs: maps.Clone(s.Attributes), group: s.Group,
+		q.msgs = append(q.msgs, &message{id: s.ID, body: s.Body, attrs: maps.Clone(s.Attributes), system: maps.Clone(s.System), group: s.Group,
 			receiveCount: s.ReceiveCount, sentAt: s.SentAt, visibleAt: now})
 	}
 	q.notify()

@@ -26,7 +26,9 @@ import (
 const (
 	// ConsumerBinary is the consumer's path in the eventplane image.
 	ConsumerBinary = "/usr/local/bin/consumer"
-	// AdminPort serves /metrics, /healthz, /readyz and /debug.
+	// AdminPort serves /metrics, /healthz, /readyz and /inflight; /debug
+	// listens on the pod's loopback (config.DefaultDebugAddr), for
+	// `kubectl port-forward`.
 	AdminPort = 9090
 	// LabelConsumer on every child and pod names its EventConsumer.
 	LabelConsumer = "eventplane.io/consumer"
@@ -139,7 +141,7 @@ func consumerConfig(ec *v1alpha1.EventConsumer, endpoint string) ([]byte, error)
 			ShutdownGrace:    config.Duration(s.HandlerTimeout.Duration),
 			IdempotencyTable: s.IdempotencyTable,
 		},
-		Admin: config.Admin{Addr: ":" + strconv.Itoa(AdminPort)},
+		Admin: config.Admin{Addr: ":" + strconv.Itoa(AdminPort), DebugAddr: config.DefaultDebugAddr},
 		Log:   config.Log{Level: s.LogLevel},
 	}
 	for _, r := range s.Routes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,8 +22,9 @@ type InFlightSource interface {
 	InFlight(ctx context.Context, pod *corev1.Pod) (int, error)
 }
 
-// AdminInFlight reads a pod's in-flight messages from its admin endpoint
-// (GET /debug on the admin port, the engine's snapshot).
+// AdminInFlight reads a pod's in-flight message count from its admin port
+// (GET /inflight: a number, no event data; /debug is on the pod's loopback
+// and out of the operator's reach).
 type AdminInFlight struct {
 	Client *http.Client
 	// Port is the admin port (0: AdminPort).
@@ -39,7 +41,7 @@ func (a AdminInFlight) InFlight(ctx context.Context, pod *corev1.Pod) (int, erro
 		port = AdminPort
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		"http://"+net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port))+"/debug", nil)
+		"http://"+net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port))+"/inflight", nil)
 	if err != nil {
 		return 0, err
 	}
@@ -54,15 +56,15 @@ func (a AdminInFlight) InFlight(ctx context.Context, pod *corev1.Pod) (int, erro
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("pod %s: GET /debug: %s", pod.Name, resp.Status)
+		return 0, fmt.Errorf("pod %s: GET /inflight: %s", pod.Name, resp.Status)
 	}
-	var snap struct {
-		InFlight []json.RawMessage `json:"inFlight"`
+	var n struct {
+		InFlight *int `json:"inFlight"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
-		return 0, fmt.Errorf("pod %s: /debug: %w", pod.Name, err)
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&n); err != nil || n.InFlight == nil {
+		return 0, fmt.Errorf("pod %s: /inflight: not {\"inFlight\": N}: %v", pod.Name, err)
 	}
-	return len(snap.InFlight), nil
+	return *n.InFlight, nil
 }
 
 // DeletionCost keeps every consumer pod's pod-deletion-cost annotation equal

@@ -23,7 +23,7 @@ import (
 
 // AdminInFlight reads the count from a real consumer engine's admin
 // endpoint while a handler holds two messages.
-func TestAdminInFlightReadsTheConsumersDebugEndpoint(t *testing.T) {
+func TestAdminInFlightReadsTheConsumersAdminPort(t *testing.T) {
 	q := memqueue.New(memqueue.Config{Name: "work", VisibilityTimeout: time.Minute})
 	release := make(chan struct{})
 	eng, err := engine.New(engine.Options{
@@ -37,7 +37,7 @@ func TestAdminInFlightReadsTheConsumersDebugEndpoint(t *testing.T) {
 	done := make(chan struct{})
 	go func() { _ = eng.Run(ctx); close(done) }()
 	defer func() { close(release); cancel(); <-done }()
-	srv := httptest.NewServer(admin.Handler(eng, prometheus.NewRegistry(), false))
+	srv := httptest.NewServer(admin.Handler(eng, prometheus.NewRegistry()))
 	defer srv.Close()
 	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	p, _ := strconv.Atoi(port)

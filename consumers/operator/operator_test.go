@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -49,6 +50,7 @@ type harness struct {
 	c        client.Client
 	sqs      *awssqs.Client
 	inflight *kubetest.InFlight
+	cached   client.Client // the operator's own (cache-backed) client
 
 	mu       sync.Mutex
 	requests map[string]int // the operator's SQS requests by API
@@ -81,7 +83,10 @@ func start(t *testing.T) *harness {
 		h.mu.Unlock()
 	}))
 	opClient := awssqs.NewFromConfig(opCfg)
-	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	// Several tests each run an operator in this process: their controllers
+	// share a name.
+	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr(true)}, Cache: operator.CacheOptions(nil)})
 	kubetest.Must(t, "manager", err)
 	kubetest.Must(t, "setup", operator.Setup(mgr, operator.Options{
 		SQS:                  func(context.Context, string) (sqs.AdminAPI, error) { return opClient, nil },
@@ -101,6 +106,7 @@ func start(t *testing.T) *harness {
 	})
 	h.ctx = ctx
 	h.c = cl.Client(t, client.Options{Scheme: scheme})
+	h.cached = mgr.GetClient()
 	return h
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
@@ -63,7 +64,7 @@ type Options struct {
 
 // Setup registers the reconciler and the deletion-cost updater with mgr.
 func Setup(mgr ctrl.Manager, opts Options) error {
-	r := &Reconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: mgr.GetEventRecorder(FieldOwner), Options: opts}
+	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Recorder: mgr.GetEventRecorder(FieldOwner), Options: opts}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -95,9 +96,13 @@ func NewScheme() (*runtime.Scheme, error) {
 // Reconciler reconciles EventConsumers.
 type Reconciler struct {
 	client.Client
-	Scheme   *runtime.Scheme
-	Recorder events.EventRecorder
-	Options  Options
+	// APIReader reads past the cache (which holds only the operator's own
+	// objects) to tell a missing child from someone else's object (nil:
+	// the Client).
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Options   Options
 }
 
 // +kubebuilder:rbac:groups=eventplane.io,resources=eventconsumers,verbs=get;list;watch;update;patch
@@ -128,7 +133,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	orig := ec.DeepCopy()
 	applyErr := r.applyChildren(ctx, ec)
-	if applyErr != nil {
+	var conflict *ConflictError
+	switch {
+	case errors.As(applyErr, &conflict):
+		logger.Info("children not applied: conflicting objects", "objects", conflict.Objects)
+		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, ReasonConflictingObject, "Apply", "%v", conflict)
+	case applyErr != nil:
 		logger.Error(applyErr, "apply children")
 		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%v", applyErr)
 	}
@@ -150,8 +160,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	dep := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ec.Namespace, Name: ec.Name}, dep); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, err
+	if conflict == nil { // else a Deployment of that name is not ours to report
+		if err := r.Get(ctx, client.ObjectKey{Namespace: ec.Namespace, Name: ec.Name}, dep); err != nil && !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
 	}
 	setStatus(ec, dep, stats, queueErr, applyErr)
 	// A full update, so that zero counts are written as 0 (a merge patch
@@ -161,10 +173,66 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, fmt.Errorf("update status: %w", err)
 		}
 	}
-	if applyErr != nil {
+	if applyErr != nil && conflict == nil {
 		return ctrl.Result{}, applyErr // retried with backoff
 	}
+	// A conflict is looked at again each poll (the foreign object's
+	// deletion triggers no watch event of ours): no error backoff loop.
 	return ctrl.Result{RequeueAfter: r.pollInterval()}, nil
+}
+
+// ReasonConflictingObject is the Ready condition's reason (and the Event's)
+// when a child's name is taken by an object this EventConsumer does not
+// control.
+const ReasonConflictingObject = "ConflictingObject"
+
+// ConflictError names the objects that stand where an EventConsumer's
+// children would go and are controlled by something else.
+type ConflictError struct{ Objects []string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s already exist(s) and is not controlled by this EventConsumer: nothing was applied; rename the EventConsumer, or delete or rename the object",
+		strings.Join(e.Objects, ", "))
+}
+
+// conflicts returns the children whose name is taken by an object that
+// ec does not control. The cache answers for the operator's own objects;
+// a miss is confirmed with a live read, since the cache holds only
+// objects labelled as the operator's.
+func (r *Reconciler) conflicts(ctx context.Context, ec *v1alpha1.EventConsumer, objs []client.Object) (*ConflictError, error) {
+	live := r.APIReader
+	if live == nil {
+		live = r.Client
+	}
+	var names []string
+	for _, obj := range objs {
+		existing, ok := obj.DeepCopyObject().(client.Object)
+		if !ok {
+			return nil, fmt.Errorf("%T is not a client.Object", obj)
+		}
+		key := client.ObjectKeyFromObject(obj)
+		err := r.Get(ctx, key, existing)
+		if err == nil && metav1.IsControlledBy(existing, ec) {
+			continue
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+		err = live.Get(ctx, key, existing)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue // free: the apply creates it
+		case err != nil:
+			return nil, err
+		case metav1.IsControlledBy(existing, ec):
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s %s/%s", obj.GetObjectKind().GroupVersionKind().Kind, key.Namespace, key.Name))
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return &ConflictError{Objects: names}, nil
 }
 
 func (r *Reconciler) pollInterval() time.Duration {
@@ -182,6 +250,13 @@ func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsum
 	objs, err := Children(ec, r.Options.ConsumerEndpoint, r.Options.KEDA)
 	if err != nil {
 		return err
+	}
+	// All or nothing: a ScaledObject applied next to someone else's
+	// Deployment of the same name would have KEDA scale it.
+	if conflict, err := r.conflicts(ctx, ec, objs); err != nil {
+		return fmt.Errorf("check ownership of children: %w", err)
+	} else if conflict != nil {
+		return conflict
 	}
 	var errs []error
 	for _, obj := range objs {
@@ -279,7 +354,10 @@ func setStatus(ec *v1alpha1.EventConsumer, dep *appsv1.Deployment, stats sqs.Sta
 		}
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ec.Generation})
 	}
+	var conflict *ConflictError
 	switch {
+	case errors.As(applyErr, &conflict):
+		cond(v1alpha1.ConditionReady, false, ReasonConflictingObject, conflict.Error())
 	case dep.Name == "":
 		cond(v1alpha1.ConditionReady, false, "DeploymentMissing", "the consumer's Deployment does not exist yet")
 	case ec.Spec.Paused:

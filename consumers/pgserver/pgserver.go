@@ -62,14 +62,36 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 	return exec.Command(path, args...)
 }
 
-// Start initializes and starts a server and waits until it accepts
-// connections.
+// Start initializes and starts a server in a temporary folder and waits
+// until it accepts connections; Stop removes it.
 func Start(ctx context.Context) (*Server, error) {
-	bin, err := bindir()
+	dir, err := os.MkdirTemp("", "eventplane-pg-")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "eventplane-pg-")
+	s, err := start(ctx, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+	}
+	return s, err
+}
+
+// StartIn runs a server whose data lives in dir: initialized on first use
+// and kept across runs (eventplane dev keeps it under .eventplane/). Close
+// stops it and keeps the data.
+func StartIn(ctx context.Context, dir string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, abs)
+}
+
+func start(ctx context.Context, dir string) (*Server, error) {
+	bin, err := bindir()
 	if err != nil {
 		return nil, err
 	}
@@ -87,16 +109,24 @@ func Start(ctx context.Context) (*Server, error) {
 		s.asPG = true
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := s.command("initdb", "-D", data, "-U", "eventplane", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		if out, err := s.command("initdb", "-D", data, "-U", "eventplane", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		}
 	}
 	port, err := testserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
+	// The socket goes into dir when its path fits a Unix socket address
+	// (~107 bytes), else nowhere: clients use TCP on loopback.
+	sockets := dir
+	if len(dir) > 80 {
+		sockets = "''"
+	}
 	logFile := filepath.Join(dir, "server.log")
 	start := s.command("pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "start",
-		"-o", fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off", port, dir))
+		"-o", fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off", port, sockets))
 	if out, err := start.CombinedOutput(); err != nil {
 		b, _ := os.ReadFile(logFile)
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, b)
@@ -110,11 +140,17 @@ func Start(ctx context.Context) (*Server, error) {
 			return s, nil
 		}
 		if time.Now().After(deadline) {
-			s.Stop()
+			s.Close()
 			return nil, fmt.Errorf("postgres did not accept connections: %w", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Close stops the server (a fast shutdown: sessions end, data is written)
+// and keeps its files.
+func (s *Server) Close() {
+	_ = s.command("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "fast", "-w", "stop").Run()
 }
 
 // Stop stops the server and removes its files.

@@ -185,6 +185,7 @@ func TestInvalidPatterns(t *testing.T) {
 		{`{"x": {"$or": [{"a": ["x"]}, "b"]}}`, "x", "$or[1] must be a non-empty pattern object"},
 		{`{"a": ["x"]} {"b": ["y"]}`, "", "trailing data"},
 		{`{"a": [1e999]}`, "a", "out of range"},
+		{`{"k0": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k1": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k2": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k3": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k4": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k5": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k6": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k7": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k8": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}, "k9": {"$or": [{"a": ["x"]}, {"b": ["y"]}]}}`, "k9", "more than 1000 alternatives"}, // ten $or of two: 1,024 combinations
 	}
 	for _, tc := range tests {
 		_, err := Compile([]byte(tc.pattern))

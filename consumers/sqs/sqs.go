@@ -275,7 +275,8 @@ func (s *Source) DeadLetter(ctx context.Context, m engine.Message, reason string
 			attrs[name] = str(m.MessageAttributes[name])
 		}
 	}
-	in := &sqs.SendMessageInput{QueueUrl: aws.String(s.dlqURL), MessageBody: aws.String(m.Body), MessageAttributes: attrs}
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(s.dlqURL), MessageBody: aws.String(m.Body), MessageAttributes: attrs,
+		MessageSystemAttributes: TraceAttribute(ctx, m.Attributes["AWSTraceHeader"])}
 	if s.dlqFIFO {
 		group := m.GroupID
 		if group == "" {
@@ -299,4 +300,21 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n-3] + "..."
+}
+
+// TraceAttribute is the AWSTraceHeader system attribute of a message sent
+// with ctx: the X-Ray header of the span in ctx (OpenTelemetry's X-Ray
+// propagator), else upstream (a received message's own header), else none.
+// SQS takes the trace only in that X-Ray format.
+func TraceAttribute(ctx context.Context, upstream string) map[string]types.MessageSystemAttributeValue {
+	h := event.XRayHeader(ctx)
+	if h == "" {
+		h = upstream
+	}
+	if h == "" {
+		return nil
+	}
+	return map[string]types.MessageSystemAttributeValue{
+		string(types.MessageSystemAttributeNameForSendsAWSTraceHeader): {DataType: aws.String("String"), StringValue: aws.String(h)},
+	}
 }

@@ -19,9 +19,9 @@ type Scenario struct {
 	Poison      int // malformed bodies among them
 	Idempotency bool
 	// FIFOTopic publishes to an SNS FIFO topic (deduplication by event id).
-	FIFOTopic bool
-	Visibility  int // work queue's visibility timeout, seconds (default 30)
-	Flags       []string
+	FIFOTopic  bool
+	Visibility int // work queue's visibility timeout, seconds (default 30)
+	Flags      []string
 	// Deadline bounds the whole run (default 10m).
 	Deadline time.Duration
 	// Drive injects the scenario's faults while the consumer drains the

@@ -55,3 +55,13 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* Namespaces the operator watches, comma-separated ("" = all): the
+release namespace by default with namespaced RBAC. */}}
+{{- define "eventplane.watchNamespaces" -}}
+{{- $ns := .Values.operator.watchNamespaces -}}
+{{- if and (not $ns) (eq .Values.operator.rbac.scope "namespaced") -}}
+{{- $ns = list .Release.Namespace -}}
+{{- end -}}
+{{- join "," $ns -}}
+{{- end -}}

@@ -21,6 +21,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/admin"
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -57,6 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "consumer: %v\n", err)
 		return 2
 	}
+	log.Info("starting", "binary", "consumer", "version", buildinfo.Version())
 	if err := serve(ctx, cfg, reg, log, getenv); err != nil {
 		log.Error("consumer failed", "error", err.Error())
 		return 1
@@ -73,7 +75,7 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
 
 	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint, AttemptTimeout: cfg.AWS.AttemptTimeout.D(),
-		OnRequest: func(service, api string) { m.AWSRequests.WithLabelValues(service, api).Inc() }})
+		OnRequest: func(service, api string) { m.AWSRequests.WithLabelValues(service, api).Inc() }, Tracer: tp})
 	if err != nil {
 		return err
 	}
@@ -95,12 +97,20 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		return err
 	}
 	if cfg.Admin.Addr != "" {
-		addr, stopAdmin, err := admin.Serve(ctx, cfg.Admin.Addr, admin.Handler(eng, m.Registry, cfg.Admin.Pprof))
+		addr, stopAdmin, err := admin.Serve(ctx, cfg.Admin.Addr, admin.Handler(eng, m.Registry))
 		if err != nil {
 			return fmt.Errorf("admin server: %w", err)
 		}
 		defer func() { _ = stopAdmin() }()
 		log.Info("admin server listening", "addr", addr.String())
+	}
+	if cfg.Admin.DebugAddr != "" { // loopback only (config.Validate)
+		addr, stopDebug, err := admin.Serve(ctx, cfg.Admin.DebugAddr, admin.DebugHandler(eng, cfg.Admin.Pprof))
+		if err != nil {
+			return fmt.Errorf("debug server: %w", err)
+		}
+		defer func() { _ = stopDebug() }()
+		log.Info("debug server listening", "addr", addr.String())
 	}
 	log.Info("consuming", "queue", cfg.Queue.URL, "queue_arn", src.ARN(), "fifo", src.FIFO(),
 		"dead_letter_queue", src.DeadLetterURL(), "max_receive_count", src.MaxReceiveCount(),

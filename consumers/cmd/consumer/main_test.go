@@ -141,6 +141,7 @@ type proc struct {
 	lines []string
 	done  chan error
 	admin string
+	debug string
 }
 
 func freeAddr(t *testing.T) string {
@@ -154,11 +155,11 @@ func freeAddr(t *testing.T) string {
 
 func (q *queue) start(t *testing.T, extra ...string) *proc {
 	t.Helper()
-	p := &proc{seen: map[string]int{}, done: make(chan error, 1), admin: freeAddr(t)}
+	p := &proc{seen: map[string]int{}, done: make(chan error, 1), admin: freeAddr(t), debug: freeAddr(t)}
 	p.cmd = exec.Command(binary(t), extra...)
 	p.cmd.Env = append(append(os.Environ(), q.srv.Env()...),
 		"EVENTPLANE_QUEUE_URL="+q.url, "EVENTPLANE_ENDPOINT="+q.srv.Endpoint, "EVENTPLANE_WAIT_TIME=1s",
-		"EVENTPLANE_ADMIN_ADDR="+p.admin, `EVENTPLANE_ROUTES=[{"name":"all","handler":"log"}]`)
+		"EVENTPLANE_ADMIN_ADDR="+p.admin, "EVENTPLANE_DEBUG_ADDR="+p.debug, `EVENTPLANE_ROUTES=[{"name":"all","handler":"log"}]`)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -241,8 +242,18 @@ func TestSIGTERMDrainLosesNothing(t *testing.T) {
 		!strings.Contains(metricsText, `eventplane_events_processed_total{route="all"}`) {
 		t.Errorf("/metrics lacks the request and processing counters (status %d)", code)
 	}
-	if code, body := get(t, "http://"+p.admin+"/debug"); code != 200 || !strings.Contains(body, `"name": "all"`) || !strings.Contains(body, `"outcome": "processed"`) {
-		t.Errorf("/debug = %d %s", code, body)
+	// Event data only on the loopback debug port: the admin port, which a
+	// Service and the operator reach, answers /debug and pprof with 404.
+	for _, path := range []string{"/debug", "/debug/pprof/"} {
+		if code, body := get(t, "http://"+p.admin+path); code != 404 || strings.Contains(body, `"outcome"`) {
+			t.Errorf("admin port %s = %d %.200s, want 404 (event data belongs to the loopback debug port)", path, code, body)
+		}
+	}
+	if code, body := get(t, "http://"+p.admin+"/inflight"); code != 200 || !strings.Contains(body, `"inFlight":`) {
+		t.Errorf("admin port /inflight = %d %s", code, body)
+	}
+	if code, body := get(t, "http://"+p.debug+"/debug"); code != 200 || !strings.Contains(body, `"name": "all"`) || !strings.Contains(body, `"outcome": "processed"`) {
+		t.Errorf("debug port /debug = %d %s", code, body)
 	}
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

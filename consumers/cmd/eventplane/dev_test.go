@@ -37,7 +37,7 @@ func startDev(t *testing.T) string {
 	var out strings.Builder
 	dir := t.TempDir() // before the cleanup below, so removed after it
 	go func() {
-		done <- dev(ctx, "../../../api/topology.yaml", dir, addr, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+		done <- dev(ctx, devOptions{topology: "../../../api/topology.yaml", dir: dir, addr: addr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, &out)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -73,7 +73,7 @@ func TestSendTailAndDLQAgainstDev(t *testing.T) {
 	tctx, stopTail := context.WithCancel(context.Background())
 	seen := make(chan engine.RecentEvent, 2000)
 	go func() {
-		_ = tailLocal(tctx, url, func(_ string, e engine.RecentEvent) { seen <- e })
+		_ = tailLocal(tctx, url, 0, time.Time{}, true, func(_ string, e engine.RecentEvent) { seen <- e })
 	}()
 	defer stopTail()
 	time.Sleep(300 * time.Millisecond)
@@ -87,7 +87,7 @@ func TestSendTailAndDLQAgainstDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errs := runCLI(t, "", "send", "--endpoint", url, file)
-	if code != 0 || !strings.Contains(out, "sent 1500 events") || !strings.Contains(errs, "sent 1500/1500 (100%") {
+	if code != 0 || !strings.Contains(out, "sent 1,500, rejected 0") || !strings.Contains(errs, "sent 1500/1500 (100%") {
 		t.Fatalf("send: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	select {
@@ -159,7 +159,12 @@ func TestDLQCommandAgainstSQS(t *testing.T) {
 	_, _ = c.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: dlq.QueueUrl, MessageBody: aws.String(`{"x":1}`),
 		MessageAttributes: map[string]types.MessageAttributeValue{engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String("handler said no")}}})
 	url := aws.ToString(q.QueueUrl)
-	code, out, errs := runCLI(t, "", "dlq", "list", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
+	// stats reads depths only (GetQueueAttributes): what helm test checks.
+	code, out, errs := runCLI(t, "", "dlq", "stats", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
+	if code != 0 || !strings.Contains(out, "cli-dlq-test-dlq: 1 dead letters") {
+		t.Fatalf("dlq stats: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "", "dlq", "list", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
 	if code != 0 || !strings.Contains(out, "reason: handler said no") || !strings.Contains(out, "1 dead-letter messages") {
 		t.Fatalf("dlq list: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -200,9 +205,12 @@ func TestSendToEventBridge(t *testing.T) {
 	var lines []string
 	for i := range 12 {
 		lines = append(lines, orderLine(i))
+		if i == 4 { // the 6th event of the input is not a CloudEvent: reported, the rest still sent
+			lines = append(lines, `{"specversion":"1.0","id":"no-source-or-type"}`)
+		}
 	}
 	code, out, errs := runCLI(t, "["+strings.Join(lines, ",")+"]", "send", "--bus", "cli-bus", "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")
-	if code != 0 || !strings.Contains(out, "sent 12 events") {
+	if code != 1 || !strings.Contains(out, "sent 12, rejected 1") || !strings.Contains(errs, "event 6 rejected: invalid CloudEvent") {
 		t.Fatalf("send --bus: exit %d\n%s\n%s", code, out, errs)
 	}
 	got := 0

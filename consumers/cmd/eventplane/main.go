@@ -2,24 +2,32 @@
 //
 //	eventplane normalize [--queue-arn ARN] [--attributes FILE] [--message-id ID] [--fallback-type TYPE] [FILE|-]
 //	eventplane match --pattern FILE [FILE|-]
-//	eventplane bootstrap [--topology FILE] [--prefix P] [--endpoint URL] [--region R]
+//	eventplane bootstrap [--topology FILE] [--prefix P] [--aws-endpoint URL] [--region R] [--profile P]
 //	eventplane dev [--topology FILE] [--dir DIR] [--addr HOST:PORT] [--log-level L]
 //	eventplane send [--endpoint URL | --bus NAME [--region R] [--profile P] [--aws-endpoint URL]] [--batch N] [FILE|-]
 //	eventplane tail [--endpoint URL | --admin URL] [--json]
 //	eventplane dlq list|redrive QUEUE [--endpoint URL] | --queue-url URL [--region R] [--profile P] [--aws-endpoint URL]
+//	eventplane --version
+//
+// --endpoint is always the URL of `eventplane dev`; --aws-endpoint is
+// always an AWS API endpoint (emulators). Exit codes: 0 success, 1 the
+// command ran and failed (events rejected, no match, AWS error), 2 bad
+// usage or input.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/topology"
@@ -36,9 +44,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: eventplane <command> [flags] [FILE|-]
+const usage = `Usage: eventplane <command> [flags] [FILE|-]
 
-commands:
+The eventplane command-line tool: run the platform locally, send and follow
+events, inspect dead letters, test patterns and normalization.
+
+Commands:
   normalize   turn one message body or Lambda event into CloudEvents (one JSON per line)
   match       test one JSON event against an EventBridge event pattern
   bootstrap   create everything api/topology.yaml declares through the AWS APIs (moto, LocalStack, a sandbox)
@@ -47,7 +58,12 @@ commands:
   tail        follow processed events of eventplane dev, or of a consumer's admin endpoint (--admin)
   dlq         list or redrive dead letters: eventplane dlq list|redrive QUEUE, or --queue-url URL in the cloud
 
-Run 'eventplane <command> -h' for a command's flags.
+  version     print the version (also: eventplane --version)
+
+Run 'eventplane <command> --help' for a command's flags. --endpoint is always
+the URL of eventplane dev, --aws-endpoint an AWS API endpoint (emulators).
+Exit codes: 0 success, 1 the command failed (events rejected, no match,
+AWS error), 2 bad usage or input.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -73,53 +89,55 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, buildinfo.String("eventplane"))
+		return exitOK
 	}
 	fmt.Fprintf(stderr, "eventplane: unknown command %q\n%s", args[0], usage)
 	return exitBad
 }
 
-// parseExit maps a flag parsing error to an exit code: -h is not a failure.
-func parseExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitBad
-}
-
 // input reads the single optional FILE argument, or stdin for none or "-".
+// Empty input (nothing but white space) is an error that says where from.
 func input(fs *flag.FlagSet, stdin io.Reader) ([]byte, error) {
+	var b []byte
+	var err error
+	from := "standard input"
 	switch fs.NArg() {
 	case 0:
-		return io.ReadAll(stdin)
+		b, err = io.ReadAll(stdin)
 	case 1:
 		if fs.Arg(0) == "-" {
-			return io.ReadAll(stdin)
+			b, err = io.ReadAll(stdin)
+		} else {
+			from = fs.Arg(0)
+			b, err = os.ReadFile(fs.Arg(0))
 		}
-		return os.ReadFile(fs.Arg(0))
+	default:
+		return nil, fmt.Errorf("expected at most one FILE, got %d: %s", fs.NArg(), strings.Join(fs.Args(), " "))
 	}
-	return nil, fmt.Errorf("expected at most one FILE, got %d", fs.NArg())
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("empty input: %s holds nothing to read", from)
+	}
+	return b, nil
 }
 
 func normalize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("normalize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	queue := fs.String("queue-arn", "", "ARN of the queue the message came from (source of fallback events, `sqsqueue` extension)")
+	c := newCommand("normalize", "normalize [flags] [FILE|-]", `Reads one message body or Lambda event (FILE, or standard input) and prints
+one CloudEvent (structured JSON) per line. Exit 2 with the reason on stderr
+for input that cannot be normalized.`, stdout, stderr)
+	fs := c.fs
+	queue := fs.String("queue-arn", "", "`ARN` of the queue the message came from (the source of fallback events and the sqsqueue extension)")
 	attrs := fs.String("attributes", "", "JSON `FILE` with the message's MessageId, Attributes and MessageAttributes in the SQS API's shape (as `aws sqs receive-message` prints them)")
 	msgID := fs.String("message-id", "", "SQS message `ID` (overrides the attributes file)")
-	fallbackType := fs.String("fallback-type", event.DefaultFallbackType, "CloudEvents `type` of bodies of no known shape")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eventplane normalize [flags] [FILE|-]\n\nReads one message body or Lambda event and prints one CloudEvent (structured JSON) per line.\nExit 2 with the reason on stderr for input that cannot be normalized.\n\nflags:")
-		fs.PrintDefaults()
+	fallbackType := fs.String("fallback-type", event.DefaultFallbackType, "CloudEvents `TYPE` of bodies of no known shape")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseExit(err)
-	}
-	body, err := input(fs, stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "eventplane normalize: %v\n", err)
-		return exitBad
-	}
-	m := event.Message{Body: string(body), QueueARN: *queue}
+	m := event.Message{QueueARN: *queue}
 	if *attrs != "" {
 		doc, err := os.ReadFile(*attrs)
 		if err == nil {
@@ -130,6 +148,12 @@ func normalize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitBad
 		}
 	}
+	body, err := input(fs, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventplane normalize: %v\n", err)
+		return exitBad
+	}
+	m.Body = string(body)
 	if *msgID != "" {
 		m.MessageID = *msgID
 	}
@@ -154,15 +178,13 @@ func normalize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func match(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("match", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := newCommand("match", "match --pattern FILE [FILE|-]", `Tests one JSON event (FILE, or standard input) against an EventBridge event
+pattern and prints true or false. Exit 0 on a match, 1 on no match, 2 on an
+invalid pattern or event.`, stdout, stderr)
+	fs := c.fs
 	patternFile := fs.String("pattern", "", "`FILE` holding an EventBridge event pattern (required)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eventplane match --pattern FILE [FILE|-]\n\nPrints true or false for one JSON event. Exit 0 on a match, 1 on no match,\n2 on an invalid pattern or event.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return parseExit(err)
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
 	if *patternFile == "" {
 		fmt.Fprintln(stderr, "eventplane match: --pattern is required")
@@ -196,18 +218,21 @@ func match(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func bootstrapCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := newCommand("bootstrap", "bootstrap [flags]", `Creates (or finds) every bus, rule, schedule, topic, subscription, queue,
+table and bucket of the topology through the AWS APIs and prints their names
+as JSON. Idempotent: a second run changes nothing. For moto, LocalStack or a
+sandbox account; credentials come from the AWS default chain.`, stdout, stderr)
+	fs := c.fs
 	file := fs.String("topology", "api/topology.yaml", "topology `FILE`")
-	prefix := fs.String("prefix", "eventplane-local", "`prefix` of every resource name")
-	endpoint := fs.String("endpoint", "", "AWS endpoint `URL` (moto, LocalStack); empty: the real AWS endpoints")
-	region := fs.String("region", "", "AWS `region` (default: AWS_REGION or the profile's)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eventplane bootstrap [flags]\n\nCreates (or finds) every bus, rule, schedule, topic, subscription, queue, table and bucket\nof the topology and prints their names as JSON. Idempotent: a second run changes nothing.\nCredentials come from the AWS default chain.\n\nflags:")
-		fs.PrintDefaults()
+	prefix := fs.String("prefix", "eventplane-local", "`PREFIX` of every resource name")
+	endpoint := fs.String("aws-endpoint", "", "AWS API endpoint `URL` (moto, LocalStack); empty: the real AWS endpoints")
+	region := fs.String("region", "", "AWS `REGION` (default: AWS_REGION or the profile's)")
+	profile := fs.String("profile", "", "AWS `PROFILE` (default: AWS_PROFILE)")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseExit(err)
+	if fs.NArg() > 0 {
+		return c.fail("unexpected argument %q", fs.Arg(0))
 	}
 	top, err := topology.Load(*file)
 	if err != nil {
@@ -215,7 +240,7 @@ func bootstrapCmd(args []string, stdout, stderr io.Writer) int {
 		return exitBad
 	}
 	ctx := context.Background()
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: *region, Endpoint: *endpoint})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: *region, Endpoint: *endpoint, Profile: *profile})
 	if err != nil {
 		fmt.Fprintf(stderr, "eventplane bootstrap: %v\n", err)
 		return exitBad

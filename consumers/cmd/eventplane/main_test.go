@@ -118,8 +118,8 @@ func TestUsage(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	if code, _, errs := runCLI(t, "", "normalize", "-h"); code != 0 || !strings.Contains(errs, "-queue-arn") {
-		t.Fatalf("exit %d, stderr %q", code, errs)
+	if code, out, errs := runCLI(t, "", "normalize", "-h"); code != 0 || !strings.Contains(out, "--queue-arn ARN") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
 
@@ -129,7 +129,7 @@ func TestBootstrapCommand(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	code, out, errs := runCLI(t, "", "bootstrap", "--topology", "../../../api/topology.yaml", "--prefix", "cli", "--endpoint", srv.Endpoint)
+	code, out, errs := runCLI(t, "", "bootstrap", "--topology", "../../../api/topology.yaml", "--prefix", "cli", "--aws-endpoint", srv.Endpoint)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

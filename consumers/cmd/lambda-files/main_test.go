@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eventplane/eventplane/consumers/lambdarie"
 	"github.com/eventplane/eventplane/consumers/motoserver"
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
 // it again (a Lambda retry) rewrites the same items.
 // setup uploads a JSON Lines file to moto, creates the results table and
 // starts the built function under the emulator.
-func setup(t testing.TB, name string) (*lambdarie.Function, *dynamodb.Client, []byte) {
+func setup(t testing.TB, name string, env ...string) (*lambdarie.Function, *dynamodb.Client, []byte) {
 	t.Helper()
 	srv := motoserver.Shared(t)
 	cfg := srv.Config()
@@ -48,8 +49,9 @@ func setup(t testing.TB, name string) (*lambdarie.Function, *dynamodb.Client, []
 		t.Fatal(err)
 	}
 	bin := lambdarie.Build(t, ".")
-	fn, err := lambdarie.Start(bin, append(srv.Env(), "EVENTPLANE_FILES_TABLE="+name+"-results", "EVENTPLANE_ENDPOINT="+srv.Endpoint,
-		"EVENTPLANE_REQUIRED=orderId,total", "EVENTPLANE_NUMERIC=total"))
+	env = append(append(srv.Env(), "EVENTPLANE_FILES_TABLE="+name+"-results", "EVENTPLANE_ENDPOINT="+srv.Endpoint,
+		"EVENTPLANE_REQUIRED=orderId,total", "EVENTPLANE_NUMERIC=total"), env...)
+	fn, err := lambdarie.Start(bin, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,4 +101,41 @@ func BenchmarkFilesFunction(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cold.Microseconds())/1000, "cold-first-invoke-ms")
+}
+
+// A permanent failure (a file whose format cannot be told) must not be
+// retried: Lambda retries every invocation that returns an error (twice, by
+// the asynchronous policy Terraform sets). The function sends the event to
+// its dead-letter queue with the reason and succeeds; a retryable failure
+// still returns the error for Lambda to retry.
+func TestPermanentFailureIsDeadLetteredNotRetried(t *testing.T) {
+	srv := motoserver.Shared(t)
+	sq := sqs.NewFromConfig(srv.Config())
+	dlq, err := sq.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("lambda-files-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _, event := setup(t, "files-perm", "EVENTPLANE_DEAD_LETTER_URL="+aws.ToString(dlq.QueueUrl))
+	defer fn.Stop()
+	bin := strings.Replace(string(event), "incoming/a.jsonl", "incoming/blob.bin", 1)
+	status, out, _, err := fn.Invoke([]byte(bin))
+	if err != nil || status != 200 || strings.Contains(string(out), "errorMessage") {
+		t.Fatalf("a permanent failure must succeed after dead-lettering (else Lambda retries it): %v %d %s\n%s", err, status, out, fn.Log)
+	}
+	got, err := sq.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1})
+	if err != nil || len(got.Messages) != 1 {
+		t.Fatalf("DLQ: %v %+v", err, got)
+	}
+	m := got.Messages[0]
+	if r := aws.ToString(m.MessageAttributes["eventplane-failure-reason"].StringValue); !strings.Contains(r, "permanent:") || !strings.Contains(r, "cannot tell the format") {
+		t.Errorf("reason %q", r)
+	}
+	if !strings.Contains(aws.ToString(m.Body), "incoming/blob.bin") {
+		t.Errorf("DLQ body %s, want the invocation's event", aws.ToString(m.Body))
+	}
+	// A missing object is retryable (it may not be readable yet): an error.
+	missing := strings.Replace(string(event), "incoming/a.jsonl", "incoming/none.jsonl", 1)
+	if status, out, _, _ := fn.Invoke([]byte(missing)); status != 200 || !strings.Contains(string(out), "errorMessage") {
+		t.Errorf("a retryable failure must return an error for Lambda to retry: %d %s", status, out)
+	}
 }

@@ -20,17 +20,28 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-lambda-go/otellambda"
+	"go.opentelemetry.io/otel/trace"
 
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/ingest"
+	"github.com/eventplane/eventplane/consumers/telemetry"
 )
 
 func main() {
 	addr := flag.String("http", os.Getenv("EVENTPLANE_HTTP_ADDR"), "serve the API on `ADDR` instead of running as a Lambda function")
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := newHandler(context.Background())
+	log.Info("starting", "binary", "lambda-ingest", "version", buildinfo.Version())
+	tp, stop, err := telemetry.Tracing(context.Background(), os.Getenv)
+	if err != nil {
+		log.Error("lambda-ingest: tracing", "error", err.Error())
+		os.Exit(2)
+	}
+	defer func() { _ = stop(context.Background()) }()
+	h, err := newHandler(context.Background(), tp)
 	if err != nil {
 		log.Error("lambda-ingest: configuration", "error", err.Error())
 		os.Exit(2)
@@ -44,7 +55,7 @@ func main() {
 		}
 		return
 	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (any, error) {
+	lambda.Start(otellambda.InstrumentHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
 		// HTTP API (payload format 2.0) carries "version":"2.0"; REST does not.
 		var probe struct {
 			Version string `json:"version"`
@@ -62,15 +73,15 @@ func main() {
 			return nil, fmt.Errorf("not an API Gateway request: %w", err)
 		}
 		return h.APIGatewayV1(ctx, req)
-	})
+	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
 }
 
-func newHandler(ctx context.Context) (*ingest.Handler, error) {
+func newHandler(ctx context.Context, tp trace.TracerProvider) (*ingest.Handler, error) {
 	bus := os.Getenv("EVENTPLANE_BUS")
 	if bus == "" {
 		return nil, fmt.Errorf("EVENTPLANE_BUS is empty: set the name of the event bus")
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
 	if err != nil {
 		return nil, err
 	}
@@ -78,5 +89,5 @@ func newHandler(ctx context.Context) (*ingest.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ingest.Handler{Bus: bus, API: eventbridge.NewFromConfig(cfg), Schemas: schemas}, nil
+	return &ingest.Handler{Bus: bus, API: eventbridge.NewFromConfig(cfg), Schemas: schemas, Tracer: tp}, nil
 }

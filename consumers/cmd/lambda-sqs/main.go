@@ -9,10 +9,12 @@
 //
 // Environment: EVENTPLANE_ROUTES (JSON array of {name, pattern, handler,
 // options}, as the consumer's --routes), EVENTPLANE_DEAD_LETTER_URL,
-// EVENTPLANE_FALLBACK_TYPE, AWS_REGION, EVENTPLANE_ENDPOINT (emulators).
+// EVENTPLANE_IDEMPOTENCY_TABLE (optional: the idempotency records, as the
+// consumer's --idempotency-table), EVENTPLANE_FALLBACK_TYPE, AWS_REGION, EVENTPLANE_ENDPOINT (emulators).
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,78 +22,117 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-lambda-go/otellambda"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
+	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/route"
+	sqssource "github.com/eventplane/eventplane/consumers/sqs"
+	"github.com/eventplane/eventplane/consumers/telemetry"
 )
 
 type function struct {
-	norm   event.Normalizer
-	router *route.Router[engine.Handler]
-	sqs    *sqs.Client
-	dlq    string
-	log    *slog.Logger
+	proc *engine.Processor
+	sqs  *sqs.Client
+	dlq  string
+	log  *slog.Logger
 }
 
 func main() {
-	f, err := setup(context.Background())
+	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-sqs", "version", buildinfo.Version())
+	ctx := context.Background()
+	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-sqs:", err)
 		os.Exit(2)
 	}
-	lambda.Start(f.handle)
+	f, err := setup(ctx, tp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lambda-sqs:", err)
+		os.Exit(2)
+	}
+	lambda.Start(otellambda.InstrumentHandler(f.handle, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp),
+		otellambda.WithPropagator(telemetry.Propagator())))
 }
 
-func setup(ctx context.Context) (*function, error) {
+func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 	var routes []config.Route
 	if err := json.Unmarshal([]byte(os.Getenv("EVENTPLANE_ROUTES")), &routes); err != nil || len(routes) == 0 {
 		return nil, fmt.Errorf("EVENTPLANE_ROUTES must be a non-empty JSON array of routes: %v", err)
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT")})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	reg := handlers.NewRegistry()
+	var mws []engine.Middleware
+	if table := os.Getenv("EVENTPLANE_IDEMPOTENCY_TABLE"); table != "" {
+		mws = append(mws, idempotency.Middleware(idempotency.NewDynamoDB(dynamodb.NewFromConfig(cfg), table), idempotency.Options{}))
+	}
 	var rs []route.Route[engine.Handler]
 	for _, rc := range routes {
 		h, err := reg.Build(ctx, rc.Handler, handlers.NewDeps(log, cfg), rc.Options)
 		if err != nil {
 			return nil, fmt.Errorf("route %q: %w", rc.Name, err)
 		}
-		rs = append(rs, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
+		rs = append(rs, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: engine.Chain(h, mws...)})
 	}
-	router, err := route.NewRouter(rs...)
+	proc, err := engine.NewProcessor(engine.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs, Tracer: tp})
 	if err != nil {
 		return nil, err
 	}
-	return &function{norm: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, router: router,
-		sqs: sqs.NewFromConfig(cfg), dlq: os.Getenv("EVENTPLANE_DEAD_LETTER_URL"), log: log}, nil
+	return &function{proc: proc, sqs: sqs.NewFromConfig(cfg), dlq: os.Getenv("EVENTPLANE_DEAD_LETTER_URL"), log: log}, nil
 }
 
+// handle processes a batch with the engine's settlement function and
+// answers with a partial batch response (ReportBatchItemFailures): records
+// to retry or release are reported, dead-lettered records go to the DLQ
+// (or are reported when there is none, for the redrive policy), the rest are
+// deleted by Lambda. On a FIFO queue the batch stops at the first failure
+// and every later record is reported too, as Lambda requires.
 func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	msgs := make([]engine.Message, len(batch.Records))
+	fifo := false
+	for i, rec := range batch.Records {
+		msgs[i] = message(rec)
+		fifo = fifo || strings.HasSuffix(rec.EventSourceARN, ".fifo")
+	}
 	var resp events.SQSEventResponse
-	for _, rec := range batch.Records {
-		if err := f.record(ctx, rec); err != nil {
-			f.log.Warn("record failed", "message_id", rec.MessageId, "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+	for i, s := range f.proc.Process(ctx, msgs, fifo) {
+		rec := batch.Records[i]
+		if s.Outcome == engine.Ack {
+			continue
 		}
+		if s.Outcome == engine.DeadLetter {
+			if err := f.deadLetter(ctx, rec, s.Reason); err == nil {
+				continue
+			} else {
+				f.log.Error("dead-letter failed: the record is reported for the redrive policy", "message_id", rec.MessageId, "error", err.Error())
+			}
+		}
+		f.log.Warn("record not settled", "message_id", rec.MessageId, "outcome", s.Outcome.String(), "kind", s.Kind, "error", s.Err.Error())
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 	}
 	return resp, nil
 }
 
-// record processes one SQS record; a nil error deletes it.
-func (f *function) record(ctx context.Context, rec events.SQSMessage) error {
+// message is an SQS record as the engine's message.
+func message(rec events.SQSMessage) engine.Message {
 	m := event.Message{Body: rec.Body, MessageID: rec.MessageId, QueueARN: rec.EventSourceARN, Attributes: rec.Attributes}
 	for name, v := range rec.MessageAttributes {
 		if v.StringValue != nil {
@@ -101,44 +142,29 @@ func (f *function) record(ctx context.Context, rec events.SQSMessage) error {
 			m.MessageAttributes[name] = *v.StringValue
 		}
 	}
-	evs, ctl, err := f.norm.Normalize(nil, m)
-	if err != nil {
-		return f.deadLetter(ctx, rec, "undecodable: "+err.Error())
-	}
-	if ctl != nil {
-		return nil
-	}
-	var buf [8]*route.Route[engine.Handler]
-	for i := range evs {
-		for _, rt := range f.router.Match(&evs[i], buf[:0]) {
-			err := rt.Handler.Handle(ctx, &evs[i])
-			switch {
-			case err == nil || errors.Is(err, engine.ErrSkip):
-			case engine.IsPermanent(err):
-				return f.deadLetter(ctx, rec, "permanent: "+err.Error())
-			default:
-				return fmt.Errorf("route %s: %w", rt.Name, err)
-			}
-		}
-	}
-	return nil
+	count, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+	return engine.Message{Message: m, Receipt: rec.ReceiptHandle, ReceiveCount: count, GroupID: rec.Attributes["MessageGroupId"]}
 }
 
 // deadLetter sends rec to the dead-letter queue with its reason; without one
 // it reports the failure so that the queue's redrive policy moves it.
 func (f *function) deadLetter(ctx context.Context, rec events.SQSMessage, reason string) error {
 	if f.dlq == "" {
-		return errors.New(reason)
+		return errors.New("no EVENTPLANE_DEAD_LETTER_URL: " + reason)
 	}
 	count, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
-	_, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(f.dlq), MessageBody: aws.String(rec.Body),
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(f.dlq), MessageBody: aws.String(rec.Body),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
 			engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)},
 			engine.AttrSourceQueue:   {DataType: aws.String("String"), StringValue: aws.String(rec.EventSourceARN)},
 			engine.AttrReceiveCount:  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(count))},
-		}})
-	if err != nil {
-		return fmt.Errorf("%s (and the dead-letter queue failed: %v)", reason, err)
+		}, MessageSystemAttributes: sqssource.TraceAttribute(ctx, rec.Attributes["AWSTraceHeader"])}
+	if strings.HasSuffix(f.dlq, ".fifo") {
+		in.MessageGroupId = aws.String(cmp.Or(rec.Attributes["MessageGroupId"], "dead-letter"))
+		in.MessageDeduplicationId = aws.String(rec.MessageId)
+	}
+	if _, err := f.sqs.SendMessage(ctx, in); err != nil {
+		return fmt.Errorf("%s (and the dead-letter queue failed: %w)", reason, err)
 	}
 	return nil
 }

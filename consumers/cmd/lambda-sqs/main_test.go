@@ -88,3 +88,45 @@ func BenchmarkSQSFunction(b *testing.B) {
 	}
 	b.ReportMetric(float64(cold.Microseconds())/1000, "cold-first-invoke-ms")
 }
+
+// On a FIFO queue, Lambda's rule for partial batch responses: stop at the
+// first failure and report it and every later record of the batch as
+// failed, so the message group's order holds. The second record fails (its
+// route posts to a closed port: retryable); the third must not be processed
+// and must be reported too.
+func TestFIFOBatchStopsAtFirstFailure(t *testing.T) {
+	srv := motoserver.Shared(t)
+	bin := lambdarie.Build(t, ".")
+	rec := func(id, data string) string {
+		return `{"messageId":"` + id + `","body":"{\"specversion\":\"1.0\",\"id\":\"` + id + `\",\"source\":\"s\",\"type\":\"t.v1\",\"datacontenttype\":\"application/json\",\"data\":` +
+			strings.ReplaceAll(data, `"`, `\"`) + `}","attributes":{"ApproximateReceiveCount":"1","MessageGroupId":"g-1"},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:orders.fifo"}`
+	}
+	batch := `{"Records":[` + rec("m-1", `{"ok":true}`) + "," + rec("m-2", `{"fail":true}`) + "," + rec("m-3", `{"ok":true}`) + `]}`
+	routes := `EVENTPLANE_ROUTES=[{"name":"fail","pattern":{"data":{"fail":[true]}},"handler":"publish","options":{"url":"http://127.0.0.1:1/closed","timeout":"1s"}},` +
+		`{"name":"all","handler":"log"}]`
+	fn, err := lambdarie.Start(bin, append(srv.Env(), routes, "EVENTPLANE_ENDPOINT="+srv.Endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fn.Stop()
+	status, out, _, err := fn.Invoke([]byte(batch))
+	if err != nil || status != 200 {
+		t.Fatalf("invoke: %v %d %s", err, status, out)
+	}
+	var resp struct {
+		BatchItemFailures []struct{ ItemIdentifier string } `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	if strings.Join(ids, ",") != "m-2,m-3" {
+		t.Fatalf("batchItemFailures %v, want m-2 (failed) and m-3 (after it, unprocessed)", ids)
+	}
+	if strings.Contains(fn.Log.String(), `"event_id":"m-3"`) {
+		t.Errorf("m-3 was processed after m-2 failed:\n%s", fn.Log)
+	}
+}

@@ -7,16 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
@@ -42,7 +43,7 @@ func run() error {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	flag.BoolVar(&leaderElect, "leader-elect", true, "elect a leader so that only one replica reconciles")
 	flag.StringVar(&leaderNS, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's namespace)")
-	flag.StringVar(&watchNS, "watch-namespace", "", "only reconcile EventConsumers in this namespace (default: all)")
+	flag.StringVar(&watchNS, "watch-namespace", "", "comma-separated namespaces whose EventConsumers are reconciled, and the only ones the operator reads (default: all; needs cluster-wide RBAC)")
 	flag.StringVar(&region, "aws-region", "", "AWS region for queues whose spec.queue.region is empty (default: AWS_REGION)")
 	flag.StringVar(&sqsEndpoint, "sqs-endpoint", "", "SQS endpoint the operator reads queue depth from (emulators only)")
 	flag.DurationVar(&opts.QueuePollInterval, "queue-poll-interval", 30*time.Second, "how often queue depth is read into each EventConsumer's status")
@@ -55,6 +56,7 @@ func run() error {
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	ctrl.Log.WithName("setup").Info("starting", "binary", "operator", "version", buildinfo.Version())
 
 	scheme, err := operator.NewScheme()
 	if err != nil {
@@ -70,9 +72,13 @@ func run() error {
 		// Stop reconciling at once when leadership is lost.
 		LeaderElectionReleaseOnCancel: true,
 	}
-	if watchNS != "" {
-		mopts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{watchNS: {}}}
+	var namespaces []string
+	for _, ns := range strings.Split(watchNS, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			namespaces = append(namespaces, ns)
+		}
 	}
+	mopts.Cache = operator.CacheOptions(namespaces)
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), mopts)
 	if err != nil {
 		return err

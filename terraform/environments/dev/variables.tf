@@ -21,6 +21,12 @@ variable "api_jwt_issuer" {
   default     = null
 }
 
+variable "api_jwt_scopes" {
+  description = "Scopes a JWT must carry (any one), per route key of the ingest API, e.g. { \"POST /events\" = [\"events/write\"] }."
+  type        = map(list(string))
+  default     = {}
+}
+
 variable "api_jwt_audience" {
   description = "Accepted JWT audiences of the ingest API."
   type        = list(string)

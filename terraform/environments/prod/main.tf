@@ -23,6 +23,7 @@ module "platform" {
     authorization = var.api_jwt_issuer == null ? "AWS_IAM" : "JWT"
     jwt_issuer    = var.api_jwt_issuer
     jwt_audience  = var.api_jwt_audience
+    jwt_scopes    = var.api_jwt_scopes
     rate_limit    = 1000
     burst_limit   = 2000
   }

@@ -40,6 +40,8 @@ resource "aws_apigatewayv2_route" "events" {
   target             = "integrations/${aws_apigatewayv2_integration.ingest.id}"
   authorization_type = var.authorization
   authorizer_id      = var.authorization == "JWT" ? aws_apigatewayv2_authorizer.jwt[0].id : null
+  # API Gateway accepts a token that carries any one of the route's scopes.
+  authorization_scopes = length(lookup(var.jwt_scopes, "POST /events", [])) > 0 ? var.jwt_scopes["POST /events"] : null
 }
 
 resource "aws_cloudwatch_log_group" "access" {

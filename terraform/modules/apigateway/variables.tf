@@ -13,14 +13,38 @@ variable "function_invoke_arn" {
   type        = string
 }
 
+variable "environment" {
+  description = "Environment of the API (dev, staging or prod): authorization NONE is allowed in dev only."
+  type        = string
+}
+
 variable "authorization" {
-  description = "How callers authenticate: JWT (an OIDC issuer, recommended), AWS_IAM (SigV4-signed requests) or NONE (only for private testing)."
+  description = "How callers authenticate: JWT (an OIDC issuer, recommended), AWS_IAM (SigV4-signed requests) or NONE (anyone may post; dev only)."
   type        = string
   default     = "JWT"
 
   validation {
     condition     = contains(["JWT", "AWS_IAM", "NONE"], var.authorization)
     error_message = "authorization must be JWT, AWS_IAM or NONE."
+  }
+  validation {
+    condition     = var.authorization != "NONE" || var.environment == "dev"
+    error_message = "authorization NONE (no authentication) is allowed in dev only: use JWT or AWS_IAM."
+  }
+}
+
+variable "jwt_scopes" {
+  description = "With JWT authorization: per route key (\"POST /events\"), the scopes a token must carry (any one of them); a route not listed needs none."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.jwt_scopes) : contains(["POST /events"], k)])
+    error_message = "jwt_scopes keys must be route keys of this API: \"POST /events\"."
+  }
+  validation {
+    condition     = length(var.jwt_scopes) == 0 || var.authorization == "JWT"
+    error_message = "jwt_scopes need authorization JWT."
   }
 }
 

@@ -1,10 +1,10 @@
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.9" # validation that refers to another variable
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.46, < 7.0"
+      version = ">= 6.47, < 7.0"
     }
   }
 }

@@ -3,15 +3,19 @@ locals {
   provisioned = var.billing_mode == "PROVISIONED"
   cap         = var.provisioned_capacity
 
-  # Every key attribute of the table and of its indexes, declared once.
-  attributes = { for name, t in local.tables : name => {
+  # Every key attribute of the table and of its indexes, declared once: a
+  # name may key the table and an index (a range key shared with a GSI), and
+  # DynamoDB takes each attribute definition once. Types are grouped per
+  # name; the variable's validation rejects a name with two types.
+  key_types = { for name, t in local.tables : name => {
     for a in concat(
       [t.hashKey],
       t.rangeKey == null ? [] : [t.rangeKey],
       [for g in t.globalSecondaryIndexes : g.hashKey],
       [for g in t.globalSecondaryIndexes : g.rangeKey if g.rangeKey != null],
-    ) : a.name => a.type
+    ) : a.name => a.type...
   } }
+  attributes = { for name, keys in local.key_types : name => { for k, types in keys : k => types[0] } }
 
   scaled = local.provisioned ? merge([for name, t in local.tables : {
     for dim in ["read", "write"] : "${name}/${dim}" => { table = name, dim = dim }
@@ -41,11 +45,22 @@ resource "aws_dynamodb_table" "this" {
     for_each = each.value.globalSecondaryIndexes
     content {
       name            = global_secondary_index.value.name
-      hash_key        = global_secondary_index.value.hashKey.name
-      range_key       = global_secondary_index.value.rangeKey == null ? null : global_secondary_index.value.rangeKey.name
       projection_type = global_secondary_index.value.projectionType
       read_capacity   = local.provisioned ? local.cap.min_read : null
       write_capacity  = local.provisioned ? local.cap.min_write : null
+
+      # aws 6.47 deprecates the index's hash_key/range_key for key_schema.
+      key_schema {
+        attribute_name = global_secondary_index.value.hashKey.name
+        key_type       = "HASH"
+      }
+      dynamic "key_schema" {
+        for_each = global_secondary_index.value.rangeKey == null ? [] : [global_secondary_index.value.rangeKey]
+        content {
+          attribute_name = key_schema.value.name
+          key_type       = "RANGE"
+        }
+      }
     }
   }
 

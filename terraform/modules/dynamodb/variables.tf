@@ -24,7 +24,15 @@ variable "tables" {
       [t.rangeKey == null ? true : contains(["S", "N", "B"], t.rangeKey.type)],
       [for g in t.globalSecondaryIndexes : contains(["S", "N", "B"], g.hashKey.type) && contains(["ALL", "KEYS_ONLY"], g.projectionType)],
     )]))
-    error_message = "Key types must be S, N or B, and GSI projections ALL or KEYS_ONLY."
+    error_message = "Key types must be S, N or B (quote \"N\" in YAML: yamldecode reads a bare N as false), and GSI projections ALL or KEYS_ONLY."
+  }
+  validation {
+    condition = alltrue([for t in var.tables : alltrue([for name, types in {
+      for a in concat([t.hashKey], t.rangeKey == null ? [] : [t.rangeKey],
+        [for g in t.globalSecondaryIndexes : g.hashKey], [for g in t.globalSecondaryIndexes : g.rangeKey if g.rangeKey != null],
+      ) : a.name => a.type...
+    } : length(distinct(types)) == 1])])
+    error_message = "A key attribute shared by a table and its indexes must have one type everywhere."
   }
   validation {
     condition     = alltrue([for t in var.tables : can(regex("^[A-Za-z0-9_.-]{3,200}$", t.name))])

@@ -118,7 +118,7 @@ resource "aws_vpc_endpoint" "gateway" {
   for_each = local.create_vpc ? toset(["s3", "dynamodb"]) : toset([])
 
   vpc_id            = aws_vpc.this[0].id
-  service_name      = "com.amazonaws.${data.aws_region.current.name}.${each.key}"
+  service_name      = "com.amazonaws.${data.aws_region.current.region}.${each.key}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = aws_route_table.private[*].id
   tags              = var.tags
@@ -273,9 +273,11 @@ resource "aws_launch_template" "node" {
   name_prefix = "${var.name_prefix}-node-"
 
   metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 2
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+    # 1: a pod (one network hop further) cannot reach the node's instance
+    # credentials; pods get their own through EKS Pod Identity / IRSA.
+    http_put_response_hop_limit = 1
   }
 
   block_device_mappings {
@@ -443,17 +445,17 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "ReadDepth"
     actions   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
-    resources = length(var.consumers) > 0 ? flatten([for c in values(var.consumers) : [c.queue_arn, c.dlq_arn]]) : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+    resources = length(var.consumers) > 0 ? flatten([for c in values(var.consumers) : [c.queue_arn, c.dlq_arn]]) : ["arn:${local.partition}:sqs:${data.aws_region.current.region}:000000000000:none"]
   }
   statement {
     sid       = "RedriveFromDLQ"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
-    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.dlq_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.dlq_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.region}:000000000000:none"]
   }
   statement {
     sid       = "RedriveToQueue"
     actions   = ["sqs:SendMessage"]
-    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.queue_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.queue_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.region}:000000000000:none"]
   }
   statement {
     sid       = "UseThePlatformKey"
@@ -490,7 +492,7 @@ data "aws_iam_policy_document" "keda" {
   statement {
     sid       = "ReadQueueDepth"
     actions   = ["sqs:GetQueueAttributes"]
-    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.queue_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.name}:000000000000:none"]
+    resources = length(var.consumers) > 0 ? [for c in values(var.consumers) : c.queue_arn] : ["arn:${local.partition}:sqs:${data.aws_region.current.region}:000000000000:none"]
   }
 }
 

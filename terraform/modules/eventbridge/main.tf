@@ -54,7 +54,7 @@ resource "aws_cloudwatch_event_rule" "this" {
   name           = "${var.name_prefix}-${each.key}"
   description    = each.value.description
   event_bus_name = each.value.bus == "default" ? "default" : aws_cloudwatch_event_bus.this[each.value.bus].name
-  event_pattern  = jsonencode(each.value.pattern)
+  event_pattern  = each.value.pattern
   tags           = merge(var.tags, { "eventplane:rule" = each.key })
 }
 

@@ -29,7 +29,7 @@ variable "rules" {
     name        = string
     bus         = string
     description = optional(string, "")
-    pattern     = any
+    pattern     = string # JSON (jsonencode of the topology's pattern)
     targets = list(object({
       queue           = optional(string)
       topic           = optional(string)
@@ -47,6 +47,10 @@ variable "rules" {
     }))
   }))
 
+  validation {
+    condition     = alltrue([for r in var.rules : can(jsondecode(r.pattern))])
+    error_message = "A rule's pattern must be a JSON document (jsonencode the topology's pattern)."
+  }
   validation {
     condition     = alltrue(flatten([for r in var.rules : [for t in r.targets : length(compact([t.queue, t.topic, t.lambda])) == 1]]))
     error_message = "Every rule target names exactly one of queue, topic or lambda."

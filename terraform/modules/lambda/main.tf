@@ -48,7 +48,7 @@ data "aws_iam_policy_document" "function" {
   }
 
   dynamic "statement" {
-    for_each = var.failure_destination_arn == null ? [] : [var.failure_destination_arn]
+    for_each = var.failure_destination.enabled ? [var.failure_destination.queue_arn] : []
     content {
       sid       = "FailureDestination"
       actions   = ["sqs:SendMessage"]
@@ -122,7 +122,8 @@ resource "aws_lambda_function" "this" {
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {
-  for_each = var.failure_destination_arn == null ? {} : local.functions
+  # Keyed by function name (static); the queue's ARN is only in the values.
+  for_each = var.failure_destination.enabled ? local.functions : {}
 
   function_name                = aws_lambda_function.this[each.key].function_name
   maximum_retry_attempts       = 2
@@ -130,7 +131,7 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 
   destination_config {
     on_failure {
-      destination = var.failure_destination_arn
+      destination = var.failure_destination.queue_arn
     }
   }
 }

@@ -59,10 +59,18 @@ variable "permissions" {
   }
 }
 
-variable "failure_destination_arn" {
-  description = "SQS queue ARN that receives asynchronous invocations that failed every retry (null: none)."
-  type        = string
-  default     = null
+variable "failure_destination" {
+  description = "SQS queue that receives asynchronous invocations that failed every retry. enabled must be known at plan time (it decides which resources exist); queue_arn may be known only after apply."
+  type = object({
+    enabled   = bool
+    queue_arn = optional(string)
+  })
+  default = { enabled = false }
+
+  validation {
+    condition     = !var.failure_destination.enabled || var.failure_destination.queue_arn != null
+    error_message = "failure_destination.queue_arn is required when enabled is true."
+  }
 }
 
 variable "log_retention_days" {

@@ -1,7 +1,7 @@
 data "aws_region" "current" {}
 
 locals {
-  region = data.aws_region.current.name
+  region = data.aws_region.current.region
 }
 
 # Single-metric alarms, one spec per alarm; the alarm name carries its

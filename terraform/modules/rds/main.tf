@@ -12,14 +12,15 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "clients" {
-  for_each = toset(var.client_security_group_ids)
+  # Keyed by the static names; the group IDs are only in the values.
+  for_each = var.client_security_groups
 
   security_group_id            = aws_security_group.this.id
   description                  = "PostgreSQL from ${each.key}"
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
-  referenced_security_group_id = each.key
+  referenced_security_group_id = each.value
 }
 
 resource "aws_db_parameter_group" "this" {

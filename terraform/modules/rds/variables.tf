@@ -18,9 +18,9 @@ variable "subnet_ids" {
   }
 }
 
-variable "client_security_group_ids" {
-  description = "Security groups allowed to connect on 5432 (the EKS nodes')."
-  type        = list(string)
+variable "client_security_groups" {
+  description = "Security groups allowed to connect on 5432 (the EKS nodes'), by a name known at plan time; the IDs may be known only after apply."
+  type        = map(string)
 }
 
 variable "engine_version" {

@@ -79,7 +79,7 @@ resource "aws_sns_topic_subscription" "queue" {
   protocol             = "sqs"
   endpoint             = var.queue_arns[each.value.queue]
   raw_message_delivery = each.value.rawMessageDelivery
-  filter_policy        = each.value.filterPolicy == null ? null : jsonencode(each.value.filterPolicy)
+  filter_policy        = each.value.filterPolicy
   filter_policy_scope  = each.value.filterPolicy == null ? null : each.value.filterPolicyScope
 }
 

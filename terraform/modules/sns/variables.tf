@@ -10,7 +10,7 @@ variable "topics" {
     subscriptions = optional(list(object({
       queue              = string
       rawMessageDelivery = optional(bool, true)
-      filterPolicy       = optional(any)
+      filterPolicy       = optional(string) # JSON (jsonencode of the topology's filterPolicy)
       filterPolicyScope  = optional(string, "MessageAttributes")
     })), [])
   }))
@@ -18,6 +18,10 @@ variable "topics" {
   validation {
     condition     = alltrue([for t in var.topics : can(regex("^[A-Za-z0-9_-]{1,200}$", t.name))])
     error_message = "Topic names must be letters, digits, hyphens or underscores."
+  }
+  validation {
+    condition     = alltrue(flatten([for t in var.topics : [for s in t.subscriptions : s.filterPolicy == null ? true : can(jsondecode(s.filterPolicy))]]))
+    error_message = "filterPolicy must be a JSON document (jsonencode the topology's filter policy)."
   }
   validation {
     condition     = alltrue(flatten([for t in var.topics : [for s in t.subscriptions : contains(["MessageAttributes", "MessageBody"], s.filterPolicyScope)]]))

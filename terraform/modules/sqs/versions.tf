@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.46, < 7.0"
+      version = ">= 6.47, < 7.0"
     }
   }
 }

@@ -1,0 +1,77 @@
+# The root module planned against the real providers' schemas (hack/tfplan.sh
+# test): computed attributes are unknown as before a real apply, so a for_each
+# keyed on an ARN or an ID fails here as it fails in the cloud.
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+variables {
+  environment          = "dev"
+  lambda_artifacts_dir = "../build/lambda"
+  rds                  = { enabled = true }
+}
+
+# The repository's topology: a subscription with a filter policy beside one
+# without, rules whose targets have different fields, a range key shared with
+# a GSI, RDS clients and a Lambda failure destination known only after apply.
+run "repository_topology" {
+  command = plan
+
+  assert {
+    condition     = length(local.topics[0].subscriptions) == 2 && local.topics[0].subscriptions[0].filterPolicy == null
+    error_message = "order-analytics has no filter policy"
+  }
+  assert {
+    condition     = jsondecode(local.topics[0].subscriptions[1].filterPolicy) == { detail = { total = [{ numeric = [">", 1000] }] } }
+    error_message = "order-alerts' filter policy is passed as its JSON"
+  }
+  assert {
+    condition     = alltrue([for r in local.rules : can(jsondecode(r.pattern)) && length(r.targets) > 0])
+    error_message = "every rule's pattern is passed as JSON"
+  }
+  assert {
+    condition     = [for t in local.rules[2].targets : [t.queue, t.topic]] == [["orders", null], [null, "order-events"]]
+    error_message = "orders-placed targets the orders queue and the order-events topic, each with the other kinds null"
+  }
+}
+
+# Every optional field set in some entry and left out in another.
+run "variant_topology" {
+  command = plan
+
+  variables {
+    topology_file = "testdata/topology-variants.yaml"
+  }
+
+  assert {
+    condition     = [for s in local.topics[0].subscriptions : s.filterPolicy != null] == [false, true, true]
+    error_message = "fan-a has no filter policy, fan-b and fan-c have one"
+  }
+  assert {
+    condition     = [for t in local.rules[1].targets : t.inputPath] == [null, "$.detail", null]
+    error_message = "only the lambda target of fan-out has an input path"
+  }
+  assert {
+    condition     = local.buses[1].archive != null && local.buses[2].archive == null
+    error_message = "audit is archived (default retention), scratch is not"
+  }
+  assert {
+    condition     = output.table_names["indexed"] == "eventplane-dev-indexed"
+    error_message = "the indexed table (range key shared with a GSI) is planned"
+  }
+}
+
+# The same topology given as a variable (how trivy's evaluator gets it).
+run "topology_as_variable" {
+  command = plan
+
+  variables {
+    topology = yamldecode(file("testdata/topology-variants.yaml"))
+  }
+
+  assert {
+    condition     = length(local.tables) == 3 && local.tables[1].rangeKey.type == "N"
+    error_message = "the topology variable is read like the file"
+  }
+}

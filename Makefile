@@ -6,6 +6,8 @@ PYSCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scr
 export PATH := $(TOOLS):$(PYSCRIPTS):$(PATH)
 GO ?= go
 FUZZTIME ?= 5m
+# moto is slow: the suite runs half its event counts unless told otherwise.
+CHAOSFLAGS ?= -scale 0.5
 
 .PHONY: help setup run test lint iac bench fuzz tools build lambda image image-binaries helm-values cluster-up cluster-down chaos
 
@@ -37,7 +39,7 @@ lint: tools ## no build output tracked, gofmt, go vet, staticcheck, generated co
 iac: ## offline Terraform checks: fmt, validate + plan of every environment and terraform test (schema provider), tflint, trivy
 	hack/iac-check.sh
 
-chaos: ## fault suite against moto + a fault proxy + the consumer binary (~35 min; CHAOSFLAGS='-only poison -scale 0.5'); its smoke is in make test
+chaos: ## fault suite: moto + a fault proxy + the consumer binary, one table row per scenario (~40 min; CHAOSFLAGS='-only poison -scale 0.5' for one row); its smoke is in make test
 	$(GO) run ./hack/chaos $(CHAOSFLAGS)
 
 bench: ## hot-path benchmarks reported as ratios to their baselines

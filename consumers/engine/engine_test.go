@@ -410,7 +410,7 @@ func TestBackoffDelays(t *testing.T) {
 
 // By default a message the platform cannot understand is dead-lettered, never
 // deleted silently, with a reason naming its defect; a well-formed event no
-// route matches is dead-lettered too unless --unrouted ack is chosen.
+// route wants is deleted (a consumer may take only part of a fan-out).
 func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) {
 	h := start(t, memqueue.Config{}, engine.Options{
 		Routes: []route.Route[engine.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
@@ -426,6 +426,7 @@ func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) 
 	for k, b := range bodies {
 		h.q.Send(b, map[string]string{"kind": k}, "")
 	}
+	h.q.Send(`{"specversion":"1.0","id":"w","source":"s","type":"refund.v1"}`, map[string]string{"kind": "well-formed"}, "")
 	eventually(t, 5*time.Second, "all dead-lettered", func() bool { return empty(h.q) && len(h.dlq.Peek()) == len(bodies) })
 	for _, m := range h.dlq.Peek() {
 		k, r := m.MessageAttributes["kind"], m.MessageAttributes[engine.AttrFailureReason]

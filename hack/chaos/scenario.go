@@ -19,9 +19,9 @@ type Scenario struct {
 	Poison      int // malformed bodies among them
 	Idempotency bool
 	// FIFOTopic publishes to an SNS FIFO topic (deduplication by event id).
-	FIFOTopic bool
-	Visibility  int // work queue's visibility timeout, seconds (default 30)
-	Flags       []string
+	FIFOTopic  bool
+	Visibility int // work queue's visibility timeout, seconds (default 30)
+	Flags      []string
 	// Deadline bounds the whole run (default 10m).
 	Deadline time.Duration
 	// Drive injects the scenario's faults while the consumer drains the
@@ -66,8 +66,17 @@ func (r *Run) restart() error {
 	return nil
 }
 
-// progress is the share of sent messages already accounted for.
+// progress is the share of sent messages already accounted for (with a
+// FIFO topic, whose effects are read at the end: the share that left the
+// work queue).
 func (r *Run) progress() float64 {
+	if r.sc.FIFOTopic {
+		depth, err := r.env.queueDepth(context.Background(), r.world.QueueURL)
+		if err != nil {
+			return 0
+		}
+		return 1 - float64(depth)/float64(r.sc.Events+r.sc.Poison)
+	}
 	fx, dl := r.tally.progress()
 	return float64(fx+dl) / float64(r.sc.Events+r.sc.Poison)
 }
@@ -78,7 +87,7 @@ func (r *Run) waitProgress(ctx context.Context, frac float64) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(300 * time.Millisecond):
 		}
 	}
 	return nil
@@ -118,7 +127,7 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 
 	cctx, stopCollect := context.WithCancel(context.WithoutCancel(ctx))
 	collected := make(chan struct{})
-	go func() { e.collect(cctx, w, r.tally); close(collected) }()
+	go func() { e.collect(cctx, w, r.tally, sc.FIFOTopic); close(collected) }()
 	defer func() { stopCollect(); <-collected }()
 
 	start := time.Now()
@@ -172,6 +181,9 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	// Late effects and DLQ copies: wait until both queues stay quiet.
 	for i := 0; i < 20 && r.tally.quietFor() < 3*time.Second; i++ {
 		time.Sleep(500 * time.Millisecond)
+	}
+	if sc.FIFOTopic {
+		e.readEffects(context.WithoutCancel(ctx), w, r.tally)
 	}
 	return r.row(msgs, drained), nil
 }

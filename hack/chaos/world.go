@@ -144,7 +144,7 @@ func Events(n int) []Msg {
 	for i := range out {
 		id := fmt.Sprintf("%05d", i)
 		out[i] = Msg{ID: "g" + id, Good: true,
-			Body: fmt.Sprintf(`{"specversion":"1.0","id":"evt-%s","source":"chaos","type":"chaos.v1","data":{"n":%d}}`, id, i)}
+			Body: fmt.Sprintf(`{"specversion":"1.0","id":"evt-%s","source":"chaos","type":"chaos.v1","partitionkey":"evt-%s","data":{"n":%d}}`, id, id, i)}
 	}
 	return out
 }
@@ -233,9 +233,14 @@ func (t *Tally) quietFor() time.Duration {
 }
 
 // collect drains the effects queue and the DLQ until ctx ends.
-func (e *Env) collect(ctx context.Context, w *World, t *Tally) {
+// With keepEffects the effects queue is left alone (see readEffects).
+func (e *Env) collect(ctx context.Context, w *World, t *Tally, keepEffects bool) {
 	var wg sync.WaitGroup
-	for _, q := range []string{w.EffectsURL, w.DLQURL} {
+	queues := []string{w.EffectsURL, w.DLQURL}
+	if keepEffects {
+		queues = queues[1:]
+	}
+	for _, q := range queues {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -340,5 +345,30 @@ func (c *Consumer) term(limit time.Duration) (time.Duration, error) {
 	case <-time.After(limit):
 		c.kill()
 		return time.Since(start), fmt.Errorf("did not exit within %v of SIGTERM: killed", limit)
+	}
+}
+
+// readEffects counts the effects left in a FIFO effects queue without
+// deleting them: moto deduplicates a FIFO message only against messages
+// still in the queue (SQS does for 5 minutes after the first), so the run
+// keeps them there. Each event is its own message group (partitionkey).
+func (e *Env) readEffects(ctx context.Context, w *World, t *Tally) {
+	for empty := 0; empty < 3 && ctx.Err() == nil; {
+		out, err := e.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.EffectsURL), MaxNumberOfMessages: 10,
+			WaitTimeSeconds: 1, VisibilityTimeout: 900})
+		if err != nil || len(out.Messages) == 0 {
+			empty++
+			continue
+		}
+		empty = 0
+		t.mu.Lock()
+		for _, m := range out.Messages {
+			var ev struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &ev)
+			t.effects[ev.ID]++
+		}
+		t.mu.Unlock()
 	}
 }

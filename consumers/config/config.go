@@ -122,6 +122,9 @@ type Admin struct {
 	Addr string `json:"addr,omitempty"`
 	// Pprof exposes /debug/pprof/ on the admin server.
 	Pprof bool `json:"pprof,omitempty"`
+	// MetricsEMF writes the metrics as CloudWatch EMF lines on stdout at
+	// this interval, for consumers without Prometheus (0: off).
+	MetricsEMF Duration `json:"metricsEmf,omitempty"`
 }
 
 // Log configures logging.

@@ -98,6 +98,7 @@ var options = []option{
 	durOpt("idempotency-ttl", "how long a processed event is remembered", func(c *Config) *Duration { return &c.Consumer.IdempotencyTTL }),
 	strOpt("admin-addr", "address of the admin server (/metrics, /healthz, /readyz, /debug); empty disables it", func(c *Config) *string { return &c.Admin.Addr }),
 	boolOpt("pprof", "serve /debug/pprof/ on the admin server", func(c *Config) *bool { return &c.Admin.Pprof }),
+	durOpt("metrics-emf", "also write the metrics as CloudWatch embedded metric format lines on stdout every interval (0: off)", func(c *Config) *Duration { return &c.Admin.MetricsEMF }),
 	strOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),
 	{name: "routes", usage: "routes as a JSON array of {name, pattern, handler, options} (usually set in the config file)",
 		set: func(c *Config, v string) error {

@@ -15,9 +15,11 @@
 package emf
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"sort"
 	"strings"
@@ -257,4 +259,24 @@ func labelKey(ls []*dto.LabelPair) string {
 		b.WriteByte(0)
 	}
 	return b.String()
+}
+
+// Every flushes w at each interval until ctx ends, then once more (the last
+// increments before shutdown); a failed flush is logged.
+func Every(ctx context.Context, interval time.Duration, w *Writer, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := w.Flush(); err != nil {
+				log.Warn("EMF metrics", "error", err.Error())
+			}
+			return
+		case <-t.C:
+			if err := w.Flush(); err != nil {
+				log.Warn("EMF metrics", "error", err.Error())
+			}
+		}
+	}
 }

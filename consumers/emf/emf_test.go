@@ -3,12 +3,15 @@ package emf_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,4 +308,46 @@ func TestLambdaDoneWritesInvocation(t *testing.T) {
 	if l := find(lines, "eventplane_messages_failed_total", nil); l == nil || l.raw["reason"] != "permanent" {
 		t.Errorf("failed line lacks reason=permanent: %+v", l)
 	}
+}
+
+// The consumer's --metrics-emf: lines at each interval, and a last flush on
+// shutdown so the final increments are not lost.
+func TestEveryFlushesUntilShutdown(t *testing.T) {
+	m := metrics.New()
+	var buf syncBuffer
+	w := emf.New(&buf, m.Registry, emf.Options{Dimensions: map[string]string{"queue": "orders"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { emf.Every(ctx, 10*time.Millisecond, w, slog.Default()); close(done) }()
+	m.Received.Add(1)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), `"eventplane_messages_received_total":1`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no EMF line within 5s:\n%s", buf.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m.Received.Add(4)
+	cancel()
+	<-done
+	if !strings.Contains(buf.String(), `"eventplane_messages_received_total":4`) {
+		t.Errorf("the increments before shutdown were not flushed:\n%s", buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -247,7 +247,7 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 	p := setup(t, "f3")
 	ctx := context.Background()
 	pg := pgserver.Shared(t)
-	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"})
+	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"}, handlers.SQLAuth{})
 	if err != nil {
 		t.Fatal(err)
 	}

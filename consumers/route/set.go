@@ -67,8 +67,8 @@ func (f *flat) reset(paths int) {
 func (f *flat) add(path int, v value) {
 	f.vals = append(f.vals, v)
 	f.next = append(f.next, f.head[path])
-	f.paths = append(f.paths, int32(path))
-	f.head[path] = int32(len(f.vals) - 1)
+	f.paths = append(f.paths, int32(path)) // #nosec G115 -- path indexes of one compiled pattern set, far below 2^31
+	f.head[path] = int32(len(f.vals) - 1)  // #nosec G115 -- value indexes of one compiled pattern set, far below 2^31
 }
 
 // truncate drops the values added after the first n.
@@ -228,7 +228,7 @@ func addData(e *ce.Event, nd *pathNode, fv *flat) {
 	}
 	// A read-only view, not a copy: the values taken from it live in fv only
 	// until this match returns, and nothing writes DataEncoded meanwhile.
-	data := unsafe.String(unsafe.SliceData(e.DataEncoded), len(e.DataEncoded))
+	data := unsafe.String(unsafe.SliceData(e.DataEncoded), len(e.DataEncoded)) // #nosec G103 -- read-only view of the event's bytes for matching; the string does not outlive the event
 	if i := jsonscan.SkipSpace(data, 0); i < len(data) && data[i] == '{' {
 		mark := len(fv.vals)
 		if walkObject(data, nd, fv) {

@@ -140,7 +140,7 @@ func sendToIngest(ctx context.Context, evs []json.RawMessage, endpoint string, b
 			return fmt.Errorf("POST %s/events: %w (is `eventplane dev` running?)", endpoint, err)
 		}
 		msg, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
 			return fmt.Errorf("events %d..%d rejected: %s %s", i+1, i+len(chunk), resp.Status, bytes.TrimSpace(msg))
 		}
@@ -248,7 +248,7 @@ func tailAdmin(ctx context.Context, adminURL string, print func(string, engine.R
 		}
 		var snap engine.Snapshot
 		err = json.NewDecoder(resp.Body).Decode(&snap)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil {
 			return fmt.Errorf("%s/debug: %w", adminURL, err)
 		}
@@ -315,8 +315,8 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 	if verb == "redrive" {
 		method, path = http.MethodPost, path+"/redrive"
 	}
-	req, _ := http.NewRequestWithContext(ctx, method, endpoint+path, nil)
-	resp, err := http.DefaultClient.Do(req)
+	req, _ := http.NewRequestWithContext(ctx, method, endpoint+path, nil) // #nosec G704 -- the CLI calls the endpoint its user names (--endpoint), by design
+	resp, err := http.DefaultClient.Do(req)                               // #nosec G704 -- the endpoint its user names, by design
 	if err != nil {
 		return fmt.Errorf("%s: %w (is `eventplane dev` running?)", endpoint, err)
 	}

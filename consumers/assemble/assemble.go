@@ -77,7 +77,7 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, er
 		ShutdownGrace:  k.ShutdownGrace.D(),
 		Unrouted:       engine.Unrouted(k.Unrouted),
 		Breaker: engine.BreakerSettings{Disabled: k.Breaker.Disabled,
-			ConsecutiveFailures: uint32(k.Breaker.ConsecutiveFailures), OpenFor: k.Breaker.OpenFor.D()},
+			ConsecutiveFailures: uint32(k.Breaker.ConsecutiveFailures), OpenFor: k.Breaker.OpenFor.D()}, // #nosec G115 -- validated positive and small in config.Validate
 		Metrics: p.Metrics,
 		Logger:  p.Logger,
 		Tracer:  p.Tracer,

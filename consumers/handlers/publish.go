@@ -208,7 +208,7 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 	// an endless body costs at most maxResponseRead bytes.
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead-errorBodyBytes))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil

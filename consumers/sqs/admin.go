@@ -141,7 +141,7 @@ func Redrive(ctx context.Context, api AdminAPI, from, to string, limit int) (int
 	moved := 0
 	for moved < limit {
 		out, err := api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(from), MaxNumberOfMessages: int32(min(10, limit-moved)), WaitTimeSeconds: 1,
+			QueueUrl: aws.String(from), MaxNumberOfMessages: int32(min(10, limit-moved)), WaitTimeSeconds: 1, // #nosec G115 -- min(10, ...) fits
 			VisibilityTimeout: 60, MessageAttributeNames: []string{"All"},
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameMessageGroupId},
 		})

@@ -143,13 +143,13 @@ func (s *Source) VisibilityTimeout() time.Duration { return s.vt }
 func (s *Source) Receive(ctx context.Context, limit int) ([]engine.Message, error) {
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(s.cfg.QueueURL),
-		MaxNumberOfMessages:         int32(min(limit, engine.MaxBatch)),
-		WaitTimeSeconds:             int32(s.cfg.WaitTime / time.Second),
+		MaxNumberOfMessages:         int32(min(limit, engine.MaxBatch)),  // #nosec G115 -- at most engine.MaxBatch (10)
+		WaitTimeSeconds:             int32(s.cfg.WaitTime / time.Second), // #nosec G115 -- wait time validated to 1..20s
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
 	}
 	if s.cfg.VisibilityTimeout > 0 {
-		in.VisibilityTimeout = int32(s.cfg.VisibilityTimeout / time.Second)
+		in.VisibilityTimeout = int32(s.cfg.VisibilityTimeout / time.Second) // #nosec G115 -- visibility timeout validated to 0..12h
 	}
 	out, err := s.api.ReceiveMessage(ctx, in)
 	if err != nil {
@@ -225,7 +225,7 @@ func (s *Source) ChangeVisibility(ctx context.Context, changes []engine.Visibili
 		receipts[i] = c.Receipt
 		entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{
 			Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(c.Receipt),
-			VisibilityTimeout: int32(c.Timeout.Round(time.Second) / time.Second),
+			VisibilityTimeout: int32(c.Timeout.Round(time.Second) / time.Second), // #nosec G115 -- a visibility timeout, validated to 0..12h
 		}
 	}
 	out, err := s.api.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(s.cfg.QueueURL), Entries: entries})

@@ -454,7 +454,7 @@ func tailAdmin(ctx context.Context, adminURL string, n int, since time.Time, fol
 		}
 		var snap engine.Snapshot
 		err = json.NewDecoder(resp.Body).Decode(&snap)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil {
 			return fmt.Errorf("%s/debug: %w", adminURL, err)
 		}
@@ -553,8 +553,8 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 	if verb == "redrive" {
 		method, path = http.MethodPost, path+"/redrive"
 	}
-	req, _ := http.NewRequestWithContext(ctx, method, endpoint+path, nil)
-	resp, err := http.DefaultClient.Do(req)
+	req, _ := http.NewRequestWithContext(ctx, method, endpoint+path, nil) // #nosec G704 -- the CLI calls the endpoint its user names (--endpoint), by design
+	resp, err := http.DefaultClient.Do(req)                               // #nosec G704 -- the endpoint its user names, by design
 	if err != nil {
 		return fmt.Errorf("%s: %w (is `eventplane dev` running?)", endpoint, err)
 	}

@@ -43,6 +43,7 @@ test_tools() {
   step aws-lambda-rie hack/tools.sh aws-lambda-rie
   step helm hack/tools.sh helm
   step kwok hack/tools.sh kwok
+  step promtool hack/tools.sh promtool
   step kube hack/kube.sh
   step keda hack/keda.sh
 }

@@ -19,12 +19,12 @@
 #   hack/tfplan.sh test [module ...]               terraform test in each module with tests/
 #
 # EVENTPLANE_TF_SCHEMAS names the schema file (default
-# ../shared/terraform/provider-schemas.json.gz beside the repository);
+# hack/tfprovider/schemas/provider-schemas.json.gz, the real providers' schemas);
 # TOPOLOGY_FILE plans with another topology (a YAML file, as api/topology.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-export EVENTPLANE_TF_SCHEMAS="${EVENTPLANE_TF_SCHEMAS:-$(cd .. && pwd)/shared/terraform/provider-schemas.json.gz}"
+export EVENTPLANE_TF_SCHEMAS="${EVENTPLANE_TF_SCHEMAS:-$ROOT/hack/tfprovider/schemas/provider-schemas.json.gz}"
 if [[ ! -f "$EVENTPLANE_TF_SCHEMAS" ]]; then
   echo "hack/tfplan.sh: no provider schemas at $EVENTPLANE_TF_SCHEMAS (set EVENTPLANE_TF_SCHEMAS)" >&2
   exit 2

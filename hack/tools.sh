@@ -3,7 +3,7 @@
 # into a cache folder (default $HOME/.cache/eventplane/bin) and prints that folder.
 # A tool already built at the pinned version is not rebuilt.
 #
-#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt controller-gen helm kwok aws-lambda-rie (default: all)
+#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt controller-gen helm kwok aws-lambda-rie promtool (default: all)
 #
 # Cold builds: staticcheck ~1 min, helm ~2 min, tflint ~4.5 min, trivy ~14 min (3.3 GB peak).
 set -euo pipefail
@@ -20,6 +20,7 @@ declare -A PKG=(
   [helm]="helm.sh/helm/v3/cmd/helm@v3.22.0"
   [kwok]="sigs.k8s.io/kwok/cmd/kwok@v0.8.0"
   [aws-lambda-rie]="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+  [promtool]="github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
 )
 # Extra environment per tool build.
 declare -A BUILDENV=(

@@ -278,16 +278,17 @@ module "apigateway" {
 module "monitoring" {
   source = "./modules/monitoring"
 
-  name_prefix        = local.prefix
-  alarm_topic_arn    = module.sns.alarm_topic_arn
-  queues             = { for q in local.queues : q.name => module.sqs.queue_names[q.name] if q.deadLetter }
-  dead_letter_queues = merge(module.sqs.dlq_names, { "eventbridge-dlq" = module.sqs.queue_names["eventbridge-dlq"] })
-  functions          = { for f in local.lambdas : f.name => { name = module.lambda.function_names[f.name], timeout_seconds = f.timeoutSeconds } }
-  tables             = module.dynamodb.table_names
-  rules              = { for r in local.rules : r.name => { name = "${local.prefix}-${r.name}", bus = r.bus == "default" ? "default" : module.eventbridge.bus_names[r.bus] } }
-  thresholds         = var.alarm_thresholds
-  kms_key_arn        = module.kms.key_arn
-  tags               = local.tags
+  name_prefix            = local.prefix
+  alarm_topic_arn        = module.sns.alarm_topic_arn
+  queues                 = { for q in local.queues : q.name => module.sqs.queue_names[q.name] if q.deadLetter }
+  dead_letter_queues     = merge(module.sqs.dlq_names, { "eventbridge-dlq" = module.sqs.queue_names["eventbridge-dlq"] })
+  functions              = { for f in local.lambdas : f.name => { name = module.lambda.function_names[f.name], timeout_seconds = f.timeoutSeconds } }
+  tables                 = module.dynamodb.table_names
+  rules                  = { for r in local.rules : r.name => { name = "${local.prefix}-${r.name}", bus = r.bus == "default" ? "default" : module.eventbridge.bus_names[r.bus] } }
+  thresholds             = var.alarm_thresholds
+  kms_key_arn            = module.kms.key_arn
+  manage_xray_encryption = var.manage_xray_encryption
+  tags                   = local.tags
 }
 
 module "eks" {

@@ -115,6 +115,12 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "manage_xray_encryption" {
+  description = "Manage the account's X-Ray encryption configuration with the platform key. It is one setting per account and region that every environment would overwrite: turn it on in exactly one environment (prod)."
+  type        = bool
+  default     = false
+}
+
 variable "alarm_thresholds" {
   description = "Warning thresholds: queue depth, age of the oldest message (seconds), Lambda duration share of its timeout."
   type = object({

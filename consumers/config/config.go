@@ -128,6 +128,9 @@ type Admin struct {
 	DebugAddr string `json:"debugAddr,omitempty"`
 	// Pprof exposes /debug/pprof/ on the debug server.
 	Pprof bool `json:"pprof,omitempty"`
+	// MetricsEMF writes the metrics as CloudWatch EMF lines on stdout at
+	// this interval, for consumers without Prometheus (0: off).
+	MetricsEMF Duration `json:"metricsEmf,omitempty"`
 }
 
 // DefaultDebugAddr is where /debug listens: the pod's loopback.

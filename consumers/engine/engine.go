@@ -201,6 +201,7 @@ func New(opt Options) (*Engine, error) {
 	if err := opt.defaults(); err != nil {
 		return nil, err
 	}
+	opt.Metrics.InFlightLimit.Set(float64(opt.MaxInFlight))
 	e := &Engine{
 		opt:   opt,
 		src:   opt.Source,

@@ -22,6 +22,7 @@ type Metrics struct {
 	Released        prometheus.Counter
 	Extended        prometheus.Counter
 	InFlight        prometheus.Gauge
+	InFlightLimit   prometheus.Gauge         // the maxInFlight setting, for in-flight vs max
 	HandlerDuration *prometheus.HistogramVec // route
 	ReceiveBatch    prometheus.Histogram
 	DeleteBatch     prometheus.Histogram
@@ -49,18 +50,19 @@ func New() *Metrics {
 	f := factory{r}
 	batch := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 	return &Metrics{
-		Registry:     r,
-		Received:     f.counter("messages_received_total", "Messages received from the source."),
-		Processed:    f.counterVec("events_processed_total", "Events handled successfully, by route.", "route"),
-		Failed:       f.counterVec("messages_failed_total", "Message processing failures, by reason.", "reason"),
-		Retried:      f.counter("messages_retried_total", "Messages returned to the queue with a backoff delay."),
-		DeadLettered: f.counterVec("messages_dead_lettered_total", "Messages sent to the dead-letter queue by the consumer, by reason.", "reason"),
-		Duplicates:   f.counter("duplicates_skipped_total", "Events skipped because they were already processed."),
-		Control:      f.counterVec("control_messages_total", "Platform control messages acknowledged (SNS confirmations, S3 test events), by kind.", "kind"),
-		Unrouted:     f.counter("events_unrouted_total", "Events that matched no route."),
-		Released:     f.counter("messages_released_total", "Messages made visible again without processing (shutdown, open breaker, FIFO hold-back)."),
-		Extended:     f.counter("visibility_extensions_total", "Visibility timeout extensions (heartbeats) for long-running handlers."),
-		InFlight:     f.gauge("messages_in_flight", "Messages received and not yet settled."),
+		Registry:      r,
+		Received:      f.counter("messages_received_total", "Messages received from the source."),
+		Processed:     f.counterVec("events_processed_total", "Events handled successfully, by route.", "route"),
+		Failed:        f.counterVec("messages_failed_total", "Message processing failures, by reason.", "reason"),
+		Retried:       f.counter("messages_retried_total", "Messages returned to the queue with a backoff delay."),
+		DeadLettered:  f.counterVec("messages_dead_lettered_total", "Messages sent to the dead-letter queue by the consumer, by reason.", "reason"),
+		Duplicates:    f.counter("duplicates_skipped_total", "Events skipped because they were already processed."),
+		Control:       f.counterVec("control_messages_total", "Platform control messages acknowledged (SNS confirmations, S3 test events), by kind.", "kind"),
+		Unrouted:      f.counter("events_unrouted_total", "Events that matched no route."),
+		Released:      f.counter("messages_released_total", "Messages made visible again without processing (shutdown, open breaker, FIFO hold-back)."),
+		Extended:      f.counter("visibility_extensions_total", "Visibility timeout extensions (heartbeats) for long-running handlers."),
+		InFlight:      f.gauge("messages_in_flight", "Messages received and not yet settled."),
+		InFlightLimit: f.gauge("messages_in_flight_limit", "Messages a replica works on at once, at most (consumer.maxInFlight)."),
 		HandlerDuration: f.histogramVec("handler_duration_seconds", "Time spent in a route's handler chain.",
 			prometheus.ExponentialBuckets(0.001, 2.5, 12), "route"),
 		ReceiveBatch: f.histogram("receive_batch_size", "Messages per receive call.", batch),

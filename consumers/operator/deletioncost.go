@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -70,11 +71,14 @@ func (a AdminInFlight) InFlight(ctx context.Context, pod *corev1.Pod) (int, erro
 // DeletionCost keeps every consumer pod's pod-deletion-cost annotation equal
 // to its in-flight messages, so that when KEDA's HPA lowers the replica
 // count the ReplicaSet removes idle pods first and busy ones last. It runs
-// on the leader only.
+// on the leader only, outside the reconcile loop, and reads pods' counts a
+// few at a time (Parallel) so that one slow pod does not hold up the rest.
 type DeletionCost struct {
 	Client   client.Client
 	Source   InFlightSource
 	Interval time.Duration
+	// Parallel bounds the in-flight reads running at once (default 8).
+	Parallel int
 }
 
 // Start implements manager.Runnable.
@@ -100,6 +104,12 @@ func (d *DeletionCost) Sync(ctx context.Context) error {
 	if err := d.Client.List(ctx, &ecs); err != nil {
 		return err
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	limit := d.Parallel
+	if limit <= 0 {
+		limit = 8
+	}
+	g.SetLimit(limit)
 	for i := range ecs.Items {
 		ec := &ecs.Items[i]
 		var pods corev1.PodList
@@ -111,24 +121,29 @@ func (d *DeletionCost) Sync(ctx context.Context) error {
 			if pod.Status.Phase != corev1.PodRunning || !pod.DeletionTimestamp.IsZero() {
 				continue
 			}
-			n, err := d.Source.InFlight(ctx, pod)
-			if err != nil {
-				log.FromContext(ctx).V(1).Info("in-flight count unavailable", "pod", pod.Name, "error", err.Error())
-				continue
-			}
-			cost := strconv.Itoa(n)
-			if pod.Annotations[DeletionCostAnnotation] == cost {
-				continue
-			}
-			patch := client.MergeFrom(pod.DeepCopy())
-			if pod.Annotations == nil {
-				pod.Annotations = map[string]string{}
-			}
-			pod.Annotations[DeletionCostAnnotation] = cost
-			if err := d.Client.Patch(ctx, pod, patch); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
-			}
+			g.Go(func() error { return d.update(gctx, pod) })
 		}
+	}
+	return g.Wait()
+}
+
+func (d *DeletionCost) update(ctx context.Context, pod *corev1.Pod) error {
+	n, err := d.Source.InFlight(ctx, pod)
+	if err != nil {
+		log.FromContext(ctx).V(1).Info("in-flight count unavailable", "pod", pod.Name, "error", err.Error())
+		return nil
+	}
+	cost := strconv.Itoa(n)
+	if pod.Annotations[DeletionCostAnnotation] == cost {
+		return nil
+	}
+	patch := client.MergeFrom(pod.DeepCopy())
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	pod.Annotations[DeletionCostAnnotation] = cost
+	if err := d.Client.Patch(ctx, pod, patch); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return nil
 }

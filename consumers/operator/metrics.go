@@ -19,6 +19,10 @@ var (
 		Name: "eventplane_operator_queue_messages",
 		Help: "Messages of an EventConsumer's queue at the last poll, by state (visible, in_flight, delayed, dead_letter).",
 	}, []string{"namespace", "consumer", "state"})
+	oldestAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "eventplane_operator_queue_oldest_message_age_seconds",
+		Help: "Age of the oldest message of an EventConsumer's queue at the last poll (only with --peek-oldest).",
+	}, []string{"namespace", "consumer"})
 	queuePollErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eventplane_operator_queue_poll_errors_total",
 		Help: "Failed reads of an EventConsumer's queue attributes.",
@@ -30,10 +34,11 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(queueMessages, queuePollErrors, redrives)
+	crmetrics.Registry.MustRegister(queueMessages, oldestAge, queuePollErrors, redrives)
 }
 
-func recordStats(ns, name string, st sqs.Stats, err error) {
+// recordStats sets the queue series; peeked says st.OldestAge was measured.
+func recordStats(ns, name string, st sqs.Stats, peeked bool, err error) {
 	if err != nil {
 		queuePollErrors.WithLabelValues(ns, name).Inc()
 		return
@@ -41,12 +46,16 @@ func recordStats(ns, name string, st sqs.Stats, err error) {
 	for state, v := range map[string]int{"visible": st.Depth, "in_flight": st.InFlight, "delayed": st.Delayed, "dead_letter": st.DeadLetterDepth} {
 		queueMessages.WithLabelValues(ns, name, state).Set(float64(v))
 	}
+	if peeked {
+		oldestAge.WithLabelValues(ns, name).Set(st.OldestAge.Seconds())
+	}
 }
 
 // forget drops a deleted EventConsumer's series.
 func forget(ns, name string) {
 	labels := prometheus.Labels{"namespace": ns, "consumer": name}
 	queueMessages.DeletePartialMatch(labels)
+	oldestAge.DeletePartialMatch(labels)
 	queuePollErrors.DeletePartialMatch(labels)
 	redrives.DeletePartialMatch(labels)
 }
@@ -68,4 +77,10 @@ func MetricsServer(addr string, secure bool, certDir string) metricsserver.Optio
 		o.TLSOpts = []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
 	}
 	return o
+}
+
+// Collectors are the operator's own series (besides controller-runtime's),
+// for checks that dashboards and alerts name metrics that exist.
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{queueMessages, oldestAge, queuePollErrors, redrives}
 }

@@ -65,6 +65,10 @@ type Options struct {
 // Setup registers the reconciler and the deletion-cost updater with mgr.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	r := &Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Recorder: mgr.GetEventRecorder(FieldOwner), Options: opts}
+	r.redrives = &Redriver{Client: mgr.GetClient(), Recorder: r.Recorder, SQS: opts.SQS, Workers: 2, Done: r.polls.forget}
+	if err := mgr.Add(r.redrives); err != nil {
+		return err
+	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -103,6 +107,11 @@ type Reconciler struct {
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
 	Options   Options
+
+	polls polls
+	// redrives runs DLQ redrives outside Reconcile (nil: inline, tests of
+	// the reconciler alone).
+	redrives *Redriver
 }
 
 // +kubebuilder:rbac:groups=eventplane.io,resources=eventconsumers,verbs=get;list;watch;update;patch
@@ -125,6 +134,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, ec); err != nil {
 		if apierrors.IsNotFound(err) {
 			forget(req.Namespace, req.Name)
+			r.polls.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -143,20 +153,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%v", applyErr)
 	}
 
-	var stats sqs.Stats
-	api, queueErr := r.Options.SQS(ctx, ec.Spec.Queue.Region)
+	stats, queueErr := r.queueStats(ctx, ec)
 	if queueErr == nil {
-		// The DLQ URL resolved from the redrive policy on an earlier poll
-		// saves a GetQueueUrl per poll: 2 requests (queue, DLQ) per poll.
-		dlq := ec.Spec.Queue.DeadLetterURL
-		if dlq == "" {
-			dlq = ec.Status.Queue.DeadLetterURL
-		}
-		stats, queueErr = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, dlq, r.Options.PeekOldest)
-	}
-	recordStats(ec.Namespace, ec.Name, stats, queueErr)
-	if queueErr == nil {
-		r.redrive(ctx, ec, api, stats)
+		r.redrive(ctx, ec, stats)
 	}
 
 	dep := &appsv1.Deployment{}
@@ -305,30 +304,52 @@ func (r *Reconciler) createScaledDown(ctx context.Context, ec *v1alpha1.EventCon
 	return nil
 }
 
-// redrive moves the DLQ back to the queue when the redrive annotation holds
-// a value not yet handled, and records the outcome.
-func (r *Reconciler) redrive(ctx context.Context, ec *v1alpha1.EventConsumer, api sqs.AdminAPI, stats sqs.Stats) {
+// queueStats reads the queue's figures, at most once per poll interval per
+// EventConsumer: reconciles between polls (a Deployment's status changing
+// during a rollout or a scale, a spec edit) reuse the last figures instead
+// of costing two SQS requests each. A new queue URL, or a finished
+// redrive, polls at once.
+func (r *Reconciler) queueStats(ctx context.Context, ec *v1alpha1.EventConsumer) (sqs.Stats, error) {
+	key := client.ObjectKeyFromObject(ec)
+	// 0.9: the poll requeue comes back after the full interval, and must poll.
+	if st, ok := r.polls.fresh(key, ec.Spec.Queue.URL, r.pollInterval()*9/10); ok {
+		return st, nil
+	}
+	var stats sqs.Stats
+	api, err := r.Options.SQS(ctx, ec.Spec.Queue.Region)
+	if err == nil {
+		// The DLQ URL resolved from the redrive policy on an earlier poll
+		// saves a GetQueueUrl per poll: 2 requests (queue, DLQ) per poll.
+		dlq := ec.Spec.Queue.DeadLetterURL
+		if dlq == "" {
+			dlq = ec.Status.Queue.DeadLetterURL
+		}
+		stats, err = sqs.QueueStats(ctx, api, ec.Spec.Queue.URL, dlq, r.Options.PeekOldest)
+	}
+	recordStats(ec.Namespace, ec.Name, stats, r.Options.PeekOldest, err)
+	if err == nil {
+		r.polls.put(key, ec.Spec.Queue.URL, stats)
+	} else {
+		r.polls.forget(key)
+	}
+	return stats, err
+}
+
+// redrive hands a redrive request not yet handled to the Redriver, which
+// moves the DLQ back to the queue outside the reconcile and records the
+// outcome in status.lastRedrive.
+func (r *Reconciler) redrive(ctx context.Context, ec *v1alpha1.EventConsumer, stats sqs.Stats) {
 	req := ec.Annotations[v1alpha1.RedriveAnnotation]
 	if req == "" || (ec.Status.LastRedrive != nil && ec.Status.LastRedrive.Request == req) {
 		return
 	}
-	out := &v1alpha1.RedriveStatus{Request: req, Time: metav1.Now()}
-	if stats.DeadLetterURL == "" {
-		out.Error = "the queue has no dead-letter queue (no redrive policy and no spec.queue.deadLetterUrl)"
-	} else {
-		moved, err := sqs.Redrive(ctx, api, stats.DeadLetterURL, ec.Spec.Queue.URL, 0)
-		out.Moved = int32(moved)
-		redrives.WithLabelValues(ec.Namespace, ec.Name).Add(float64(moved))
-		if err != nil {
-			out.Error = err.Error()
-		}
-	}
-	ec.Status.LastRedrive = out
-	if out.Error != "" {
-		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, "RedriveFailed", "Redrive", "moved %d messages, then: %s", out.Moved, out.Error)
+	job := redriveJob{key: client.ObjectKeyFromObject(ec), request: req, region: ec.Spec.Queue.Region,
+		queue: ec.Spec.Queue.URL, deadLetter: stats.DeadLetterURL}
+	if r.redrives == nil {
+		ec.Status.LastRedrive = runRedrive(ctx, r.Options.SQS, r.Recorder, ec, job)
 		return
 	}
-	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, "Redriven", "Redrive", "moved %d messages from %s back to the queue", out.Moved, stats.DeadLetterURL)
+	r.redrives.Submit(job)
 }
 
 // setStatus fills the observed state and the Ready, Scaling and Degraded

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,6 +24,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/sqs"
@@ -111,6 +113,9 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		}
 		defer func() { _ = stopDebug() }()
 		log.Info("debug server listening", "addr", addr.String())
+	}
+	if every := cfg.Admin.MetricsEMF.D(); every > 0 {
+		go emf.Every(ctx, every, emf.New(os.Stdout, m.Registry, emf.Options{Dimensions: map[string]string{"queue": path.Base(cfg.Queue.URL)}}), log)
 	}
 	log.Info("consuming", "queue", cfg.Queue.URL, "queue_arn", src.ARN(), "fifo", src.FIFO(),
 		"dead_letter_queue", src.DeadLetterURL(), "max_receive_count", src.MaxReceiveCount(),

@@ -35,6 +35,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/route"
@@ -50,7 +51,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
+	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp, OnRequest: em.OnRequest})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
@@ -60,7 +62,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
-	proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: tp, Routes: []route.Route[engine.Handler]{{Name: "files", Handler: h}}})
+	proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: tp, Observer: em, Routes: []route.Route[engine.Handler]{{Name: "files", Handler: h}}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
@@ -71,7 +73,9 @@ func main() {
 		if deadLetter != nil {
 			dl = func(ctx context.Context, reason string) error { return deadLetter(ctx, raw, reason) }
 		}
-		return proc.Invocation(ctx, raw, dl)
+		err := proc.Invocation(ctx, raw, dl)
+		_ = em.Done(emf.Invocation{Events: 1, Err: err}) // EMF lines on stdout
+		return err
 	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
 }
 

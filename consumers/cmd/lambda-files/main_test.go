@@ -84,6 +84,24 @@ func TestFilesFunctionUnderTheEmulator(t *testing.T) {
 	if status != 200 || !strings.Contains(string(out), "errorMessage") {
 		t.Fatalf("a bad invocation must fail (Lambda keeps it in the on-failure destination): %d %s", status, out)
 	}
+	// Each invocation ends with EMF lines on stdout (CloudWatch Logs makes
+	// them metrics): the consumer series, summed over the 3 invocations.
+	fn.Stop() // the log is complete once the process is gone
+	sum := map[string]float64{}
+	for _, l := range strings.Split(fn.Log.String(), "\n") {
+		var doc map[string]any
+		if json.Unmarshal([]byte(l), &doc) != nil || doc["_aws"] == nil {
+			continue
+		}
+		for _, name := range []string{"eventplane_messages_received_total", "eventplane_messages_failed_total", "eventplane_aws_requests_total"} {
+			if v, ok := doc[name].(float64); ok && (name != "eventplane_aws_requests_total" || doc["api"] == "GetObject") {
+				sum[name] += v
+			}
+		}
+	}
+	if sum["eventplane_messages_received_total"] != 3 || sum["eventplane_messages_failed_total"] != 1 || sum["eventplane_aws_requests_total"] < 2 {
+		t.Errorf("EMF sums %v: want 3 received, 1 failed, >=2 S3 GetObject requests\n%s", sum, fn.Log)
+	}
 }
 
 // BenchmarkFilesFunction reports the cold start (first invocation under the

@@ -26,6 +26,7 @@ import (
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/ingest"
 	"github.com/eventplane/eventplane/consumers/telemetry"
 )
@@ -41,7 +42,8 @@ func main() {
 		os.Exit(2)
 	}
 	defer func() { _ = stop(context.Background()) }()
-	h, err := newHandler(context.Background(), tp)
+	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	h, err := newHandler(context.Background(), tp, em.OnRequest)
 	if err != nil {
 		log.Error("lambda-ingest: configuration", "error", err.Error())
 		os.Exit(2)
@@ -55,7 +57,9 @@ func main() {
 		}
 		return
 	}
-	lambda.Start(otellambda.InstrumentHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
+	lambda.Start(otellambda.InstrumentHandler(func(ctx context.Context, raw json.RawMessage) (resp any, err error) {
+		start := time.Now()
+		defer func() { em.Handled("ingest", time.Since(start), err); _ = em.Done(emf.Invocation{Events: 1, Err: err}) }()
 		// HTTP API (payload format 2.0) carries "version":"2.0"; REST does not.
 		var probe struct {
 			Version string `json:"version"`
@@ -76,12 +80,12 @@ func main() {
 	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
 }
 
-func newHandler(ctx context.Context, tp trace.TracerProvider) (*ingest.Handler, error) {
+func newHandler(ctx context.Context, tp trace.TracerProvider, onRequest func(service, api string)) (*ingest.Handler, error) {
 	bus := os.Getenv("EVENTPLANE_BUS")
 	if bus == "" {
 		return nil, fmt.Errorf("EVENTPLANE_BUS is empty: set the name of the event bus")
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp, OnRequest: onRequest})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
@@ -50,6 +51,7 @@ type function struct {
 	sqs  *sqs.Client
 	dlq  string
 	log  *slog.Logger
+	emf  *emf.Lambda
 }
 
 func main() {
@@ -74,7 +76,8 @@ func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 	if err := json.Unmarshal([]byte(os.Getenv("EVENTPLANE_ROUTES")), &routes); err != nil || len(routes) == 0 {
 		return nil, fmt.Errorf("EVENTPLANE_ROUTES must be a non-empty JSON array of routes: %v", err)
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp})
+	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp, OnRequest: em.OnRequest})
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +95,11 @@ func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 		}
 		rs = append(rs, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: engine.Chain(h, mws...)})
 	}
-	proc, err := engine.NewProcessor(engine.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs, Tracer: tp})
+	proc, err := engine.NewProcessor(engine.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs, Tracer: tp, Observer: em})
 	if err != nil {
 		return nil, err
 	}
-	return &function{proc: proc, sqs: sqs.NewFromConfig(cfg), dlq: os.Getenv("EVENTPLANE_DEAD_LETTER_URL"), log: log}, nil
+	return &function{proc: proc, sqs: sqs.NewFromConfig(cfg), dlq: os.Getenv("EVENTPLANE_DEAD_LETTER_URL"), log: log, emf: em}, nil
 }
 
 // handle processes a batch with the engine's settlement function and
@@ -120,6 +123,7 @@ func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 		}
 		if s.Outcome == engine.DeadLetter {
 			if err := f.deadLetter(ctx, rec, s.Reason); err == nil {
+				f.emf.Metrics.DeadLettered.WithLabelValues(s.Kind).Inc()
 				continue
 			} else {
 				f.log.Error("dead-letter failed: the record is reported for the redrive policy", "message_id", rec.MessageId, "error", err.Error())
@@ -128,6 +132,7 @@ func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 		f.log.Warn("record not settled", "message_id", rec.MessageId, "outcome", s.Outcome.String(), "kind", s.Kind, "error", s.Err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 	}
+	_ = f.emf.Done(emf.Invocation{Events: len(batch.Records), Failed: len(resp.BatchItemFailures)}) // EMF lines on stdout
 	return resp, nil
 }
 

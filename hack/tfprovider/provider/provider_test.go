@@ -20,14 +20,14 @@ var (
 	loadErr  error
 )
 
-// awsServer serves the real hashicorp/aws 6.47.1 schemas (../shared
-// beside the repository, or EVENTPLANE_TF_SCHEMAS), configured for region.
+// awsServer serves the real hashicorp/aws 6.47.1 schemas (hack/tfprovider/schemas,
+// or EVENTPLANE_TF_SCHEMAS), configured for region.
 func awsServer(t *testing.T, region string, defaultTags map[string]string) *Server {
 	t.Helper()
 	loadOnce.Do(func() {
 		path := os.Getenv("EVENTPLANE_TF_SCHEMAS")
 		if path == "" {
-			path, _ = filepath.Abs("../../../../shared/terraform/provider-schemas.json.gz")
+			path, _ = filepath.Abs("../schemas/provider-schemas.json.gz")
 		}
 		aws, loadErr = schemas.LoadFile(path, "hashicorp/aws", "")
 	})

@@ -11,14 +11,14 @@ import (
 )
 
 // schemaFile is the real providers' schemas (`terraform providers schema
-// -json` of hashicorp/aws 6.47.1 and hashicorp/helm 2.17.0), kept beside the
-// repository in ../shared/terraform (EVENTPLANE_TF_SCHEMAS overrides).
+// -json` of hashicorp/aws 6.47.1 and hashicorp/helm 2.17.0), kept in this
+// folder (EVENTPLANE_TF_SCHEMAS overrides).
 func schemaFile(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("EVENTPLANE_TF_SCHEMAS"); p != "" {
 		return p
 	}
-	p, err := filepath.Abs("../../../../shared/terraform/provider-schemas.json.gz")
+	p, err := filepath.Abs("../schemas/provider-schemas.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}

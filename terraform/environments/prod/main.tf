@@ -29,4 +29,6 @@ module "platform" {
   }
   log_retention_days = 365
   alarm_thresholds   = { queue_depth = 5000, oldest_message_age_s = 600 }
+  # X-Ray encryption is one setting per account and region: prod owns it.
+  manage_xray_encryption = true
 }

@@ -1,7 +1,73 @@
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
-  region = data.aws_region.current.region
+  region     = data.aws_region.current.region
+  severities = toset(["critical", "warning", "info"])
+  # Every notification goes to its severity's topic (subscribe a pager to
+  # critical, a chat webhook to warning, email to info) and to the shared
+  # alarm topic (the alert_emails subscriptions).
+  actions = { for s in local.severities : s => [aws_sns_topic.severity[s].arn, var.alarm_topic_arn] }
+}
+
+# --- one topic per severity -----------------------------------------------------
+
+resource "aws_sns_topic" "severity" {
+  for_each = local.severities
+
+  name              = "${var.name_prefix}-alerts-${each.key}"
+  kms_master_key_id = var.kms_key_arn
+  tags              = merge(var.tags, { "eventplane:severity" = each.key })
+}
+
+data "aws_iam_policy_document" "severity" {
+  for_each = local.severities
+
+  statement {
+    sid       = "OwnerAccount"
+    actions   = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"]
+    resources = [aws_sns_topic.severity[each.key].arn]
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_caller_identity.current.account_id]
+    }
+  }
+  statement {
+    sid       = "CloudWatchAlarms"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.severity[each.key].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+  statement {
+    sid       = "DailySummary"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.severity[each.key].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.daily_summary.arn]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "severity" {
+  for_each = local.severities
+
+  arn    = aws_sns_topic.severity[each.key].arn
+  policy = data.aws_iam_policy_document.severity[each.key].json
 }
 
 # Single-metric alarms, one spec per alarm; the alarm name carries its
@@ -34,6 +100,18 @@ locals {
       namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", dimensions = { QueueName = q }
       statistic   = "Maximum", period = 300, periods = 2, threshold = var.thresholds.oldest_message_age_s, severity = "warning"
     } },
+    # EMF metrics the functions write (consumers/emf): namespace
+    # var.emf_namespace, the rollup dimension set {function}.
+    { for k, f in var.functions : "critical-emf-dead-lettered-${k}" => {
+      description = "critical: ${f.name} sent events to its dead-letter queue (eventplane_messages_dead_lettered_total); read their reasons"
+      namespace   = var.emf_namespace, metric = "eventplane_messages_dead_lettered_total", dimensions = { function = f.name }
+      statistic   = "Sum", period = 300, periods = 1, threshold = 0, severity = "critical"
+    } },
+    { for k, f in var.functions : "warning-emf-failures-${k}" => {
+      description = "warning: events handled by ${f.name} keep failing (eventplane_messages_failed_total) for 15 minutes"
+      namespace   = var.emf_namespace, metric = "eventplane_messages_failed_total", dimensions = { function = f.name }
+      statistic   = "Sum", period = 300, periods = 3, threshold = 0, severity = "warning"
+    } },
     { for k, f in var.functions : "warning-lambda-throttles-${k}" => {
       description = "warning: invocations of ${f.name} are throttled (reserved concurrency reached)"
       namespace   = "AWS/Lambda", metric = "Throttles", dimensions = { FunctionName = f.name }
@@ -56,8 +134,8 @@ resource "aws_cloudwatch_metric_alarm" "metric" {
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = each.value.severity == "critical" ? [var.alarm_topic_arn] : []
+  alarm_actions       = local.actions[each.value.severity]
+  ok_actions          = each.value.severity == "critical" ? local.actions.critical : []
   tags                = merge(var.tags, { "eventplane:severity" = each.value.severity })
 }
 
@@ -71,8 +149,8 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
   evaluation_periods  = 1
   threshold           = 0
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
+  alarm_actions       = local.actions.critical
+  ok_actions          = local.actions.critical
   tags                = merge(var.tags, { "eventplane:severity" = "critical" })
 
   metric_query {
@@ -118,8 +196,41 @@ resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
   threshold           = each.value.timeout_seconds * 1000 * var.thresholds.duration_ratio
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
+  alarm_actions       = local.actions.warning
   tags                = merge(var.tags, { "eventplane:severity" = "warning" })
+}
+
+# warning: unusual traffic, events received by a function outside the band
+# CloudWatch's anomaly detection learnt (2 standard deviations).
+resource "aws_cloudwatch_metric_alarm" "unusual_traffic" {
+  for_each = var.functions
+
+  alarm_name          = "${var.name_prefix}-warning-unusual-traffic-${each.key}"
+  alarm_description   = "warning: ${each.value.name} receives unusually many or few events (eventplane_messages_received_total outside its anomaly band)"
+  comparison_operator = "LessThanLowerOrGreaterThanUpperThreshold"
+  evaluation_periods  = 3
+  threshold_metric_id = "band"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions.warning
+  tags                = merge(var.tags, { "eventplane:severity" = "warning" })
+
+  metric_query {
+    id          = "received"
+    return_data = true
+    metric {
+      namespace   = var.emf_namespace
+      metric_name = "eventplane_messages_received_total"
+      dimensions  = { function = each.value.name }
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id          = "band"
+    expression  = "ANOMALY_DETECTION_BAND(received, 2)"
+    label       = "Expected events"
+    return_data = true
+  }
 }
 
 # --- info: a daily summary ----------------------------------------------------
@@ -131,10 +242,17 @@ resource "aws_cloudwatch_event_rule" "daily_summary" {
   tags                = merge(var.tags, { "eventplane:severity" = "info" })
 }
 
+moved {
+  from = aws_cloudwatch_event_target.daily_summary
+  to   = aws_cloudwatch_event_target.daily_summary["alarm-topic"]
+}
+
 resource "aws_cloudwatch_event_target" "daily_summary" {
+  for_each = { alarm-topic = var.alarm_topic_arn, info-topic = aws_sns_topic.severity["info"].arn }
+
   rule      = aws_cloudwatch_event_rule.daily_summary.name
-  target_id = "alarm-topic"
-  arn       = var.alarm_topic_arn
+  target_id = each.key
+  arn       = each.value
 
   input_transformer {
     input_paths    = { time = "$.time" }
@@ -191,6 +309,54 @@ resource "aws_cloudwatch_dashboard" "this" {
           metrics = [for r in values(var.rules) : r.bus == "default" ? ["AWS/Events", "FailedInvocations", "RuleName", r.name] : ["AWS/Events", "FailedInvocations", "RuleName", r.name, "EventBusName", r.bus]]
         }
       },
+      # The Grafana dashboard's panels whose data is in CloudWatch: the EMF
+      # metrics of the functions (consumers/emf), same names as on /metrics.
+      {
+        type = "metric", x = 0, y = 18, width = 8, height = 6
+        properties = {
+          title = "Events received and processed (EMF)", region = local.region, stat = "Sum", period = 300
+          metrics = concat(
+            [for f in values(var.functions) : [var.emf_namespace, "eventplane_messages_received_total", "function", f.name]],
+            [{ expression = "SEARCH('{${var.emf_namespace},function,route} MetricName=\"eventplane_events_processed_total\"', 'Sum', 300)", label = "processed", id = "processed" }],
+          )
+        }
+      },
+      {
+        type = "metric", x = 8, y = 18, width = 8, height = 6
+        properties = {
+          title = "Handler latency p50 / p95 / p99 (EMF)", region = local.region, period = 300
+          metrics = flatten([for f in values(var.functions) : [
+            for p in ["p50", "p95", "p99"] : [var.emf_namespace, "eventplane_handler_duration_seconds", "function", f.name, { stat = p, label = "${f.name} ${p}" }]
+          ]])
+        }
+      },
+      {
+        type = "metric", x = 16, y = 18, width = 8, height = 6
+        properties = {
+          title = "Failures and DLQ writes by reason (EMF)", region = local.region, period = 300
+          metrics = [
+            [{ expression = "SEARCH('{${var.emf_namespace},function,reason} MetricName=\"eventplane_messages_failed_total\"', 'Sum', 300)", label = "failed", id = "failed" }],
+            [{ expression = "SEARCH('{${var.emf_namespace},function,reason} MetricName=\"eventplane_messages_dead_lettered_total\"', 'Sum', 300)", label = "dead-lettered", id = "dlq" }],
+          ]
+        }
+      },
+      {
+        type = "metric", x = 0, y = 24, width = 12, height = 6
+        properties = {
+          title = "AWS requests per event by API (EMF)", region = local.region, period = 300
+          metrics = flatten([for i, f in values(var.functions) : [
+            [{ expression = "SEARCH('{${var.emf_namespace},api,function,service} MetricName=\"eventplane_aws_requests_total\" function=\"${f.name}\"', 'Sum', 300) / r${i}", label = f.name, id = "perevent${i}" }],
+            [var.emf_namespace, "eventplane_messages_received_total", "function", f.name, { stat = "Sum", id = "r${i}", visible = false }],
+          ]])
+        }
+      },
+      {
+        type = "metric", x = 12, y = 24, width = 12, height = 6
+        properties = {
+          title   = "Duplicates skipped (EMF)", region = local.region, stat = "Sum", period = 300
+          metrics = [for f in values(var.functions) : [var.emf_namespace, "eventplane_duplicates_skipped_total", "function", f.name]]
+        }
+      },
     ]
   })
 }
@@ -210,7 +376,11 @@ resource "aws_xray_sampling_rule" "this" {
   tags           = var.tags
 }
 
+# Account- and region-wide: every environment applying it would overwrite
+# the others' key, so exactly one environment (manage_xray_encryption) owns it.
 resource "aws_xray_encryption_config" "this" {
+  count = var.manage_xray_encryption ? 1 : 0
+
   type   = "KMS"
   key_id = var.kms_key_arn
 }

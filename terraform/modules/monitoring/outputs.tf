@@ -15,3 +15,8 @@ output "critical_alarm_names" {
     [for a in aws_cloudwatch_metric_alarm.dynamodb_throttles : a.alarm_name],
   )
 }
+
+output "severity_topic_arns" {
+  description = "SNS topics per severity (critical, warning, info): subscribe a pager, a chat webhook and email to them."
+  value       = { for k, t in aws_sns_topic.severity : k => t.arn }
+}

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic that receives alarm notifications of every severity."
+  description = "Shared SNS topic that receives alarm notifications of every severity (besides the module's per-severity topics)."
   type        = string
 }
 
@@ -86,4 +86,16 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "emf_namespace" {
+  description = "CloudWatch namespace of the metrics the functions write as embedded metric format logs (consumers/emf)."
+  type        = string
+  default     = "eventplane"
+}
+
+variable "manage_xray_encryption" {
+  description = "Manage the account's X-Ray encryption configuration (one per account and region: turn it on in exactly one environment)."
+  type        = bool
+  default     = false
 }

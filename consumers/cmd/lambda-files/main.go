@@ -40,13 +40,13 @@ import (
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/route"
 	sqssource "github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/telemetry"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 func main() {
 	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-files", "version", buildinfo.Version())
 	ctx := context.Background()
-	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
+	tp, _, err := tracing.Start(ctx, os.Getenv, tracing.OTLPHTTP(os.Getenv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
@@ -76,7 +76,7 @@ func main() {
 		err := proc.Invocation(ctx, raw, dl)
 		_ = em.Done(emf.Invocation{Events: 1, Err: err}) // EMF lines on stdout
 		return err
-	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
+	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(tracing.Propagator())))
 }
 
 // deadLetterQueue sends an invocation's event to the queue at url with its

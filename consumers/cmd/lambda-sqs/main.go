@@ -43,7 +43,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/route"
 	sqssource "github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/telemetry"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 type function struct {
@@ -57,7 +57,7 @@ type function struct {
 func main() {
 	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-sqs", "version", buildinfo.Version())
 	ctx := context.Background()
-	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
+	tp, _, err := tracing.Start(ctx, os.Getenv, tracing.OTLPHTTP(os.Getenv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-sqs:", err)
 		os.Exit(2)
@@ -68,7 +68,7 @@ func main() {
 		os.Exit(2)
 	}
 	lambda.Start(otellambda.InstrumentHandler(f.handle, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp),
-		otellambda.WithPropagator(telemetry.Propagator())))
+		otellambda.WithPropagator(tracing.Propagator())))
 }
 
 func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {

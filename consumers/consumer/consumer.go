@@ -63,6 +63,17 @@ func HandleFactory(name string, f handlers.Factory) Option {
 	return func(r *handlers.Registry) { r.Register(name, f) }
 }
 
+// Registry is the built-in handlers with opts applied: what a route's
+// handler names, for a program that runs the local platform
+// (local.Options.Registry) with its own handlers.
+func Registry(opts ...Option) *handlers.Registry {
+	reg := handlers.NewRegistry()
+	for _, o := range opts {
+		o(reg)
+	}
+	return reg
+}
+
 // Permanent marks err as not retryable: the message goes to the
 // dead-letter queue with err as its reason.
 func Permanent(err error) error { return delivery.Permanent(err) }
@@ -93,10 +104,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "consumer: %v\n", err)
 		return 2
 	}
-	reg := handlers.NewRegistry()
-	for _, o := range opts {
-		o(reg)
-	}
+	reg := Registry(opts...)
 	if err := cfg.Validate(reg.Has); err != nil {
 		fmt.Fprintf(stderr, "consumer: invalid configuration:\n%v\n", err)
 		return 2

@@ -72,6 +72,9 @@ type Options struct {
 	// Tracer makes the spans of the ingest API, the consumers and the
 	// function targets (default none).
 	Tracer trace.TracerProvider
+	// Registry holds the handlers routes name (default
+	// handlers.NewRegistry(); consumer.Registry adds a program's own).
+	Registry *handlers.Registry
 }
 
 // Consumer is one topology consumer and its engine.
@@ -185,7 +188,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		p.Bus.buses[p.Names.Buses[b.Name]] = &busRules{set: route.NewSet()}
 	}
 	deps := handlers.Deps{Logger: p.log, DynamoDB: p.Tables, S3: p.Objects, EventBridge: p.Bus, SNS: p.Topics, Getenv: opts.Getenv}
-	reg := handlers.NewRegistry()
+	reg := opts.Registry
+	if reg == nil {
+		reg = handlers.NewRegistry()
+	}
 	for _, r := range t.Rules {
 		br := p.Bus.buses[p.busName(r.Bus)]
 		c := &Counter{}

@@ -35,6 +35,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
 	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/memqueue"
@@ -71,6 +72,9 @@ type Options struct {
 	// Tracer makes the spans of the ingest API, the consumers and the
 	// function targets (default none).
 	Tracer trace.TracerProvider
+	// Registry holds the handlers routes name (default
+	// handlers.NewRegistry(); consumer.Registry adds a program's own).
+	Registry *handlers.Registry
 }
 
 // Consumer is one topology consumer and its engine.
@@ -184,7 +188,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		p.Bus.buses[p.Names.Buses[b.Name]] = &busRules{set: route.NewSet()}
 	}
 	deps := handlers.Deps{Logger: p.log, DynamoDB: p.Tables, S3: p.Objects, EventBridge: p.Bus, SNS: p.Topics, Getenv: opts.Getenv}
-	reg := handlers.NewRegistry()
+	reg := opts.Registry
+	if reg == nil {
+		reg = handlers.NewRegistry()
+	}
 	for _, r := range t.Rules {
 		br := p.Bus.buses[p.busName(r.Bus)]
 		c := &Counter{}
@@ -288,7 +295,7 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 		// function, as lambda-files does: a permanent failure goes to its
 		// dead-letter queue with the reason (no retries), anything else is
 		// an error that Lambda's asynchronous policy retries (Bus.invoke).
-		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
+		proc, err := delivery.NewProcessor(delivery.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[delivery.Handler]{{Name: name, Handler: h}}})
 		if err != nil {
 			return nil, fmt.Errorf("lambda %s: %w", name, err)
 		}
@@ -298,7 +305,7 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 				if dlq == nil {
 					return fmt.Errorf("no %s queue", lambdaFailureDestination)
 				}
-				_, err := dlq.Send(string(doc), map[string]string{engine.AttrFailureReason: reason, engine.AttrSourceQueue: "lambda:" + name}, "dead-letter")
+				_, err := dlq.Send(string(doc), map[string]string{delivery.AttrFailureReason: reason, delivery.AttrSourceQueue: "lambda:" + name}, "dead-letter")
 				return err
 			})
 		}, nil
@@ -342,11 +349,11 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 		}
 		cfg.Routes = append(cfg.Routes, config.Route{Name: r.Name, Handler: r.Handler, Pattern: r.Pattern, Options: opts})
 	}
-	count := func(next engine.Handler) engine.Handler {
-		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+	count := func(next delivery.Handler) delivery.Handler {
+		return delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			err := next.Handle(ctx, e)
 			lc.routeRun.Add(1)
-			if err != nil && !errors.Is(err, engine.ErrSkip) {
+			if err != nil && !errors.Is(err, delivery.ErrSkip) {
 				lc.failed.Add(1)
 			}
 			return err
@@ -355,7 +362,7 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	lc.source = &countedSource{Source: p.queues[c.Queue]}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
 		Source: lc.source, FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
-		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
+		Idempotency: p.Tables, Middlewares: []delivery.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", c.Name, err)
@@ -638,7 +645,7 @@ func (p *Platform) Redrive(queue string) (int, error) {
 }
 
 // DeadLetters returns a queue's dead-letter messages.
-func (p *Platform) DeadLetters(queue string) ([]engine.Message, error) {
+func (p *Platform) DeadLetters(queue string) ([]delivery.Message, error) {
 	d := p.dlqs[queue]
 	if d == nil {
 		if q := p.queues[queue]; q != nil {

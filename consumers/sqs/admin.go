@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // AdminAPI is the part of the SQS client that queue statistics and redrive
@@ -197,7 +197,7 @@ func Redrive(ctx context.Context, api AdminAPI, from, to string, limit int) (int
 // consumer when it dead-lettered the message.
 func IsFailureAttribute(name string) bool {
 	switch name {
-	case engine.AttrFailureReason, engine.AttrFailureKind, engine.AttrSourceQueue, engine.AttrReceiveCount:
+	case delivery.AttrFailureReason, delivery.AttrFailureKind, delivery.AttrSourceQueue, delivery.AttrReceiveCount:
 		return true
 	}
 	return false

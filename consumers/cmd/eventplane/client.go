@@ -26,6 +26,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/bus"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/sqs"
@@ -583,7 +584,7 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 		return err
 	}
 	for _, m := range msgs {
-		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", m.MessageID, m.Attributes[engine.AttrFailureReason], truncateLine(m.Body, 200))
+		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", m.MessageID, m.Attributes[delivery.AttrFailureReason], truncateLine(m.Body, 200))
 	}
 	fmt.Fprintf(stdout, "%d dead-letter messages in %s\n", len(msgs), queue)
 	return nil
@@ -621,7 +622,7 @@ func dlqCloud(ctx context.Context, verb, queueURL string, opts awsconf.Options, 
 	for i, m := range out.Messages {
 		release = append(release, types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
 		reason := ""
-		if v, ok := m.MessageAttributes[engine.AttrFailureReason]; ok {
+		if v, ok := m.MessageAttributes[delivery.AttrFailureReason]; ok {
 			reason = aws.ToString(v.StringValue)
 		}
 		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", aws.ToString(m.MessageId), reason, truncateLine(aws.ToString(m.Body), 200))

@@ -116,7 +116,7 @@ func (f *flat) element(parent, array, index int32) int32 {
 		depth = f.nodes[parent].depth + 1
 	}
 	f.nodes = append(f.nodes, ctxNode{parent, array, index, depth})
-	return int32(len(f.nodes) - 1)
+	return int32(len(f.nodes) - 1) // #nosec G115 -- node indexes of one compiled pattern set, far below 2^31
 }
 
 // consistent reports whether the elements a and b (both >= 0) never sit in
@@ -176,8 +176,8 @@ func (s *Set) Add(pattern []byte) (int, error) {
 		return -1, err
 	}
 	for _, r := range p.rules {
-		s.index.add(int32(len(s.rules)), &r)
-		s.rules = append(s.rules, indexedRule{r, int32(len(s.patterns))})
+		s.index.add(int32(len(s.rules)), &r)                              // #nosec G115 -- rule indexes of one compiled set, far below 2^31
+		s.rules = append(s.rules, indexedRule{r, int32(len(s.patterns))}) // #nosec G115 -- pattern indexes of one compiled set, far below 2^31
 		s.maxFields = max(s.maxFields, len(r.fields))
 	}
 	s.patterns = append(s.patterns, p)

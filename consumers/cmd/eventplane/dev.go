@@ -178,7 +178,7 @@ func startPostgres(ctx context.Context, dir string, on bool) (*pgserver.Server, 
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, err
 		}
-		if err := os.Chmod(dir, 0o751); err != nil {
+		if err := os.Chmod(dir, 0o751); err != nil { // #nosec G302 -- a folder, not a file: the postgres user must traverse it to reach its data directory
 			return nil, err
 		}
 		abs, _ := filepath.Abs(dir)

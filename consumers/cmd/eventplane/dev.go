@@ -124,7 +124,10 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 		defer aws.Close()
 		awsLine = awsHint("http://" + aws.Addr)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	// The consumers stop when dev says so (after quieting the log), not at
+	// the signal itself: otherwise their "shutting down" lines race the
+	// quiet shutdown log.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() { ran <- p.Run(runCtx) }()

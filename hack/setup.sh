@@ -38,6 +38,7 @@ test_tools() {
   step moto hack/moto.sh
   step postgresql hack/postgres.sh
   step schemathesis hack/schemathesis.sh
+  step awscli hack/awscli.sh
   step chromium hack/chromium.sh
   step kubectl kubectl_present
   step aws-lambda-rie hack/tools.sh aws-lambda-rie

@@ -123,6 +123,36 @@ func (q *Queue) SendDelayed(body string, attrs map[string]string, group string, 
 	return q.send(body, attrs, nil, group, delay)
 }
 
+// SendSystem enqueues a message with system attributes (AWSTraceHeader)
+// that becomes visible after delay, as SendMessage with DelaySeconds and
+// MessageSystemAttributes does.
+func (q *Queue) SendSystem(body string, attrs, system map[string]string, group string, delay time.Duration) (string, error) {
+	return q.send(body, attrs, maps.Clone(system), group, delay)
+}
+
+// Name returns the queue's name.
+func (q *Queue) Name() string { return q.cfg.Name }
+
+// FIFO reports whether the queue is a FIFO queue.
+func (q *Queue) FIFO() bool { return q.cfg.FIFO }
+
+// Purge deletes every message, in flight or not (PurgeQueue), and returns
+// how many it deleted.
+func (q *Queue) Purge() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for _, m := range q.msgs {
+		if !m.deleted {
+			q.remove(m)
+			n++
+		}
+	}
+	q.compact()
+	q.notify()
+	return n
+}
+
 func (q *Queue) send(body string, attrs, system map[string]string, group string, delay time.Duration) (string, error) {
 	q.count("SendMessage")
 	if q.cfg.FIFO && group == "" {
@@ -145,11 +175,18 @@ func (q *Queue) send(body string, attrs, system map[string]string, group string,
 // Receive implements delivery.Source: it waits up to the queue's WaitTime for
 // visible messages and returns at most limit of them.
 func (q *Queue) Receive(ctx context.Context, limit int) ([]delivery.Message, error) {
+	return q.ReceiveWith(ctx, limit, q.cfg.WaitTime, q.cfg.VisibilityTimeout)
+}
+
+// ReceiveWith is Receive with the call's own long-poll wait (0: return at
+// once) and visibility timeout, as ReceiveMessage's WaitTimeSeconds and
+// VisibilityTimeout override the queue's.
+func (q *Queue) ReceiveWith(ctx context.Context, limit int, wait, visibility time.Duration) ([]delivery.Message, error) {
 	q.count("ReceiveMessage")
-	deadline := time.Now().Add(q.cfg.WaitTime)
+	deadline := time.Now().Add(wait)
 	for {
 		q.mu.Lock()
-		out, next := q.take(limit)
+		out, next := q.take(limit, visibility)
 		changed := q.changed
 		q.mu.Unlock()
 		if len(out) > 0 {
@@ -176,7 +213,7 @@ func (q *Queue) Receive(ctx context.Context, limit int) ([]delivery.Message, err
 
 // take receives up to limit visible messages; it returns when the next
 // invisible message becomes visible. q.mu must be held.
-func (q *Queue) take(limit int) ([]delivery.Message, time.Time) {
+func (q *Queue) take(limit int, visibility time.Duration) ([]delivery.Message, time.Time) {
 	now := time.Now()
 	var out []delivery.Message
 	var next time.Time
@@ -216,7 +253,7 @@ func (q *Queue) take(limit int) ([]delivery.Message, time.Time) {
 		}
 		m.receipt = m.id + "#" + strconv.Itoa(m.receiveCount)
 		q.byReceipt[m.receipt] = m
-		m.visibleAt = now.Add(q.cfg.VisibilityTimeout)
+		m.visibleAt = now.Add(visibility)
 		out = append(out, q.deliver(m))
 	}
 	q.compact()

@@ -33,6 +33,7 @@ Data is kept in --dir across restarts. Stop with Ctrl-C (exit 0).`, stdout, stde
 	topo := fs.String("topology", "api/topology.yaml", "topology `FILE`")
 	dir := fs.String("dir", ".eventplane", "data `DIR`: tables.db, buckets/ (drop uploads into buckets/local-uploads/), queues/")
 	addr := fs.String("addr", "127.0.0.1:4000", "`HOST:PORT` of the ingest API and the dashboard")
+	awsAddr := fs.String("aws-addr", "127.0.0.1:4566", "`HOST:PORT` of the AWS APIs (SQS, EventBridge, SNS) for the aws CLI and SDKs; \"\" for none")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
 	postgres := fs.Bool("postgres", true, "start a private PostgreSQL (data in DIR/postgres) from the system's binaries for sql routes, unless "+pgEnv+" is set")
 	if code, ok := c.parse(args); !ok {
@@ -55,7 +56,7 @@ Data is kept in --dir across restarts. Stop with Ctrl-C (exit 0).`, stdout, stde
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	if err := dev(ctx, devOptions{topology: *topo, dir: *dir, addr: *addr, postgres: *postgres, log: log, quiet: quiet}, stdout); err != nil {
+	if err := dev(ctx, devOptions{topology: *topo, dir: *dir, addr: *addr, awsAddr: *awsAddr, postgres: *postgres, log: log, quiet: quiet}, stdout); err != nil {
 		fmt.Fprintf(stderr, "eventplane dev: %v\n", err)
 		return 1
 	}
@@ -67,6 +68,7 @@ const pgEnv = "EVENTPLANE_POSTGRES_DSN"
 
 type devOptions struct {
 	topology, dir, addr string
+	awsAddr             string // "" for no AWS APIs
 	postgres            bool
 	log                 *slog.Logger
 	quiet               *shutdownLog // nil: log everything at shutdown too
@@ -112,9 +114,19 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 	srv := &http.Server{Handler: p.Handler(schemas), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	// The platform stops when cancel is called, not with ctx: Ctrl-C first
-	// quiets the log, then stops the consumers (else their shutdown lines
-	// race the switch to the one-line summary).
+	awsLine := "off (--aws-addr \"\")"
+	if o.awsAddr != "" {
+		aws, err := serveAWS(ctx, o.awsAddr, p, log, served)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer aws.Close()
+		awsLine = awsHint("http://" + aws.Addr)
+	}
+	// The consumers stop when dev says so (after quieting the log), not at
+	// the signal itself: otherwise their "shutting down" lines race the
+	// quiet shutdown log.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	ran := make(chan error, 1)
@@ -128,11 +140,12 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
   dashboard   %s/
   ingest API  POST %s/events   (eventplane send --endpoint %s FILE)
   uploads     drop files into %s/incoming/ (Lambda path) or %s/batch/ (consumer path)
+  aws apis    %s
   postgres    %s
   data        %s (tables.db, buckets/, queues/) — kept across restarts
   version     %s
   stop        Ctrl-C
-`, time.Since(start).Milliseconds(), url, url, url, uploads, uploads, pgLine, dir, buildinfo.Version())
+`, time.Since(start).Milliseconds(), url, url, url, uploads, uploads, awsLine, pgLine, dir, buildinfo.Version())
 	var runErr error
 	select {
 	case <-ctx.Done():

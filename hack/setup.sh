@@ -49,6 +49,7 @@ test_tools() {
 }
 lint_tools() {
   step staticcheck hack/tools.sh staticcheck
+  step gosec hack/tools.sh gosec
   step controller-gen hack/tools.sh controller-gen
 }
 iac_tools() {

@@ -3,7 +3,7 @@
 # into a cache folder (default $HOME/.cache/eventplane/bin) and prints that folder.
 # A tool already built at the pinned version is not rebuilt.
 #
-#   hack/tools.sh [tool ...]     tools: staticcheck tflint trivy hclfmt controller-gen helm kwok aws-lambda-rie promtool (default: all)
+#   hack/tools.sh [tool ...]     tools: staticcheck gosec tflint trivy hclfmt controller-gen helm kwok aws-lambda-rie promtool (default: all)
 #
 # Cold builds: staticcheck ~1 min, helm ~2 min, tflint ~4.5 min, trivy ~14 min (3.3 GB peak).
 set -euo pipefail
@@ -13,6 +13,7 @@ mkdir -p "$BIN"
 
 declare -A PKG=(
   [staticcheck]="honnef.co/go/tools/cmd/staticcheck@v0.8.0"
+  [gosec]="github.com/securego/gosec/v2/cmd/gosec@v2.30.0"
   [tflint]="github.com/terraform-linters/tflint@v0.64.0"
   [trivy]="github.com/aquasecurity/trivy/cmd/trivy@v0.74.0"
   [hclfmt]="github.com/hashicorp/hcl/v2/cmd/hclfmt@v2.24.0"

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
@@ -24,7 +25,7 @@ import (
 
 // Parts are what the engine runs on besides its configuration.
 type Parts struct {
-	Source engine.Source
+	Source delivery.Source
 	// MaxReceiveCount is the queue's redrive maxReceiveCount (0: unknown or
 	// none); with idempotency on, it must cover the claim lease.
 	MaxReceiveCount int
@@ -35,7 +36,7 @@ type Parts struct {
 	// no idempotency middleware even if a table is configured).
 	Idempotency idempotency.DynamoDBAPI
 	// Middlewares wrap every route's handler, outside the idempotency one.
-	Middlewares []engine.Middleware
+	Middlewares []delivery.Middleware
 	Metrics     *metrics.Metrics
 	Logger      *slog.Logger
 	Tracer      trace.TracerProvider
@@ -43,16 +44,16 @@ type Parts struct {
 
 // Engine builds the engine of one consumer.
 func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, error) {
-	var routes []route.Route[engine.Handler]
+	var routes []route.Route[delivery.Handler]
 	for _, rc := range cfg.Routes {
 		h, err := p.Registry.Build(ctx, rc.Handler, p.Deps, rc.Options)
 		if err != nil {
 			return nil, fmt.Errorf("route %q: handler %s: %w", rc.Name, rc.Handler, err)
 		}
-		routes = append(routes, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
+		routes = append(routes, route.Route[delivery.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: h})
 	}
 	k := cfg.Consumer
-	middlewares := append([]engine.Middleware(nil), p.Middlewares...)
+	middlewares := append([]delivery.Middleware(nil), p.Middlewares...)
 	if k.IdempotencyTable != "" && p.Idempotency != nil {
 		lease, err := Lease(p.Source.VisibilityTimeout(), p.MaxReceiveCount)
 		if err != nil {
@@ -71,13 +72,13 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, er
 		MaxInFlight:    k.MaxInFlight,
 		ReceiveBatch:   k.ReceiveBatch,
 		FlushInterval:  k.AckFlush.D(),
-		Backoff:        engine.Backoff{Base: k.BackoffBase.D(), Max: k.BackoffMax.D()},
+		Backoff:        delivery.Backoff{Base: k.BackoffBase.D(), Max: k.BackoffMax.D()},
 		HandlerTimeout: k.HandlerTimeout.D(),
 		MaxExtension:   k.MaxExtension.D(),
 		ShutdownGrace:  k.ShutdownGrace.D(),
-		Unrouted:       engine.Unrouted(k.Unrouted),
+		Unrouted:       delivery.Unrouted(k.Unrouted),
 		Breaker: engine.BreakerSettings{Disabled: k.Breaker.Disabled,
-			ConsecutiveFailures: uint32(k.Breaker.ConsecutiveFailures), OpenFor: k.Breaker.OpenFor.D()},
+			ConsecutiveFailures: uint32(k.Breaker.ConsecutiveFailures), OpenFor: k.Breaker.OpenFor.D()}, // #nosec G115 -- validated positive and small in config.Validate
 		Metrics: p.Metrics,
 		Logger:  p.Logger,
 		Tracer:  p.Tracer,

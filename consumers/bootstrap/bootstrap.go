@@ -315,8 +315,8 @@ func rules(ctx context.Context, c Clients, t *topology.Topology, r *Resources) e
 				et.DeadLetterConfig = &ebtypes.DeadLetterConfig{Arn: aws.String(r.QueueARNs[tg.DeadLetterQueue])}
 			}
 			if tg.Retry != nil {
-				et.RetryPolicy = &ebtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(int32(tg.Retry.MaximumRetryAttempts)),
-					MaximumEventAgeInSeconds: aws.Int32(int32(tg.Retry.MaximumEventAgeSeconds))}
+				et.RetryPolicy = &ebtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(int32(tg.Retry.MaximumRetryAttempts)), // #nosec G115 -- topology values, validated to EventBridge's limits (0..185)
+					MaximumEventAgeInSeconds: aws.Int32(int32(tg.Retry.MaximumEventAgeSeconds))} // #nosec G115 -- topology values, validated to EventBridge's limits (60..86400)
 			}
 			if tg.InputPath != "" {
 				et.InputPath = aws.String(tg.InputPath)

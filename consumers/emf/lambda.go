@@ -20,7 +20,7 @@ type Invocation struct {
 // series as a consumer's /metrics) and writes them as EMF lines at the end of
 // each invocation: Lambda sends stdout to CloudWatch Logs, which extracts
 // the metrics, with the dimension function (plus each series' labels).
-// It is the engine.Observer of the function's Processor (handler time and
+// It is the delivery.Observer of the function's Processor (handler time and
 // successes per route) and the awsconf OnRequest hook (AWS requests by API).
 type Lambda struct {
 	Metrics *metrics.Metrics
@@ -40,7 +40,7 @@ func (l *Lambda) OnRequest(service, api string) {
 }
 
 // Handled records one route's handler run, as the engine's observer does
-// (engine.Observer).
+// (delivery.Observer).
 func (l *Lambda) Handled(route string, took time.Duration, err error) {
 	l.Metrics.HandlerDuration.WithLabelValues(route).Observe(took.Seconds())
 	if err == nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"sync"
 	"time"
 )
@@ -27,7 +28,7 @@ func newBatcher[T any](interval time.Duration, flush func(ctx context.Context, b
 func (b *batcher[T]) add(v T) {
 	b.mu.Lock()
 	b.pending = append(b.pending, v)
-	if len(b.pending) >= MaxBatch {
+	if len(b.pending) >= delivery.MaxBatch {
 		batch := b.take()
 		b.mu.Unlock()
 		b.run(batch)
@@ -51,7 +52,7 @@ func (b *batcher[T]) tick() {
 
 // take removes up to MaxBatch pending entries; b.mu must be held.
 func (b *batcher[T]) take() []T {
-	n := min(len(b.pending), MaxBatch)
+	n := min(len(b.pending), delivery.MaxBatch)
 	batch := append([]T(nil), b.pending[:n]...)
 	b.pending = append(b.pending[:0], b.pending[n:]...)
 	if len(b.pending) == 0 && b.timer != nil {

@@ -10,6 +10,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -33,7 +34,7 @@ func BenchmarkEngineMemory(b *testing.B) {
 		var done atomic.Int32
 		finished := make(chan struct{})
 		eng, err := engine.New(engine.Options{Source: q, MaxInFlight: 100, Metrics: metrics.New(), Logger: quiet(),
-			Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+			Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 				if done.Add(1) == events {
 					close(finished)
 				}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -28,10 +29,10 @@ func (b *bound) Handle(ctx context.Context, ev *ce.Event) error {
 		if probing {
 			b.probe.Store(false)
 		}
-		if err == nil || IsPermanent(err) || errors.Is(err, ErrSkip) || ctx.Err() != nil {
+		if err == nil || delivery.IsPermanent(err) || errors.Is(err, delivery.ErrSkip) || ctx.Err() != nil {
 			return err
 		}
-		if _, later := RetryDelay(err); later {
+		if _, later := delivery.RetryDelay(err); later {
 			return err
 		}
 		rejected := errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests)
@@ -41,7 +42,7 @@ func (b *bound) Handle(ctx context.Context, ev *ce.Event) error {
 		ok := false
 		if ok, probing = b.wait(ctx); !ok {
 			if rejected {
-				return Unavailable(err)
+				return delivery.Unavailable(err)
 			}
 			return err
 		}

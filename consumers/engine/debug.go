@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"sort"
 	"sync"
 	"time"
@@ -60,7 +61,7 @@ type debugState struct {
 
 func newDebugState() *debugState { return &debugState{inflight: map[string]InFlight{}} }
 
-func (d *debugState) begin(m Message, at time.Time) {
+func (d *debugState) begin(m delivery.Message, at time.Time) {
 	d.mu.Lock()
 	d.inflight[m.Receipt] = InFlight{MessageID: m.MessageID, GroupID: m.GroupID, ReceiveCount: m.ReceiveCount, Since: at}
 	d.mu.Unlock()
@@ -72,7 +73,7 @@ func (d *debugState) end(receipt string) {
 	d.mu.Unlock()
 }
 
-func (d *debugState) record(m Message, s Settlement, start time.Time) {
+func (d *debugState) record(m delivery.Message, s delivery.Settlement, start time.Time) {
 	r := RecentEvent{At: time.Now().UTC(), MessageID: m.MessageID, ReceiveCount: m.ReceiveCount, Outcome: outcome(s),
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000, TraceID: s.TraceID}
 	if ev := s.Event; ev != nil {
@@ -88,17 +89,17 @@ func (d *debugState) record(m Message, s Settlement, start time.Time) {
 }
 
 // outcome describes a settlement for the debug page.
-func outcome(s Settlement) string {
+func outcome(s delivery.Settlement) string {
 	switch {
 	case s.Control != nil:
 		return "control: " + string(s.Control.Kind)
-	case s.Outcome == Ack && s.Event != nil && len(s.Routes) == 0:
+	case s.Outcome == delivery.Ack && s.Event != nil && len(s.Routes) == 0:
 		return "unrouted"
-	case s.Outcome == Ack:
+	case s.Outcome == delivery.Ack:
 		return "processed"
-	case s.Outcome == DeadLetter:
+	case s.Outcome == delivery.DeadLetter:
 		return "dead-lettered: " + s.Reason
-	case s.Outcome == Release:
+	case s.Outcome == delivery.Release:
 		return "released: " + s.Kind
 	}
 	return "retry: " + s.Err.Error()

@@ -1,3 +1,15 @@
+// Package engine is the consumer runtime: it receives messages from a Source,
+// normalizes them into CloudEvents, routes each event to its handlers and
+// settles the message — acknowledged only after every handler succeeded,
+// retried with exponential backoff, or dead-lettered with its reason.
+//
+// Data flows one way:
+//
+//	Source -> normalize -> route -> handler chain -> ack (batched delete)
+//	                                              \-> backoff | DLQ | release
+//
+// The engine depends on the contract in package delivery (Source, Handler,
+// Processor) and on the event model; concrete sources (SQS, in-memory) are wired in by main packages.
 package engine
 
 import (
@@ -14,35 +26,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
 )
-
-// Unrouted says what happens to an event that matches no route.
-type Unrouted string
-
-// Unrouted policies.
-const (
-	// UnroutedAck deletes every event no route matches (counted only).
-	UnroutedAck Unrouted = "ack"
-	// UnroutedDeadLetter dead-letters every event no route matches.
-	UnroutedDeadLetter Unrouted = "dead-letter"
-	// UnroutedMalformed (the default) dead-letters the unrouted events the
-	// platform could not understand — bodies of no known shape, SNS
-	// notifications whose Message is not JSON (event.Defect) — with a
-	// reason naming the defect, and deletes well-formed events no route
-	// wants (a consumer may take only part of a topic's fan-out).
-	UnroutedMalformed Unrouted = "dead-letter-malformed"
-)
-
-func (u Unrouted) check() error {
-	switch u {
-	case UnroutedAck, UnroutedDeadLetter, UnroutedMalformed:
-		return nil
-	}
-	return fmt.Errorf("engine: unrouted policy %q: want %q, %q or %q", u, UnroutedMalformed, UnroutedDeadLetter, UnroutedAck)
-}
 
 // BreakerSettings configure the circuit breaker around each route's handler.
 type BreakerSettings struct {
@@ -59,9 +47,9 @@ type BreakerSettings struct {
 
 // Options configure an Engine. Zero values take the documented defaults.
 type Options struct {
-	Source     Source
+	Source     delivery.Source
 	Normalizer event.Normalizer
-	Routes     []route.Route[Handler]
+	Routes     []route.Route[delivery.Handler]
 	// FIFO processes messages of one MessageGroupId serially, in order.
 	FIFO bool
 	// MaxInFlight bounds messages received and not yet settled (default 20).
@@ -72,7 +60,7 @@ type Options struct {
 	// wait for its batch to fill (default 10ms).
 	FlushInterval time.Duration
 	// Backoff computes retry delays from the receive count.
-	Backoff Backoff
+	Backoff delivery.Backoff
 	// HandlerTimeout bounds one route's handler chain for one event (default 5m).
 	HandlerTimeout time.Duration
 	// MaxExtension stops visibility heartbeats once a message has been held
@@ -84,11 +72,11 @@ type Options struct {
 	// Unrouted is the policy for events that match no route (default
 	// UnroutedMalformed: a message the platform could not understand is
 	// dead-lettered with a reason naming its defect, never dropped).
-	Unrouted Unrouted
+	Unrouted delivery.Unrouted
 	// Breaker configures the per-route circuit breakers.
 	Breaker BreakerSettings
 	// Middlewares wrap every route's handler (inside the breaker).
-	Middlewares []Middleware
+	Middlewares []delivery.Middleware
 	Metrics     *metrics.Metrics
 	Logger      *slog.Logger
 	Tracer      trace.TracerProvider
@@ -101,8 +89,8 @@ func (o *Options) defaults() error {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 20
 	}
-	if o.ReceiveBatch <= 0 || o.ReceiveBatch > MaxBatch {
-		o.ReceiveBatch = MaxBatch
+	if o.ReceiveBatch <= 0 || o.ReceiveBatch > delivery.MaxBatch {
+		o.ReceiveBatch = delivery.MaxBatch
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 10 * time.Millisecond
@@ -118,10 +106,10 @@ func (o *Options) defaults() error {
 	}
 	switch o.Unrouted {
 	case "":
-		o.Unrouted = UnroutedMalformed
+		o.Unrouted = delivery.UnroutedMalformed
 	default:
-		if err := o.Unrouted.check(); err != nil {
-			return err
+		if err := o.Unrouted.Check(); err != nil {
+			return fmt.Errorf("engine: %w", err)
 		}
 	}
 	if o.Breaker.ConsecutiveFailures == 0 {
@@ -146,7 +134,7 @@ func (o *Options) defaults() error {
 // the circuit breaker, whose open state becomes Unavailable.
 type bound struct {
 	name    string
-	handler Handler
+	handler delivery.Handler
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	eng     *Engine
 	probe   atomic.Bool // a held message is probing the half-open breaker
@@ -172,14 +160,14 @@ func (o observer) Handled(route string, took time.Duration, err error) {
 // Engine runs one consumer. Create it with New and call Run once.
 type Engine struct {
 	opt      Options
-	src      Source
-	proc     *Processor
+	src      delivery.Source
+	proc     *delivery.Processor
 	breakers []*gobreaker.CircuitBreaker[struct{}]
 	log      *slog.Logger
 	m        *metrics.Metrics
 
 	acks      *batcher[string]
-	vis       *batcher[VisibilityChange]
+	vis       *batcher[delivery.VisibilityChange]
 	sem       chan struct{}
 	acquireMu sync.Mutex
 
@@ -211,13 +199,13 @@ func New(opt Options) (*Engine, error) {
 		lanes: map[string]*lane{},
 		debug: newDebugState(),
 	}
-	var routes []route.Route[Handler]
+	var routes []route.Route[delivery.Handler]
 	obs := observer{}
 	for _, rt := range opt.Routes {
 		if rt.Handler == nil {
 			return nil, fmt.Errorf("engine: route %q has no handler", rt.Name)
 		}
-		b := &bound{name: rt.Name, handler: Chain(rt.Handler, opt.Middlewares...),
+		b := &bound{name: rt.Name, handler: delivery.Chain(rt.Handler, opt.Middlewares...),
 			duration: opt.Metrics.HandlerDuration.WithLabelValues(rt.Name), processed: opt.Metrics.Processed.WithLabelValues(rt.Name)}
 		b.eng = e
 		if !opt.Breaker.Disabled {
@@ -225,10 +213,10 @@ func New(opt Options) (*Engine, error) {
 			e.breakers = append(e.breakers, b.breaker)
 		}
 		obs[rt.Name] = b
-		routes = append(routes, route.Route[Handler]{Name: rt.Name, Pattern: rt.Pattern, Handler: b})
+		routes = append(routes, route.Route[delivery.Handler]{Name: rt.Name, Pattern: rt.Pattern, Handler: b})
 		e.debug.routes = append(e.debug.routes, RouteInfo{Name: rt.Name, Pattern: rt.Pattern})
 	}
-	proc, err := NewProcessor(ProcessorOptions{Normalizer: opt.Normalizer, Routes: routes, HandlerTimeout: opt.HandlerTimeout,
+	proc, err := delivery.NewProcessor(delivery.ProcessorOptions{Normalizer: opt.Normalizer, Routes: routes, HandlerTimeout: opt.HandlerTimeout,
 		Unrouted: opt.Unrouted, Backoff: opt.Backoff, Tracer: opt.Tracer, Observer: obs})
 	if err != nil {
 		return nil, err
@@ -250,10 +238,10 @@ func (e *Engine) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
 			return c.ConsecutiveFailures >= e.opt.Breaker.ConsecutiveFailures
 		},
 		IsSuccessful: func(err error) bool {
-			return err == nil || IsPermanent(err) || errors.Is(err, ErrSkip)
+			return err == nil || delivery.IsPermanent(err) || errors.Is(err, delivery.ErrSkip)
 		},
 		IsExcluded: func(err error) bool {
-			_, later := RetryDelay(err) // e.g. a busy idempotency key: not the sink's health
+			_, later := delivery.RetryDelay(err) // e.g. a busy idempotency key: not the sink's health
 			return later || errors.Is(err, context.Canceled)
 		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
@@ -434,9 +422,9 @@ func (e *Engine) settled() {
 }
 
 // lane runs one FIFO message group's messages one after the other.
-type lane struct{ msgs []Message }
+type lane struct{ msgs []delivery.Message }
 
-func (e *Engine) enqueue(ctx context.Context, m Message) {
+func (e *Engine) enqueue(ctx context.Context, m delivery.Message) {
 	e.laneMu.Lock()
 	l, running := e.lanes[m.GroupID]
 	if !running {
@@ -485,12 +473,12 @@ func (e *Engine) runLane(ctx context.Context, group string, l *lane) {
 }
 
 // release makes a message visible again at once, without counting a failure.
-func (e *Engine) release(m Message) {
+func (e *Engine) release(m delivery.Message) {
 	e.m.Released.Inc()
-	e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: 0})
+	e.vis.add(delivery.VisibilityChange{Receipt: m.Receipt, Timeout: 0})
 }
 
-func (e *Engine) ack(m Message) {
+func (e *Engine) ack(m delivery.Message) {
 	e.acks.add(m.Receipt)
 }
 
@@ -505,7 +493,7 @@ func (e *Engine) flushAcks(ctx context.Context, receipts []string) {
 	}
 }
 
-func (e *Engine) flushVisibility(ctx context.Context, changes []VisibilityChange) {
+func (e *Engine) flushVisibility(ctx context.Context, changes []delivery.VisibilityChange) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := e.src.ChangeVisibility(ctx, changes); err != nil {

@@ -15,6 +15,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -90,15 +91,15 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 	testserver.WaitFor(t, timeout, 10*time.Millisecond, what, cond)
 }
 
-func routes(h engine.Handler) []route.Route[engine.Handler] {
-	return []route.Route[engine.Handler]{{Name: "all", Handler: h}}
+func routes(h delivery.Handler) []route.Route[delivery.Handler] {
+	return []route.Route[delivery.Handler]{{Name: "all", Handler: h}}
 }
 
 func empty(q *memqueue.Queue) bool { s := q.Stats(); return s.Visible+s.InFlight+s.Delayed == 0 }
 
 func TestProcessesEverythingAndBatchesDeletes(t *testing.T) {
 	var seen sync.Map
-	h := start(t, memqueue.Config{}, engine.Options{MaxInFlight: 40, Routes: routes(engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
+	h := start(t, memqueue.Config{}, engine.Options{MaxInFlight: 40, Routes: routes(delivery.HandlerFunc(func(_ context.Context, e *ce.Event) error {
 		seen.Store(e.ID(), true)
 		return nil
 	}))})
@@ -126,15 +127,15 @@ func TestRetryWithBackoffThenSuccess(t *testing.T) {
 	var counts []int
 	var mu sync.Mutex
 	h := start(t, memqueue.Config{MaxReceiveCount: 5}, engine.Options{
-		Backoff: engine.Backoff{Base: time.Second, Max: 2 * time.Second},
-		Routes: routes(engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+		Backoff: delivery.Backoff{Base: time.Second, Max: 2 * time.Second},
+		Routes: routes(delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			if attempts.Add(1) < 3 {
 				return errors.New("sink unavailable")
 			}
 			return nil
 		})),
-		Middlewares: []engine.Middleware{func(next engine.Handler) engine.Handler {
-			return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+		Middlewares: []delivery.Middleware{func(next delivery.Handler) delivery.Handler {
+			return delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 				mu.Lock()
 				counts = append(counts, int(attempts.Load()))
 				mu.Unlock()
@@ -162,8 +163,8 @@ func TestRetryWithBackoffThenSuccess(t *testing.T) {
 func TestRedriveToDLQAfterMaxReceiveCount(t *testing.T) {
 	var attempts atomic.Int32
 	h := start(t, memqueue.Config{MaxReceiveCount: 2}, engine.Options{
-		Backoff: engine.Backoff{Base: time.Second, Max: time.Second},
-		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+		Backoff: delivery.Backoff{Base: time.Second, Max: time.Second},
+		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 			attempts.Add(1)
 			return errors.New("still down")
 		})),
@@ -182,9 +183,9 @@ func TestRedriveToDLQAfterMaxReceiveCount(t *testing.T) {
 func TestPermanentAndUndecodableGoStraightToDLQ(t *testing.T) {
 	var attempts atomic.Int32
 	h := start(t, memqueue.Config{MaxReceiveCount: 10}, engine.Options{
-		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 			attempts.Add(1)
-			return engine.Permanentf("order total is negative")
+			return delivery.Permanentf("order total is negative")
 		})),
 	})
 	h.send(1, nil)
@@ -197,8 +198,8 @@ func TestPermanentAndUndecodableGoStraightToDLQ(t *testing.T) {
 	}
 	reasons := map[string]string{}
 	for _, m := range h.dlq.Peek() {
-		reasons[m.MessageAttributes[engine.AttrFailureReason]] = m.MessageAttributes["tenant"]
-		if m.MessageAttributes[engine.AttrSourceQueue] != h.q.ARN() {
+		reasons[m.MessageAttributes[delivery.AttrFailureReason]] = m.MessageAttributes["tenant"]
+		if m.MessageAttributes[delivery.AttrSourceQueue] != h.q.ARN() {
 			t.Errorf("DLQ message lacks its source queue: %v", m.MessageAttributes)
 		}
 	}
@@ -216,7 +217,7 @@ func TestPermanentAndUndecodableGoStraightToDLQ(t *testing.T) {
 func TestHeartbeatKeepsSlowHandlerInvisible(t *testing.T) {
 	var calls atomic.Int32
 	h := start(t, memqueue.Config{VisibilityTimeout: 2 * time.Second}, engine.Options{
-		Routes: routes(engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			calls.Add(1)
 			time.Sleep(4500 * time.Millisecond)
 			return nil
@@ -237,7 +238,7 @@ func TestFIFOSerialWithinGroupParallelAcross(t *testing.T) {
 	order := map[string][]int{}
 	var active, peak atomic.Int32
 	h := start(t, memqueue.Config{FIFO: true}, engine.Options{MaxInFlight: 30,
-		Routes: routes(engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(_ context.Context, e *ce.Event) error {
 			n := active.Add(1)
 			defer active.Add(-1)
 			for {
@@ -251,7 +252,7 @@ func TestFIFOSerialWithinGroupParallelAcross(t *testing.T) {
 				Group string `json:"group"`
 			}
 			if err := e.DataAs(&d); err != nil {
-				return engine.Permanent(err)
+				return delivery.Permanent(err)
 			}
 			time.Sleep(5 * time.Millisecond)
 			mu.Lock()
@@ -281,8 +282,8 @@ func TestFIFOFailureHoldsBackItsGroup(t *testing.T) {
 	var order []int
 	failed := atomic.Bool{}
 	h := start(t, memqueue.Config{FIFO: true, MaxReceiveCount: 5}, engine.Options{
-		Backoff: engine.Backoff{Base: time.Second, Max: time.Second},
-		Routes: routes(engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
+		Backoff: delivery.Backoff{Base: time.Second, Max: time.Second},
+		Routes: routes(delivery.HandlerFunc(func(_ context.Context, e *ce.Event) error {
 			var d struct{ N int }
 			_ = e.DataAs(&d)
 			if d.N == 1 && failed.CompareAndSwap(false, true) {
@@ -305,9 +306,9 @@ func TestBreakerStopsBurningReceiveCounts(t *testing.T) {
 	down := atomic.Bool{}
 	down.Store(true)
 	h := start(t, memqueue.Config{MaxReceiveCount: 100}, engine.Options{
-		Backoff: engine.Backoff{Base: time.Second, Max: time.Second},
+		Backoff: delivery.Backoff{Base: time.Second, Max: time.Second},
 		Breaker: engine.BreakerSettings{ConsecutiveFailures: 3, OpenFor: 2 * time.Second},
-		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 			calls.Add(1)
 			if down.Load() {
 				return errors.New("database unreachable")
@@ -339,7 +340,7 @@ func TestShutdownFinishesInFlightAndFlushesAcks(t *testing.T) {
 	var finished atomic.Int32
 	h := start(t, memqueue.Config{VisibilityTimeout: 60 * time.Second}, engine.Options{MaxInFlight: 5, FlushInterval: time.Hour,
 		ShutdownGrace: 5 * time.Second,
-		Routes: routes(engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			started <- struct{}{}
 			time.Sleep(300 * time.Millisecond)
 			finished.Add(1)
@@ -361,16 +362,16 @@ func TestShutdownFinishesInFlightAndFlushesAcks(t *testing.T) {
 }
 
 func TestControlAndUnrouted(t *testing.T) {
-	h := start(t, memqueue.Config{}, engine.Options{Unrouted: engine.UnroutedDeadLetter,
-		Routes: []route.Route[engine.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
-			Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error { return nil })}}})
+	h := start(t, memqueue.Config{}, engine.Options{Unrouted: delivery.UnroutedDeadLetter,
+		Routes: []route.Route[delivery.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
+			Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error { return nil })}}})
 	h.q.Send(`{"Type":"SubscriptionConfirmation","TopicArn":"arn:aws:sns:eu-west-1:1:t","MessageId":"m","SubscribeURL":"https://x"}`, nil, "")
 	h.q.Send(`{"specversion":"1.0","id":"1","source":"s","type":"other.v1"}`, nil, "")
 	eventually(t, 5*time.Second, "settled", func() bool { return empty(h.q) && len(h.dlq.Peek()) == 1 })
 	if got := testutil.ToFloat64(h.m.Control.WithLabelValues("sns.SubscriptionConfirmation")); got != 1 {
 		t.Errorf("control metric = %v", got)
 	}
-	if r := h.dlq.Peek()[0].MessageAttributes[engine.AttrFailureReason]; !strings.Contains(r, "matches no route") {
+	if r := h.dlq.Peek()[0].MessageAttributes[delivery.AttrFailureReason]; !strings.Contains(r, "matches no route") {
 		t.Errorf("unrouted reason = %q", r)
 	}
 	snap := h.eng.Snapshot()
@@ -387,13 +388,13 @@ func TestOptionsValidation(t *testing.T) {
 	if _, err := engine.New(engine.Options{Source: q, Unrouted: "drop"}); err == nil || !strings.Contains(err.Error(), `"drop"`) {
 		t.Errorf("bad unrouted policy: %v", err)
 	}
-	if _, err := engine.New(engine.Options{Source: q, Routes: []route.Route[engine.Handler]{{Name: "r", Pattern: `{"a":1}`, Handler: engine.HandlerFunc(nil)}}}); err == nil || !strings.Contains(err.Error(), `route "r"`) {
+	if _, err := engine.New(engine.Options{Source: q, Routes: []route.Route[delivery.Handler]{{Name: "r", Pattern: `{"a":1}`, Handler: delivery.HandlerFunc(nil)}}}); err == nil || !strings.Contains(err.Error(), `route "r"`) {
 		t.Errorf("bad pattern: %v", err)
 	}
 }
 
 func TestBackoffDelays(t *testing.T) {
-	b := engine.Backoff{Base: time.Second, Max: 60 * time.Second}
+	b := delivery.Backoff{Base: time.Second, Max: 60 * time.Second}
 	for rc := 1; rc <= 12; rc++ {
 		ceiling := time.Second << (rc - 1)
 		if ceiling > 60*time.Second {
@@ -413,8 +414,8 @@ func TestBackoffDelays(t *testing.T) {
 // route wants is deleted (a consumer may take only part of a fan-out).
 func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) {
 	h := start(t, memqueue.Config{}, engine.Options{
-		Routes: []route.Route[engine.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
-			Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error { return nil })}}})
+		Routes: []route.Route[delivery.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
+			Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error { return nil })}}})
 	bodies := map[string]string{
 		"text":        "lorem ipsum",
 		"sns-text":    `{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"not json","Timestamp":"2026-12-01T00:00:00Z"}`,
@@ -429,7 +430,7 @@ func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) 
 	h.q.Send(`{"specversion":"1.0","id":"w","source":"s","type":"refund.v1"}`, map[string]string{"kind": "well-formed"}, "")
 	eventually(t, 5*time.Second, "all dead-lettered", func() bool { return empty(h.q) && len(h.dlq.Peek()) == len(bodies) })
 	for _, m := range h.dlq.Peek() {
-		k, r := m.MessageAttributes["kind"], m.MessageAttributes[engine.AttrFailureReason]
+		k, r := m.MessageAttributes["kind"], m.MessageAttributes[delivery.AttrFailureReason]
 		if !strings.Contains(r, want[k]) || strings.TrimSpace(r) != r || strings.Contains(r, "\n") {
 			t.Errorf("%s: reason %q, want one line naming %q", k, r, want[k])
 		}
@@ -443,9 +444,9 @@ func sinkOutage(t *testing.T, maxReceive int, breaker engine.BreakerSettings, ou
 	var down atomic.Bool
 	down.Store(true)
 	h := start(t, memqueue.Config{MaxReceiveCount: maxReceive, VisibilityTimeout: 30 * time.Second}, engine.Options{
-		Backoff: engine.Backoff{Base: time.Second, Max: time.Second},
+		Backoff: delivery.Backoff{Base: time.Second, Max: time.Second},
 		Breaker: breaker,
-		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 			if down.Load() {
 				return errors.New("database unreachable")
 			}
@@ -485,7 +486,7 @@ func TestShutdownTakesTheLongerOfPollAndGraceNotTheSum(t *testing.T) {
 	started := make(chan struct{}, 10)
 	h := start(t, memqueue.Config{WaitTime: 3 * time.Second, VisibilityTimeout: time.Minute}, engine.Options{
 		MaxInFlight: 20, ReceiveBatch: 10, ShutdownGrace: 2 * time.Second,
-		Routes: routes(engine.HandlerFunc(func(ctx context.Context, _ *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(ctx context.Context, _ *ce.Event) error {
 			started <- struct{}{}
 			select { // a slow sink: longer than the grace period
 			case <-ctx.Done():
@@ -514,7 +515,7 @@ func TestShutdownTakesTheLongerOfPollAndGraceNotTheSum(t *testing.T) {
 func TestShutdownDeletesWhatSucceededWithinTheGrace(t *testing.T) {
 	started := make(chan struct{}, 10)
 	h := start(t, memqueue.Config{VisibilityTimeout: time.Minute}, engine.Options{ShutdownGrace: 2 * time.Second, FlushInterval: time.Hour,
-		Routes: routes(engine.HandlerFunc(func(ctx context.Context, _ *ce.Event) error {
+		Routes: routes(delivery.HandlerFunc(func(ctx context.Context, _ *ce.Event) error {
 			started <- struct{}{}
 			time.Sleep(1500 * time.Millisecond) // finishes inside the grace period
 			return nil

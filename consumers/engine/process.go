@@ -7,13 +7,14 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/metrics"
 )
 
 // handle processes one message with the processor and carries out its
 // settlement. It reports whether the message was acknowledged (processed,
 // skipped or a control message).
-func (e *Engine) handle(m Message) bool {
+func (e *Engine) handle(m delivery.Message) bool {
 	e.m.InFlight.Inc()
 	defer e.m.InFlight.Dec()
 	start := time.Now()
@@ -25,11 +26,13 @@ func (e *Engine) handle(m Message) bool {
 	s := e.proc.One(e.hctx, m)
 	e.settle(m, s)
 	e.debug.record(m, s, start)
-	return s.Outcome == Ack
+	return s.Outcome == delivery.
+
+		// settle carries out a settlement: metrics, logs and the queue calls.
+		Ack
 }
 
-// settle carries out a settlement: metrics, logs and the queue calls.
-func (e *Engine) settle(m Message, s Settlement) {
+func (e *Engine) settle(m delivery.Message, s delivery.Settlement) {
 	if s.Duplicates > 0 {
 		e.m.Duplicates.Add(float64(s.Duplicates))
 	}
@@ -40,7 +43,7 @@ func (e *Engine) settle(m Message, s Settlement) {
 		e.m.Control.WithLabelValues(string(s.Control.Kind)).Inc()
 		e.log.Info("control message acknowledged", "kind", s.Control.Kind, "source", s.Control.Source, "message_id", m.MessageID)
 	}
-	if s.Outcome == Ack {
+	if s.Outcome == delivery.Ack {
 		e.ack(m)
 		return
 	}
@@ -55,33 +58,33 @@ func (e *Engine) settle(m Message, s Settlement) {
 		log = log.With("trace_id", s.TraceID)
 	}
 	switch s.Outcome {
-	case Release:
-		if s.Kind == KindUnavailable {
+	case delivery.Release:
+		if s.Kind == delivery.KindUnavailable {
 			e.m.Failed.WithLabelValues(metrics.ReasonBreakerOpen).Inc()
 		}
 		e.release(m)
 		log.Warn("message released", "why", s.Kind)
-	case DeadLetter:
+	case delivery.DeadLetter:
 		e.m.Failed.WithLabelValues(s.Kind).Inc()
 		e.deadLetter(m, s.Kind, s.Reason)
-	case Retry:
+	case delivery.Retry:
 		e.m.Failed.WithLabelValues(s.Kind).Inc()
 		e.m.Retried.Inc()
-		e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: s.Delay})
+		e.vis.add(delivery.VisibilityChange{Receipt: m.Receipt, Timeout: s.Delay})
 		log.Warn("handler failed: message will be retried", "delay", s.Delay.String())
 	}
 }
 
 // retry hands the message back to the queue after a backoff delay; the
 // queue's redrive policy moves it to the DLQ after maxReceiveCount receives.
-func (e *Engine) retry(m Message) {
+func (e *Engine) retry(m delivery.Message) {
 	e.m.Retried.Inc()
-	e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: e.opt.Backoff.Delay(m.ReceiveCount)})
+	e.vis.add(delivery.VisibilityChange{Receipt: m.Receipt, Timeout: e.opt.Backoff.Delay(m.ReceiveCount)})
 }
 
 // deadLetter sends m to the DLQ with its reason and acknowledges it. If the
 // DLQ cannot be reached the message is retried instead, so nothing is lost.
-func (e *Engine) deadLetter(m Message, kind, reason string) {
+func (e *Engine) deadLetter(m delivery.Message, kind, reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.src.DeadLetter(ctx, m, reason); err != nil {
@@ -96,7 +99,7 @@ func (e *Engine) deadLetter(m Message, kind, reason string) {
 
 // heartbeat extends the message's visibility while its handlers run: every
 // half visibility timeout it resets the timeout, until MaxExtension.
-func (e *Engine) heartbeat(m Message) (stop func()) {
+func (e *Engine) heartbeat(m delivery.Message) (stop func()) {
 	vt := e.src.VisibilityTimeout()
 	if vt < 2*time.Second {
 		return func() {}
@@ -119,7 +122,7 @@ func (e *Engine) heartbeat(m Message) (stop func()) {
 			return
 		}
 		e.m.Extended.Inc()
-		e.vis.add(VisibilityChange{Receipt: m.Receipt, Timeout: vt})
+		e.vis.add(delivery.VisibilityChange{Receipt: m.Receipt, Timeout: vt})
 		t.Reset(vt / 2)
 	})
 	return func() {

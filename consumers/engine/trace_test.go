@@ -9,6 +9,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 )
@@ -19,7 +20,7 @@ func TestSpansContinueUpstreamTrace(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	h := start(t, memqueue.Config{}, engine.Options{Tracer: tp,
-		Routes: routes(engine.HandlerFunc(func(context.Context, *ce.Event) error { return nil }))})
+		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error { return nil }))})
 	h.q.Send(`{"specversion":"1.0","id":"1","source":"s","type":"t.v1"}`,
 		map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "")
 	eventually(t, 5*time.Second, "span ended", func() bool { return len(rec.Ended()) == 1 })

@@ -28,6 +28,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/idempotency"
@@ -96,7 +97,7 @@ func setup(t *testing.T, prefix string) *platform {
 }
 
 // consume runs a consumer on queue with routes until the test ends.
-func (p *platform) consume(queue string, maxInFlight int, rs ...route.Route[engine.Handler]) *metrics.Metrics {
+func (p *platform) consume(queue string, maxInFlight int, rs ...route.Route[delivery.Handler]) *metrics.Metrics {
 	p.t.Helper()
 	src, err := sqs.New(context.Background(), p.c.SQS, sqs.Config{QueueURL: p.res.QueueURLs[queue], WaitTime: time.Second})
 	if err != nil {
@@ -106,7 +107,7 @@ func (p *platform) consume(queue string, maxInFlight int, rs ...route.Route[engi
 	store := idempotency.NewDynamoDB(p.c.DynamoDB, p.res.Tables["idempotency"])
 	eng, err := engine.New(engine.Options{Source: src, Routes: rs, MaxInFlight: maxInFlight, FlushInterval: 50 * time.Millisecond,
 		Metrics: m, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Middlewares: []engine.Middleware{idempotency.Middleware(store, idempotency.Options{})}})
+		Middlewares: []delivery.Middleware{idempotency.Middleware(store, idempotency.Options{})}})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -171,8 +172,8 @@ func TestFlow2QueueToStoreAndLake(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := p.consume("orders", 200,
-		route.Route[engine.Handler]{Name: "store", Pattern: `{"type": [{"prefix": "io.eventplane.demo.order.placed."}]}`, Handler: store},
-		route.Route[engine.Handler]{Name: "archive", Handler: archive},
+		route.Route[delivery.Handler]{Name: "store", Pattern: `{"type": [{"prefix": "io.eventplane.demo.order.placed."}]}`, Handler: store},
+		route.Route[delivery.Handler]{Name: "archive", Handler: archive},
 	)
 	eventually(t, 90*time.Second, "orders queue drained", func() bool { return p.depth(queue) == 0 })
 	after := p.counted.snapshot()
@@ -213,7 +214,7 @@ func TestFlow2QueueToStoreAndLake(t *testing.T) {
 	}
 	// The poison message is in the DLQ with its reason.
 	dlq, err := p.c.SQS.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(p.res.DLQURLs["orders"]), MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1})
-	if err != nil || len(dlq.Messages) != 1 || !strings.HasPrefix(aws.ToString(dlq.Messages[0].MessageAttributes[engine.AttrFailureReason].StringValue), "undecodable: sqs: body: invalid JSON") {
+	if err != nil || len(dlq.Messages) != 1 || !strings.HasPrefix(aws.ToString(dlq.Messages[0].MessageAttributes[delivery.AttrFailureReason].StringValue), "undecodable: sqs: body: invalid JSON") {
 		t.Fatalf("DLQ: %v %+v", err, dlq)
 	}
 	// order-007 was sent twice (a redelivery of another message would count too).
@@ -257,9 +258,9 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	var alerted sync.Map
-	p.consume("order-analytics", 20, route.Route[engine.Handler]{Name: "rows", Handler: rows})
-	p.consume("order-alerts", 20, route.Route[engine.Handler]{Name: "notify", Pattern: `{"type": ["io.eventplane.demo.order.placed.v1"]}`,
-		Handler: engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+	p.consume("order-analytics", 20, route.Route[delivery.Handler]{Name: "rows", Handler: rows})
+	p.consume("order-alerts", 20, route.Route[delivery.Handler]{Name: "notify", Pattern: `{"type": ["io.eventplane.demo.order.placed.v1"]}`,
+		Handler: delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			alerted.Store(e.ID(), true)
 			return notify.Handle(ctx, e)
 		})})
@@ -321,7 +322,7 @@ func TestFlow1UploadToResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.consume("file-uploads", 10, route.Route[engine.Handler]{Name: "parse", Pattern: `{"type": ["Object Created"]}`, Handler: file})
+	p.consume("file-uploads", 10, route.Route[delivery.Handler]{Name: "parse", Pattern: `{"type": ["Object Created"]}`, Handler: file})
 	csv := "orderId,customerId,total\n" +
 		"o-1,c-1,10.5\n" +
 		"o-2,c-2,20\n" +
@@ -392,7 +393,7 @@ func TestFlow4ScheduledReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.consume("reports", 5, route.Route[engine.Handler]{Name: "aggregate",
+	p.consume("reports", 5, route.Route[delivery.Handler]{Name: "aggregate",
 		Pattern: `{"source": ["aws.events"], "type": ["Scheduled Event"]}`, Handler: agg})
 	scheduled := `{"version":"0","id":"sched-1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012",` +
 		`"time":"2026-11-20T18:00:00Z","region":"us-east-1","resources":["` + p.res.Rules["hourly-report"] + `"],"detail":{}}`

@@ -25,7 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventplane/eventplane/api/events"
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/ingest"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -67,8 +67,8 @@ func TestProducerRetryHasOneEffectAgainstMoto(t *testing.T) {
 	}
 	var mu sync.Mutex
 	seen := map[string][]string{} // consumer -> event ids
-	saw := func(name string, h engine.Handler) engine.Handler {
-		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+	saw := func(name string, h delivery.Handler) delivery.Handler {
+		return delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			mu.Lock()
 			seen[name] = append(seen[name], e.ID())
 			mu.Unlock()
@@ -76,9 +76,9 @@ func TestProducerRetryHasOneEffectAgainstMoto(t *testing.T) {
 		})
 	}
 	ms := map[string]*metrics.Metrics{
-		"orders":    p.consume("orders", 10, route.Route[engine.Handler]{Name: "store", Handler: saw("orders", store)}),
-		"analytics": p.consume("order-analytics", 10, route.Route[engine.Handler]{Name: "rows", Handler: saw("analytics", rows)}),
-		"alerts":    p.consume("order-alerts", 10, route.Route[engine.Handler]{Name: "notify", Handler: saw("alerts", notify)}),
+		"orders":    p.consume("orders", 10, route.Route[delivery.Handler]{Name: "store", Handler: saw("orders", store)}),
+		"analytics": p.consume("order-analytics", 10, route.Route[delivery.Handler]{Name: "rows", Handler: saw("analytics", rows)}),
+		"alerts":    p.consume("order-alerts", 10, route.Route[delivery.Handler]{Name: "notify", Handler: saw("alerts", notify)}),
 	}
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)

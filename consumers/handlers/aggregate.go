@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // AggregateOptions configure the aggregate handler.
@@ -97,7 +97,7 @@ func NewAggregate(api AggregateAPI, opt AggregateOptions) (*Aggregate, error) {
 	return a, nil
 }
 
-func newAggregate(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newAggregate(_ context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o AggregateOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -111,11 +111,11 @@ func newAggregate(_ context.Context, deps Deps, options json.RawMessage) (engine
 // ManagesDuplicates: reports are keyed by window.
 func (a *Aggregate) ManagesDuplicates() {}
 
-// Handle implements engine.Handler.
+// Handle implements delivery.Handler.
 func (a *Aggregate) Handle(ctx context.Context, e *ce.Event) error {
 	end := e.Time().UTC()
 	if end.IsZero() {
-		return engine.Permanentf("aggregate: trigger event %s has no time", e.ID())
+		return delivery.Permanentf("aggregate: trigger event %s has no time", e.ID())
 	}
 	end = end.Truncate(time.Second)
 	r := Report{Name: a.opt.Name, Start: end.Add(-a.window), End: end, Counts: map[string]int{}, Sums: map[string]float64{}}
@@ -153,7 +153,7 @@ func (a *Aggregate) Handle(ctx context.Context, e *ce.Event) error {
 	}
 	item, err := attributevalue.MarshalMap(r)
 	if err != nil {
-		return engine.Permanent(err)
+		return delivery.Permanent(err)
 	}
 	item["pk"] = &types.AttributeValueMemberS{Value: "report#" + r.Name}
 	item["sk"] = &types.AttributeValueMemberS{Value: r.Start.Format(time.RFC3339)}

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // ArchiveOptions configure the archive handler.
@@ -94,7 +94,7 @@ func NewArchive(api ArchiveAPI, opt ArchiveOptions) (*Archive, error) {
 	return a, nil
 }
 
-func newArchive(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newArchive(_ context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o ArchiveOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -120,11 +120,11 @@ func partition(e *ce.Event) string {
 	return fmt.Sprintf("type=%s/year=%04d/month=%02d/day=%02d/hour=%02d", typ, t.Year(), t.Month(), t.Day(), t.Hour())
 }
 
-// Handle implements engine.Handler.
+// Handle implements delivery.Handler.
 func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	line, err := json.Marshal(e)
 	if err != nil {
-		return engine.Permanentf("archive: event %s does not marshal: %v", e.ID(), err)
+		return delivery.Permanentf("archive: event %s does not marshal: %v", e.ID(), err)
 	}
 	p := partition(e)
 	a.mu.Lock()

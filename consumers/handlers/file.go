@@ -25,7 +25,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/eventplane/eventplane/consumers/bus"
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // FileOptions configure the file handler.
@@ -97,7 +97,7 @@ func NewFile(api FileAPI, opt FileOptions) (*File, error) {
 	return &File{api: api, opt: opt, now: time.Now}, nil
 }
 
-func newFile(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newFile(_ context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o FileOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -131,11 +131,11 @@ type rowError struct {
 	Reason string `json:"reason" dynamodbav:"reason"`
 }
 
-// Handle implements engine.Handler.
+// Handle implements delivery.Handler.
 func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 	bucket, key, err := object(e)
 	if err != nil || bucket == "" || key == "" {
-		return engine.Permanentf("file: %v", err)
+		return delivery.Permanentf("file: %v", err)
 	}
 	format := f.opt.Format
 	if format == "auto" {
@@ -145,7 +145,7 @@ func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 		case ".jsonl", ".ndjson":
 			format = "jsonl"
 		default:
-			return engine.Permanentf("file: s3://%s/%s: cannot tell the format from the extension (set options.format)", bucket, key)
+			return delivery.Permanentf("file: s3://%s/%s: cannot tell the format from the extension (set options.format)", bucket, key)
 		}
 	}
 	started := f.now().UTC()
@@ -196,7 +196,7 @@ func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 		"startedAt": started.Format(time.RFC3339Nano), "finishedAt": finished.Format(time.RFC3339Nano)}
 	item, err := attributevalue.MarshalMap(summary)
 	if err != nil {
-		return engine.Permanent(err)
+		return delivery.Permanent(err)
 	}
 	if _, err := f.api.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.opt.Table), Item: item}); err != nil {
 		return fmt.Errorf("file: summary of s3://%s/%s: %w", bucket, key, err)

@@ -8,7 +8,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // LogOptions configure the log handler.
@@ -22,7 +22,7 @@ type LogOptions struct {
 // newLog builds the "log" handler: it writes one structured line per event
 // (id, type, source, subject, trace). Useful to watch a route before giving
 // it a real sink.
-func newLog(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newLog(_ context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o LogOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func newLog(_ context.Context, deps Deps, options json.RawMessage) (engine.Handl
 	if log == nil {
 		log = slog.Default()
 	}
-	return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+	return delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 		attrs := []any{"event_id", e.ID(), "event_type", e.Type(), "event_source", e.Source()}
 		if s := e.Subject(); s != "" {
 			attrs = append(attrs, "event_subject", s)

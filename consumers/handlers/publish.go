@@ -21,7 +21,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventplane/eventplane/consumers/bus"
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 )
 
@@ -136,7 +136,7 @@ func httpClient(base *http.Client, timeout time.Duration) *http.Client {
 	return c
 }
 
-func newPublish(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newPublish(_ context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o PublishOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func newPublish(_ context.Context, deps Deps, options json.RawMessage) (engine.H
 	return NewPublish(o, deps.EventBridge, deps.SNS, nil)
 }
 
-// Handle implements engine.Handler.
+// Handle implements delivery.Handler.
 func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 	switch {
 	case p.opt.EventBus != "":
@@ -157,7 +157,7 @@ func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 		next := event.Outgoing(e)
 		body, err := json.Marshal(&next)
 		if err != nil {
-			return engine.Permanentf("publish: event %s: %v", e.ID(), err)
+			return delivery.Permanentf("publish: event %s: %v", e.ID(), err)
 		}
 		attrs := map[string]snstypes.MessageAttributeValue{"type": {DataType: aws.String("String"), StringValue: aws.String(e.Type())}}
 		// SNS has no trace field of its own: the current span travels as a
@@ -189,11 +189,11 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 	next := event.Outgoing(e)
 	body, err := json.Marshal(&next)
 	if err != nil {
-		return engine.Permanentf("publish: event %s: %v", e.ID(), err)
+		return delivery.Permanentf("publish: event %s: %v", e.ID(), err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.opt.URL, bytes.NewReader(body))
 	if err != nil {
-		return engine.Permanentf("publish: %v", err)
+		return delivery.Permanentf("publish: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/cloudevents+json; charset=utf-8")
 	if tp := event.Traceparent(ctx); tp != "" {
@@ -208,15 +208,15 @@ func (p *Publish) post(ctx context.Context, e *ce.Event) error {
 	// an endless body costs at most maxResponseRead bytes.
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead-errorBodyBytes))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return engine.Permanentf("publish: POST %s: %s to %q: redirects are not followed, set url to the final address",
+		return delivery.Permanentf("publish: POST %s: %s to %q: redirects are not followed, set url to the final address",
 			p.opt.URL, resp.Status, resp.Header.Get("Location"))
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429:
-		return engine.Permanentf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
+		return delivery.Permanentf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
 	}
 	return fmt.Errorf("publish: POST %s: %s: %q", p.opt.URL, resp.Status, head)
 }

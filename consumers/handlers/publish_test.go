@@ -21,7 +21,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/motoserver"
 )
@@ -133,11 +133,11 @@ func TestPublishHTTPStructuredMode(t *testing.T) {
 		t.Fatalf("err %v, got %v, content type %q", err, got, contentType)
 	}
 	status = http.StatusBadRequest
-	if err := p.Handle(context.Background(), e); !engine.IsPermanent(err) {
+	if err := p.Handle(context.Background(), e); !delivery.IsPermanent(err) {
 		t.Fatalf("400: %v, want permanent", err)
 	}
 	status = http.StatusServiceUnavailable
-	if err := p.Handle(context.Background(), e); err == nil || engine.IsPermanent(err) {
+	if err := p.Handle(context.Background(), e); err == nil || delivery.IsPermanent(err) {
 		t.Fatalf("503: %v, want retryable", err)
 	}
 	if _, err := NewPublish(PublishOptions{URL: "x", TopicARN: "y"}, nil, nil, nil); err == nil {
@@ -184,7 +184,7 @@ func TestPublishDoesNotFollowRedirects(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.Handle(context.Background(), order("redirect-1", 1, time.Now()))
-	if !engine.IsPermanent(err) || !strings.Contains(err.Error(), "redirects are not followed") {
+	if !delivery.IsPermanent(err) || !strings.Contains(err.Error(), "redirects are not followed") {
 		t.Fatalf("redirect: %v, want a permanent error naming the redirect", err)
 	}
 	if n := elsewhere.Load(); n != 0 {
@@ -240,7 +240,7 @@ func TestPublishBoundsResponseRead(t *testing.T) {
 	}
 	start := time.Now()
 	err = p.Handle(context.Background(), order("endless-1", 1, time.Now()))
-	if err == nil || engine.IsPermanent(err) || len(err.Error()) > 1024 {
+	if err == nil || delivery.IsPermanent(err) || len(err.Error()) > 1024 {
 		t.Fatalf("endless 503: %v, want a short retryable error", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // Deps are the shared resources a handler may need. The service clients are
@@ -70,7 +70,7 @@ func need(handler string, deps map[string]bool) error {
 }
 
 // Factory builds a handler from its route options (JSON, may be empty).
-type Factory func(ctx context.Context, deps Deps, options json.RawMessage) (engine.Handler, error)
+type Factory func(ctx context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error)
 
 // Registry maps handler names to factories.
 type Registry struct{ factories map[string]Factory }
@@ -105,7 +105,7 @@ func (r *Registry) Names() []string {
 }
 
 // Build creates the named handler.
-func (r *Registry) Build(ctx context.Context, name string, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func (r *Registry) Build(ctx context.Context, name string, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	f, ok := r.factories[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown handler %q (registered: %v)", name, r.Names())

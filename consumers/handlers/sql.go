@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // SQLOptions configure the sql handler.
@@ -165,7 +165,7 @@ func useIAMAuth(cfg *pgxpool.Config, opt SQLOptions, auth SQLAuth) error {
 	return nil
 }
 
-func newSQL(ctx context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newSQL(ctx context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o SQLOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -190,13 +190,13 @@ func (s *SQL) ManagesDuplicates() {}
 // Close releases the connection pool.
 func (s *SQL) Close() { s.pool.Close() }
 
-// Handle implements engine.Handler.
+// Handle implements delivery.Handler.
 func (s *SQL) Handle(ctx context.Context, e *ce.Event) error {
 	var data any
 	if len(e.Data()) > 0 {
 		if e.DataMediaType() == "application/json" {
 			if !json.Valid(e.Data()) {
-				return engine.Permanentf("sql: data of event %s is not valid JSON", e.ID())
+				return delivery.Permanentf("sql: data of event %s is not valid JSON", e.ID())
 			}
 			data = json.RawMessage(e.Data())
 		} else {

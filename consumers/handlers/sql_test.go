@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/pgserver"
 )
 
@@ -48,7 +48,7 @@ func TestSQLInsertsEachEventOnce(t *testing.T) {
 	}
 	bad := order("c", 1, at)
 	bad.DataEncoded = []byte(`{"total": `)
-	if err := s.Handle(ctx, bad); !engine.IsPermanent(err) {
+	if err := s.Handle(ctx, bad); !delivery.IsPermanent(err) {
 		t.Fatalf("invalid data: %v, want permanent", err)
 	}
 	if _, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "Robert'); DROP TABLE x;--"}, SQLAuth{}); err == nil {

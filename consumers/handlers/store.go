@@ -16,7 +16,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/tidwall/gjson"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // StoreOptions configure the store handler.
@@ -78,7 +78,7 @@ func NewStore(api StoreAPI, opt StoreOptions) (*Store, error) {
 	return s, nil
 }
 
-func newStore(_ context.Context, deps Deps, options json.RawMessage) (engine.Handler, error) {
+func newStore(_ context.Context, deps Deps, options json.RawMessage) (delivery.Handler, error) {
 	var o StoreOptions
 	if err := decodeOptions(options, &o); err != nil {
 		return nil, err
@@ -92,30 +92,30 @@ func newStore(_ context.Context, deps Deps, options json.RawMessage) (engine.Han
 // ManagesDuplicates marks Store as detecting duplicates in its own write.
 func (s *Store) ManagesDuplicates() {}
 
-// Handle implements engine.Handler.
+// Handle implements delivery.Handler.
 func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
 	item := map[string]types.AttributeValue{}
 	if e.DataMediaType() == "application/json" && len(e.Data()) > 0 {
 		var data map[string]any
 		if err := json.Unmarshal(e.Data(), &data); err != nil {
-			return engine.Permanentf("store: data of event %s is not a JSON object: %v", e.ID(), err)
+			return delivery.Permanentf("store: data of event %s is not a JSON object: %v", e.ID(), err)
 		}
 		av, err := attributevalue.MarshalMap(data)
 		if err != nil {
-			return engine.Permanentf("store: event %s: %v", e.ID(), err)
+			return delivery.Permanentf("store: event %s: %v", e.ID(), err)
 		}
 		item = av
 	}
 	for attr, t := range s.keys {
 		v, err := t.render(e)
 		if err != nil {
-			return engine.Permanentf("store: key %s: %v", attr, err)
+			return delivery.Permanentf("store: key %s: %v", attr, err)
 		}
 		item[attr] = &types.AttributeValueMemberS{Value: v}
 	}
 	order, err := s.order(e)
 	if err != nil {
-		return engine.Permanent(err)
+		return delivery.Permanent(err)
 	}
 	item["eventId"] = &types.AttributeValueMemberS{Value: e.ID()}
 	item["eventSource"] = &types.AttributeValueMemberS{Value: e.Source()}
@@ -140,7 +140,7 @@ func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return engine.ErrSkip // a duplicate, or older than what is stored
+		return delivery.ErrSkip // a duplicate, or older than what is stored
 	}
 	if err != nil {
 		return fmt.Errorf("store: table %s: %w", s.opt.Table, err)

@@ -15,7 +15,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/motoserver"
 	"github.com/eventplane/eventplane/consumers/pgserver"
 )
@@ -62,13 +62,13 @@ func TestStoreWritesLatestStateOnce(t *testing.T) {
 	if err := s.Handle(ctx, order("e1", 10, t0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Handle(ctx, order("e1", 10, t0)); !errors.Is(err, engine.ErrSkip) {
+	if err := s.Handle(ctx, order("e1", 10, t0)); !errors.Is(err, delivery.ErrSkip) {
 		t.Fatalf("duplicate: %v, want ErrSkip", err)
 	}
 	if err := s.Handle(ctx, order("e2", 20, t0.Add(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Handle(ctx, order("e0", 5, t0.Add(-time.Minute))); !errors.Is(err, engine.ErrSkip) {
+	if err := s.Handle(ctx, order("e0", 5, t0.Add(-time.Minute))); !errors.Is(err, delivery.ErrSkip) {
 		t.Fatalf("stale event: %v, want ErrSkip", err)
 	}
 	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("orders-store"),
@@ -87,7 +87,7 @@ func TestStoreWritesLatestStateOnce(t *testing.T) {
 	}
 	bad := order("e3", 1, t0)
 	_ = bad.SetData(cloudevents.ApplicationJSON, map[string]any{"customerId": "c-9"})
-	if err := s.Handle(ctx, bad); !engine.IsPermanent(err) {
+	if err := s.Handle(ctx, bad); !delivery.IsPermanent(err) {
 		t.Fatalf("missing key field: %v, want a permanent error", err)
 	}
 }

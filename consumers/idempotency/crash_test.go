@@ -10,6 +10,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -31,9 +32,9 @@ func TestCrashedWorkersClaimIsRetriedAtItsExpiry(t *testing.T) {
 	calls := map[string]int{}
 	mw := Middleware(store, Options{Lease: lease})
 	eng, err := engine.New(engine.Options{Source: q, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Middlewares: []engine.Middleware{mw},
+		Middlewares: []delivery.Middleware{mw},
 		Breaker:     engine.BreakerSettings{ConsecutiveFailures: 2, OpenFor: time.Minute},
-		Routes: []route.Route[engine.Handler]{{Name: "fx", Handler: engine.HandlerFunc(func(_ context.Context, e *ce.Event) error {
+		Routes: []route.Route[delivery.Handler]{{Name: "fx", Handler: delivery.HandlerFunc(func(_ context.Context, e *ce.Event) error {
 			mu.Lock()
 			calls[e.ID()]++
 			mu.Unlock()
@@ -97,7 +98,7 @@ func TestLeaseIsRenewedWhileTheHandlerRuns(t *testing.T) {
 			const lease = 2 * time.Second
 			release := make(chan struct{})
 			started := make(chan struct{})
-			slow := Middleware(store, Options{Lease: lease})(engine.HandlerFunc(func(context.Context, *ce.Event) error {
+			slow := Middleware(store, Options{Lease: lease})(delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 				close(started)
 				<-release
 				return nil

@@ -17,7 +17,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // State is the outcome of Begin.
@@ -67,7 +67,7 @@ func Key(routeName string, e *ce.Event) string {
 var ErrLeaseLost = errors.New("idempotency: the lease expired and another worker claimed the event")
 
 // ErrInProgress is returned when another worker holds the event, wrapped
-// with engine.RetryAfter: the message is retried when that worker's lease
+// with delivery.RetryAfter: the message is retried when that worker's lease
 // ends and the breaker does not count it.
 var ErrInProgress = errors.New("idempotency: the event is being processed by another worker")
 
@@ -97,7 +97,7 @@ type ManagesDuplicates interface {
 
 // Middleware returns an engine middleware that consults store around a
 // route's handler.
-func Middleware(store Store, opt Options) engine.Middleware {
+func Middleware(store Store, opt Options) delivery.Middleware {
 	if opt.Lease <= 0 {
 		opt.Lease = time.Minute
 	}
@@ -107,12 +107,12 @@ func Middleware(store Store, opt Options) engine.Middleware {
 	if opt.NewToken == nil {
 		opt.NewToken = randomToken
 	}
-	return func(next engine.Handler) engine.Handler {
+	return func(next delivery.Handler) delivery.Handler {
 		if _, ok := next.(ManagesDuplicates); ok {
 			return next
 		}
-		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
-			key := Key(engine.RouteName(ctx), e)
+		return delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+			key := Key(delivery.RouteName(ctx), e)
 			token := opt.NewToken()
 			state, until, err := store.Begin(ctx, key, token, opt.Lease)
 			if err != nil {
@@ -120,7 +120,7 @@ func Middleware(store Store, opt Options) engine.Middleware {
 			}
 			switch state {
 			case Done:
-				return engine.ErrSkip
+				return delivery.ErrSkip
 			case Busy:
 				// Retry when the holder's lease ends (+1s: records keep whole
 				// seconds), not on the backoff schedule.
@@ -128,7 +128,7 @@ func Middleware(store Store, opt Options) engine.Middleware {
 				if !until.IsZero() {
 					wait = time.Until(until) + time.Second
 				}
-				return engine.RetryAfter(ErrInProgress, wait)
+				return delivery.RetryAfter(ErrInProgress, wait)
 			}
 			stop := renew(ctx, store, key, token, opt.Lease)
 			err = next.Handle(ctx, e)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
@@ -148,7 +149,7 @@ func TestMiddlewareProcessesOnce(t *testing.T) {
 			s := mk(&clock{t: time.Now()})
 			var calls atomic.Int32
 			release := make(chan struct{})
-			h := Middleware(s, Options{})(engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+			h := Middleware(s, Options{})(delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 				calls.Add(1)
 				<-release
 				return nil
@@ -168,14 +169,14 @@ func TestMiddlewareProcessesOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A redelivery after completion is skipped.
-			if err := h.Handle(ctx, event("e1")); !errors.Is(err, engine.ErrSkip) {
+			if err := h.Handle(ctx, event("e1")); !errors.Is(err, delivery.ErrSkip) {
 				t.Fatalf("completed duplicate: %v, want engine.ErrSkip", err)
 			}
 			if calls.Load() != 1 {
 				t.Fatalf("handler ran %d times", calls.Load())
 			}
 			// A failure releases the claim: the retry runs the handler.
-			fails := Middleware(s, Options{})(engine.HandlerFunc(func(context.Context, *ce.Event) error { return errors.New("down") }))
+			fails := Middleware(s, Options{})(delivery.HandlerFunc(func(context.Context, *ce.Event) error { return errors.New("down") }))
 			if err := fails.Handle(ctx, event("e2")); err == nil {
 				t.Fatal("failure swallowed")
 			}
@@ -204,8 +205,8 @@ func TestEngineSkipsDuplicates(t *testing.T) {
 	m := metrics.New()
 	var calls atomic.Int32
 	eng, err := engine.New(engine.Options{Source: q, Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Middlewares: []engine.Middleware{Middleware(NewMemory(), Options{})},
-		Routes: []route.Route[engine.Handler]{{Name: "store", Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error {
+		Middlewares: []delivery.Middleware{Middleware(NewMemory(), Options{})},
+		Routes: []route.Route[delivery.Handler]{{Name: "store", Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 			calls.Add(1)
 			return nil
 		})}}})
@@ -231,7 +232,9 @@ func TestEngineSkipsDuplicates(t *testing.T) {
 	}
 }
 
-type folding struct{ engine.HandlerFunc }
+type folding struct {
+	delivery.HandlerFunc
+}
 
 func (folding) ManagesDuplicates() {}
 

@@ -358,10 +358,10 @@ func unescape(body string) string {
 	for {
 		k := strings.IndexByte(body, '\\')
 		if k < 0 {
-			write(body)
+			_, _ = write(body) // a strings.Builder never fails
 			return b.String()
 		}
-		write(body[:k])
+		_, _ = write(body[:k])
 		body = body[k:]
 		if len(body) < 2 {
 			return b.String()

@@ -49,7 +49,7 @@ func Assets(tb testing.TB, binaries ...string) string {
 		dir = filepath.Join(home, ".cache", "eventplane", "kube")
 	}
 	for _, b := range append([]string{"etcd", "kube-apiserver"}, binaries...) {
-		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil { // #nosec G703 -- test helper: looks for tool binaries in the project's cache folder
 			tb.Fatalf("%s not found in %s: build the control plane with `hack/kube.sh`", b, dir)
 		}
 	}
@@ -151,13 +151,13 @@ func Tool(tb testing.TB, name string) string {
 	return ""
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil } // #nosec G703 -- test helper: looks for tool binaries in the project's cache folder
 
 // Run runs a command with KUBECONFIG pointing at the cluster and returns its
 // combined output.
 func (c *Cluster) Run(tb testing.TB, stdin []byte, name string, args ...string) (string, error) {
 	tb.Helper()
-	cmd := exec.Command(name, args...)
+	cmd := exec.Command(name, args...) // #nosec G204 -- test helper: runs the tool (kubectl, helm) its test names
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -198,7 +198,7 @@ func (c *Cluster) StartControllerManager(tb testing.TB, controllers string, extr
 		"--secure-port=" + strconv.Itoa(port),
 		"--cert-dir=" + tb.TempDir(),
 	}, extra...)
-	cmd := exec.Command(filepath.Join(c.Assets, "kube-controller-manager"), args...)
+	cmd := exec.Command(filepath.Join(c.Assets, "kube-controller-manager"), args...) // #nosec G204 -- test helper: kube-controller-manager built by hack/kube.sh
 	logf, err := os.Create(filepath.Join(tb.TempDir(), "kube-controller-manager.log"))
 	if err != nil {
 		tb.Fatal(err)

@@ -57,7 +57,7 @@ func Start(bootstrap string, env []string) (*Function, error) {
 		return nil, err
 	}
 	f := &Function{URL: "http://127.0.0.1:" + strconv.Itoa(p1) + "/2015-03-31/functions/function/invocations", Log: &bytes.Buffer{}}
-	f.cmd = exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(p1),
+	f.cmd = exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(p1), // #nosec G204 -- test helper: runs the emulator built by hack/tools.sh
 		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(p2), bootstrap)
 	f.cmd.Env = append(os.Environ(), env...)
 	f.cmd.Stdout, f.cmd.Stderr = f.Log, f.Log
@@ -69,7 +69,7 @@ func Start(bootstrap string, env []string) (*Function, error) {
 	for {
 		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(p1))
 		if err == nil {
-			c.Close()
+			_ = c.Close()
 			return f, nil
 		}
 		if time.Now().After(deadline) {
@@ -107,7 +107,7 @@ func (f *Function) Stop() {
 func Build(tb testing.TB, dir string) string {
 	tb.Helper()
 	out := filepath.Join(tb.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, ".") // #nosec G204 -- test helper: go build of the project's own Lambda main
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

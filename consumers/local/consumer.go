@@ -13,7 +13,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/assemble"
 	"github.com/eventplane/eventplane/consumers/config"
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
@@ -54,11 +54,11 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 		}
 		cfg.Routes = append(cfg.Routes, config.Route{Name: r.Name, Handler: r.Handler, Pattern: r.Pattern, Options: opts})
 	}
-	count := func(next engine.Handler) engine.Handler {
-		return engine.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
+	count := func(next delivery.Handler) delivery.Handler {
+		return delivery.HandlerFunc(func(ctx context.Context, e *ce.Event) error {
 			err := next.Handle(ctx, e)
 			lc.routeRun.Add(1)
-			if err != nil && !errors.Is(err, engine.ErrSkip) {
+			if err != nil && !errors.Is(err, delivery.ErrSkip) {
 				lc.failed.Add(1)
 			}
 			return err
@@ -67,7 +67,7 @@ func (p *Platform) consumer(ctx context.Context, reg *handlers.Registry, deps ha
 	lc.source = &countedSource{Source: p.queues[c.Queue]}
 	eng, err := assemble.Engine(ctx, cfg, assemble.Parts{
 		Source: lc.source, FIFO: strings.HasSuffix(c.Queue, ".fifo"), Registry: reg, Deps: deps,
-		Idempotency: p.Tables, Middlewares: []engine.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
+		Idempotency: p.Tables, Middlewares: []delivery.Middleware{count}, Logger: p.log.With("consumer", c.Name), Tracer: p.opts.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", c.Name, err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // countedSource counts a consumer's messages as the engine settles them:
@@ -12,7 +12,8 @@ import (
 // dead-lettered. The dashboard shows events handled from it, and route
 // runs (one per route an event matched) from the handler middleware.
 type countedSource struct {
-	engine.Source
+	delivery.
+		Source
 	acked, deadLettered atomic.Int64
 }
 
@@ -24,7 +25,7 @@ func (s *countedSource) Delete(ctx context.Context, receipts []string) error {
 	return err
 }
 
-func (s *countedSource) DeadLetter(ctx context.Context, m engine.Message, reason string) error {
+func (s *countedSource) DeadLetter(ctx context.Context, m delivery.Message, reason string) error {
 	err := s.Source.DeadLetter(ctx, m, reason)
 	if err == nil {
 		s.deadLettered.Add(1)

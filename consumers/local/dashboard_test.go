@@ -3,6 +3,7 @@ package local_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -116,9 +117,13 @@ func TestDashboardAfterRestart(t *testing.T) {
 func TestDashboardInHeadlessChromium(t *testing.T) {
 	s := start(t, t.TempDir(), func(string) string { return "" })
 	s.post("[" + order("d-1", 2500) + "]")
-	eventually(t, 10*time.Second, "order handled", func() (bool, string) {
+	// Both of the orders consumer's routes (store, archive: the archive
+	// commits within 1 s) must have run before the page is read.
+	eventually(t, 10*time.Second, "order handled by both routes", func() (bool, string) {
 		st := s.state()
-		return st.Tables["orders"] == 1 && len(st.Recent) > 0, "waiting"
+		o := consumerOf(st, "orders")
+		return st.Tables["orders"] == 1 && len(st.Recent) > 0 && o["handled"] == float64(1) && o["routeRuns"] == float64(2),
+			fmt.Sprintf("orders %v", o)
 	})
 
 	dom := dashboard(t, s.url)

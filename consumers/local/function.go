@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/route"
 )
@@ -34,7 +34,7 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 		// function, as lambda-files does: a permanent failure goes to its
 		// dead-letter queue with the reason (no retries), anything else is
 		// an error that Lambda's asynchronous policy retries (Bus.invoke).
-		proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[engine.Handler]{{Name: name, Handler: h}}})
+		proc, err := delivery.NewProcessor(delivery.ProcessorOptions{System: "aws_lambda", Tracer: p.opts.Tracer, Routes: []route.Route[delivery.Handler]{{Name: name, Handler: h}}})
 		if err != nil {
 			return nil, fmt.Errorf("lambda %s: %w", name, err)
 		}
@@ -47,7 +47,7 @@ func (p *Platform) function(ctx context.Context, reg *handlers.Registry, deps ha
 				if dlq == nil {
 					return fmt.Errorf("lambda %s: no failures.queue in the topology to dead-letter to", name)
 				}
-				_, err := dlq.Send(string(doc), map[string]string{engine.AttrFailureReason: reason, engine.AttrSourceQueue: "lambda:" + name}, "dead-letter")
+				_, err := dlq.Send(string(doc), map[string]string{delivery.AttrFailureReason: reason, delivery.AttrSourceQueue: "lambda:" + name}, "dead-letter")
 				return err
 			})
 		}, nil

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
@@ -96,7 +96,7 @@ func (p *Platform) Redrive(queue string) (int, error) {
 }
 
 // DeadLetters returns a queue's dead-letter messages.
-func (p *Platform) DeadLetters(queue string) ([]engine.Message, error) {
+func (p *Platform) DeadLetters(queue string) ([]delivery.Message, error) {
 	d := p.dlqs[queue]
 	if d == nil {
 		if q := p.queues[queue]; q != nil {

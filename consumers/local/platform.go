@@ -58,6 +58,9 @@ type Options struct {
 	// Tracer makes the spans of the ingest API, the consumers and the
 	// function targets (default none).
 	Tracer trace.TracerProvider
+	// Registry holds the handlers routes name (default
+	// handlers.NewRegistry(); consumer.Registry adds a program's own).
+	Registry *handlers.Registry
 }
 
 // Consumer is one topology consumer and its engine.
@@ -123,7 +126,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	p.buildBuses()
 	deps := handlers.Deps{Logger: p.log, DynamoDB: p.Tables, S3: p.Objects, EventBridge: p.Bus, SNS: p.Topics, Getenv: opts.Getenv}
-	reg := handlers.NewRegistry()
+	reg := opts.Registry
+	if reg == nil {
+		reg = handlers.NewRegistry()
+	}
 	if err := p.buildRules(ctx, reg, deps, topics); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 )
 
@@ -142,9 +142,9 @@ func (q *Queue) send(body string, attrs, system map[string]string, group string,
 	return m.id, nil
 }
 
-// Receive implements engine.Source: it waits up to the queue's WaitTime for
+// Receive implements delivery.Source: it waits up to the queue's WaitTime for
 // visible messages and returns at most limit of them.
-func (q *Queue) Receive(ctx context.Context, limit int) ([]engine.Message, error) {
+func (q *Queue) Receive(ctx context.Context, limit int) ([]delivery.Message, error) {
 	q.count("ReceiveMessage")
 	deadline := time.Now().Add(q.cfg.WaitTime)
 	for {
@@ -176,9 +176,9 @@ func (q *Queue) Receive(ctx context.Context, limit int) ([]engine.Message, error
 
 // take receives up to limit visible messages; it returns when the next
 // invisible message becomes visible. q.mu must be held.
-func (q *Queue) take(limit int) ([]engine.Message, time.Time) {
+func (q *Queue) take(limit int) ([]delivery.Message, time.Time) {
 	now := time.Now()
-	var out []engine.Message
+	var out []delivery.Message
 	var next time.Time
 	busy := map[string]bool{} // FIFO groups with a message in flight
 	if q.cfg.FIFO {
@@ -246,7 +246,7 @@ func (q *Queue) compact() {
 	q.deleted = 0
 }
 
-func (q *Queue) deliver(m *message) engine.Message {
+func (q *Queue) deliver(m *message) delivery.Message {
 	attrs := map[string]string{
 		"SentTimestamp":           strconv.FormatInt(m.sentAt.UnixMilli(), 10),
 		"ApproximateReceiveCount": strconv.Itoa(m.receiveCount),
@@ -255,7 +255,7 @@ func (q *Queue) deliver(m *message) engine.Message {
 	for k, v := range m.system {
 		attrs[k] = v
 	}
-	return engine.Message{
+	return delivery.Message{
 		Message: event.Message{
 			Body:              m.body,
 			MessageID:         m.id,
@@ -279,7 +279,7 @@ func (q *Queue) redrive(m *message) {
 	q.notify()
 }
 
-// Delete implements engine.Source.
+// Delete implements delivery.Source.
 func (q *Queue) Delete(_ context.Context, receipts []string) error {
 	q.count("DeleteMessageBatch")
 	q.mu.Lock()
@@ -296,13 +296,13 @@ func (q *Queue) Delete(_ context.Context, receipts []string) error {
 	q.compact()
 	q.notify()
 	if len(failed) > 0 {
-		return &engine.BatchError{Failed: failed}
+		return &delivery.BatchError{Failed: failed}
 	}
 	return nil
 }
 
-// ChangeVisibility implements engine.Source.
-func (q *Queue) ChangeVisibility(_ context.Context, changes []engine.VisibilityChange) error {
+// ChangeVisibility implements delivery.Source.
+func (q *Queue) ChangeVisibility(_ context.Context, changes []delivery.VisibilityChange) error {
 	q.count("ChangeMessageVisibilityBatch")
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -318,14 +318,14 @@ func (q *Queue) ChangeVisibility(_ context.Context, changes []engine.VisibilityC
 	}
 	q.notify()
 	if len(failed) > 0 {
-		return &engine.BatchError{Failed: failed}
+		return &delivery.BatchError{Failed: failed}
 	}
 	return nil
 }
 
-// DeadLetter implements engine.Source: it sends a copy of m to the
+// DeadLetter implements delivery.Source: it sends a copy of m to the
 // configured dead-letter queue with the failure reason as attributes.
-func (q *Queue) DeadLetter(_ context.Context, m engine.Message, reason string) error {
+func (q *Queue) DeadLetter(_ context.Context, m delivery.Message, reason string) error {
 	if q.cfg.DeadLetter == nil {
 		return fmt.Errorf("memqueue %s: no dead-letter queue configured", q.cfg.Name)
 	}
@@ -333,9 +333,9 @@ func (q *Queue) DeadLetter(_ context.Context, m engine.Message, reason string) e
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	attrs[engine.AttrFailureReason] = reason
-	attrs[engine.AttrSourceQueue] = q.cfg.ARN
-	attrs[engine.AttrReceiveCount] = strconv.Itoa(m.ReceiveCount)
+	attrs[delivery.AttrFailureReason] = reason
+	attrs[delivery.AttrSourceQueue] = q.cfg.ARN
+	attrs[delivery.AttrReceiveCount] = strconv.Itoa(m.ReceiveCount)
 	group := m.GroupID
 	if q.cfg.DeadLetter.cfg.FIFO && group == "" {
 		group = "dead-letter"
@@ -344,7 +344,7 @@ func (q *Queue) DeadLetter(_ context.Context, m engine.Message, reason string) e
 	return err
 }
 
-// VisibilityTimeout implements engine.Source.
+// VisibilityTimeout implements delivery.Source.
 func (q *Queue) VisibilityTimeout() time.Duration { return q.cfg.VisibilityTimeout }
 
 // Stats are a queue's depths, as SQS's approximate attributes report them.
@@ -378,10 +378,10 @@ func (q *Queue) Stats() Stats {
 
 // Peek returns copies of the queued messages (bodies and attributes) in order
 // without receiving them.
-func (q *Queue) Peek() []engine.Message {
+func (q *Queue) Peek() []delivery.Message {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := make([]engine.Message, 0, len(q.msgs))
+	out := make([]delivery.Message, 0, len(q.msgs))
 	for _, m := range q.msgs {
 		if !m.deleted {
 			out = append(out, q.deliver(m))

@@ -57,7 +57,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port)) // #nosec G204 -- test helper: runs moto_server from the PATH
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -68,7 +68,7 @@ func Start(ctx context.Context) (*Server, error) {
 	for {
 		resp, err := http.Get(s.Endpoint + "/moto-api/")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return s, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eventplane/eventplane/consumers/admin"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/kubetest"
 	"github.com/eventplane/eventplane/consumers/memqueue"
@@ -33,7 +34,7 @@ func TestAdminInFlightReadsTheConsumersAdminPort(t *testing.T) {
 	release := make(chan struct{})
 	eng, err := engine.New(engine.Options{
 		Source: q, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Routes: []route.Route[engine.Handler]{{Name: "all", Handler: engine.HandlerFunc(func(context.Context, *ce.Event) error { <-release; return nil })}},
+		Routes: []route.Route[delivery.Handler]{{Name: "all", Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error { <-release; return nil })}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,12 @@ func (h *harness) count(api string) int {
 // and the operator (in this process, with a 1s queue poll).
 func start(t *testing.T) *harness {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith is start with the operator's SQS client wrapped (nil: as is).
+func startWith(t *testing.T, wrap func(sqs.AdminAPI) sqs.AdminAPI) *harness {
+	t.Helper()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
 	cl := kubetest.Start(t)
 	cl.StartControllerManager(t, "garbagecollector")
@@ -82,7 +88,10 @@ func start(t *testing.T) *harness {
 		h.requests[api]++
 		h.mu.Unlock()
 	}))
-	opClient := awssqs.NewFromConfig(opCfg)
+	var opClient sqs.AdminAPI = awssqs.NewFromConfig(opCfg)
+	if wrap != nil {
+		opClient = wrap(opClient)
+	}
 	// Several tests each run an operator in this process: their controllers
 	// share a name.
 	mgr, err := ctrl.NewManager(cl.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},

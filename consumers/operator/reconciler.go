@@ -359,8 +359,8 @@ func setStatus(ec *v1alpha1.EventConsumer, dep *appsv1.Deployment, stats sqs.Sta
 	st.ObservedGeneration = ec.Generation
 	if queueErr == nil {
 		st.Queue = v1alpha1.QueueStatus{
-			DeadLetterURL: stats.DeadLetterURL, Depth: int32(stats.Depth), InFlight: int32(stats.InFlight), Delayed: int32(stats.Delayed),
-			DeadLetterDepth: int32(stats.DeadLetterDepth), OldestMessageAgeSeconds: int32(stats.OldestAge.Seconds()),
+			DeadLetterURL: stats.DeadLetterURL, Depth: int32(stats.Depth), InFlight: int32(stats.InFlight), Delayed: int32(stats.Delayed), // #nosec G115 -- SQS approximate message counts, below 2^31 (the CRD status is int32)
+			DeadLetterDepth: int32(stats.DeadLetterDepth), OldestMessageAgeSeconds: int32(stats.OldestAge.Seconds()), // #nosec G115 -- an SQS count and a message age in seconds (at most 14 days)
 		}
 	}
 	desired := int32(0)

@@ -57,9 +57,9 @@ func version(dir string) int {
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	path := filepath.Join(s.bin, name)
 	if s.asPG {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...) // #nosec G204 -- test helper: runs PostgreSQL's own binaries found by bindir
 	}
-	return exec.Command(path, args...)
+	return exec.Command(path, args...) // #nosec G204 -- test helper: runs PostgreSQL's own binaries found by bindir
 }
 
 // Start initializes and starts a server in a temporary folder and waits
@@ -128,7 +128,7 @@ func start(ctx context.Context, dir string) (*Server, error) {
 	start := s.command("pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "start",
 		"-o", fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off", port, sockets))
 	if out, err := start.CombinedOutput(); err != nil {
-		b, _ := os.ReadFile(logFile)
+		b, _ := os.ReadFile(logFile) // #nosec G304 -- the server log in the helper's own temp folder
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, b)
 	}
 	s.DSN = fmt.Sprintf("postgres://eventplane@127.0.0.1:%d/postgres?sslmode=disable", port)
@@ -136,7 +136,7 @@ func start(ctx context.Context, dir string) (*Server, error) {
 	for {
 		conn, err := pgx.Connect(ctx, s.DSN)
 		if err == nil {
-			conn.Close(ctx)
+			_ = conn.Close(ctx)
 			return s, nil
 		}
 		if time.Now().After(deadline) {

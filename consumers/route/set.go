@@ -95,9 +95,9 @@ func (f *flat) reset(s *Set) {
 func (f *flat) add(path int, v value, ctx int32) {
 	f.vals = append(f.vals, v)
 	f.next = append(f.next, f.head[path])
-	f.paths = append(f.paths, int32(path))
+	f.paths = append(f.paths, int32(path)) // #nosec G115 -- path indexes of one compiled pattern set, far below 2^31
 	f.ctx = append(f.ctx, ctx)
-	f.head[path] = int32(len(f.vals) - 1)
+	f.head[path] = int32(len(f.vals) - 1) // #nosec G115 -- value indexes of one compiled pattern set, far below 2^31
 }
 
 // truncate drops the values added after the first n.
@@ -363,7 +363,7 @@ func addData(e *ce.Event, nd *pathNode, fv *flat) {
 	}
 	// A read-only view, not a copy: the values taken from it live in fv only
 	// until this match returns, and nothing writes DataEncoded meanwhile.
-	data := unsafe.String(unsafe.SliceData(e.DataEncoded), len(e.DataEncoded))
+	data := unsafe.String(unsafe.SliceData(e.DataEncoded), len(e.DataEncoded)) // #nosec G103 -- read-only view of the event's bytes for matching; the string does not outlive the event
 	if i := jsonscan.SkipSpace(data, 0); i < len(data) && data[i] == '{' {
 		mark := len(fv.vals)
 		if walkObject(data, nd, fv, -1) {

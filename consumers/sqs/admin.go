@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // AdminAPI is the part of the SQS client that queue statistics and redrive
@@ -141,7 +141,7 @@ func Redrive(ctx context.Context, api AdminAPI, from, to string, limit int) (int
 	moved := 0
 	for moved < limit {
 		out, err := api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(from), MaxNumberOfMessages: int32(min(10, limit-moved)), WaitTimeSeconds: 1,
+			QueueUrl: aws.String(from), MaxNumberOfMessages: int32(min(10, limit-moved)), WaitTimeSeconds: 1, // #nosec G115 -- min(10, ...) fits
 			VisibilityTimeout: 60, MessageAttributeNames: []string{"All"},
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameMessageGroupId},
 		})
@@ -197,7 +197,7 @@ func Redrive(ctx context.Context, api AdminAPI, from, to string, limit int) (int
 // consumer when it dead-lettered the message.
 func IsFailureAttribute(name string) bool {
 	switch name {
-	case engine.AttrFailureReason, engine.AttrFailureKind, engine.AttrSourceQueue, engine.AttrReceiveCount:
+	case delivery.AttrFailureReason, delivery.AttrFailureKind, delivery.AttrSourceQueue, delivery.AttrReceiveCount:
 		return true
 	}
 	return false

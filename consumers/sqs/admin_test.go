@@ -9,7 +9,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
 
@@ -22,9 +22,8 @@ func TestQueueStatsAndRedrive(t *testing.T) {
 	for i := range 3 {
 		_, err := e.client.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(e.dlq),
 			MessageBody: aws.String(`{"n":` + string(rune('0'+i)) + `}`),
-			MessageAttributes: map[string]types.MessageAttributeValue{
-				engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String("boom")},
-				"tenant":                 {DataType: aws.String("String"), StringValue: aws.String("acme")},
+			MessageAttributes: map[string]types.MessageAttributeValue{delivery.
+				AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String("boom")}, "tenant": {DataType: aws.String("String"), StringValue: aws.String("acme")},
 			}})
 		if err != nil {
 			t.Fatal(err)
@@ -65,8 +64,8 @@ func TestQueueStatsAndRedrive(t *testing.T) {
 		for _, m := range out.Messages {
 			got++
 			if strings.HasPrefix(aws.ToString(m.Body), `{"n":`) {
-				if _, ok := m.MessageAttributes[engine.AttrFailureReason]; ok {
-					t.Errorf("redriven message still carries %s", engine.AttrFailureReason)
+				if _, ok := m.MessageAttributes[delivery.AttrFailureReason]; ok {
+					t.Errorf("redriven message still carries %s", delivery.AttrFailureReason)
 				}
 				if v := m.MessageAttributes["tenant"]; aws.ToString(v.StringValue) != "acme" {
 					t.Errorf("redriven message lost its own attribute tenant: %v", m.MessageAttributes)

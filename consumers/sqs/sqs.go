@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 )
 
@@ -136,28 +136,28 @@ func (s *Source) MaxReceiveCount() int { return s.maxRecv }
 // DeadLetterURL is where dead-lettered messages go.
 func (s *Source) DeadLetterURL() string { return s.dlqURL }
 
-// VisibilityTimeout implements engine.Source.
+// VisibilityTimeout implements delivery.Source.
 func (s *Source) VisibilityTimeout() time.Duration { return s.vt }
 
-// Receive implements engine.Source with one long-polling ReceiveMessage.
-func (s *Source) Receive(ctx context.Context, limit int) ([]engine.Message, error) {
+// Receive implements delivery.Source with one long-polling ReceiveMessage.
+func (s *Source) Receive(ctx context.Context, limit int) ([]delivery.Message, error) {
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(s.cfg.QueueURL),
-		MaxNumberOfMessages:         int32(min(limit, engine.MaxBatch)),
-		WaitTimeSeconds:             int32(s.cfg.WaitTime / time.Second),
+		MaxNumberOfMessages:         int32(min(limit, delivery.MaxBatch)), // #nosec G115 -- at most delivery.MaxBatch (10)
+		WaitTimeSeconds:             int32(s.cfg.WaitTime / time.Second),  // #nosec G115 -- wait time validated to 1..20s
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
 	}
 	if s.cfg.VisibilityTimeout > 0 {
-		in.VisibilityTimeout = int32(s.cfg.VisibilityTimeout / time.Second)
+		in.VisibilityTimeout = int32(s.cfg.VisibilityTimeout / time.Second) // #nosec G115 -- visibility timeout validated to 0..12h
 	}
 	out, err := s.api.ReceiveMessage(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("sqs: receive: %w", err)
 	}
-	msgs := make([]engine.Message, 0, len(out.Messages))
+	msgs := make([]delivery.Message, 0, len(out.Messages))
 	for _, m := range out.Messages {
-		em := engine.Message{
+		em := delivery.Message{
 			Message: event.Message{
 				Body:       aws.ToString(m.Body),
 				MessageID:  aws.ToString(m.MessageId),
@@ -181,7 +181,7 @@ func (s *Source) Receive(ctx context.Context, limit int) ([]engine.Message, erro
 	return msgs, nil
 }
 
-// Delete implements engine.Source with DeleteMessageBatch.
+// Delete implements delivery.Source with DeleteMessageBatch.
 func (s *Source) Delete(ctx context.Context, receipts []string) error {
 	entries := make([]types.DeleteMessageBatchRequestEntry, len(receipts))
 	for i, r := range receipts {
@@ -217,15 +217,15 @@ func (s *Source) Delete(ctx context.Context, receipts []string) error {
 // eventplane_deletes_settled_on_retry_total).
 func (s *Source) SettledOnRetry() int64 { return s.settled.Load() }
 
-// ChangeVisibility implements engine.Source with ChangeMessageVisibilityBatch.
-func (s *Source) ChangeVisibility(ctx context.Context, changes []engine.VisibilityChange) error {
+// ChangeVisibility implements delivery.Source with ChangeMessageVisibilityBatch.
+func (s *Source) ChangeVisibility(ctx context.Context, changes []delivery.VisibilityChange) error {
 	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(changes))
 	receipts := make([]string, len(changes))
 	for i, c := range changes {
 		receipts[i] = c.Receipt
 		entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{
 			Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(c.Receipt),
-			VisibilityTimeout: int32(c.Timeout.Round(time.Second) / time.Second),
+			VisibilityTimeout: int32(c.Timeout.Round(time.Second) / time.Second), // #nosec G115 -- a visibility timeout, validated to 0..12h
 		}
 	}
 	out, err := s.api.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(s.cfg.QueueURL), Entries: entries})
@@ -239,7 +239,7 @@ func batchFailures(receipts []string, failed []types.BatchResultErrorEntry) erro
 	if len(failed) == 0 {
 		return nil
 	}
-	be := &engine.BatchError{Failed: map[string]string{}}
+	be := &delivery.BatchError{Failed: map[string]string{}}
 	for _, f := range failed {
 		i, err := strconv.Atoi(aws.ToString(f.Id))
 		if err != nil || i < 0 || i >= len(receipts) {
@@ -253,14 +253,14 @@ func batchFailures(receipts []string, failed []types.BatchResultErrorEntry) erro
 // maxAttributes is SQS's limit of message attributes per message.
 const maxAttributes = 10
 
-// DeadLetter implements engine.Source: SendMessage to the DLQ with the
+// DeadLetter implements delivery.Source: SendMessage to the DLQ with the
 // original body and string attributes plus the failure reason, the source
 // queue and the receive count.
-func (s *Source) DeadLetter(ctx context.Context, m engine.Message, reason string) error {
-	attrs := map[string]types.MessageAttributeValue{
-		engine.AttrFailureReason: str(truncate(reason, 1024)),
-		engine.AttrSourceQueue:   str(s.arn),
-		engine.AttrReceiveCount:  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(m.ReceiveCount))},
+func (s *Source) DeadLetter(ctx context.Context, m delivery.Message, reason string) error {
+	attrs := map[string]types.MessageAttributeValue{delivery.
+		AttrFailureReason: str(truncate(reason, 1024)), delivery.
+		AttrSourceQueue: str(s.arn), delivery.
+		AttrReceiveCount: {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(m.ReceiveCount))},
 	}
 	names := make([]string, 0, len(m.MessageAttributes))
 	for name := range m.MessageAttributes {

@@ -20,6 +20,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/motoserver"
@@ -169,8 +170,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 	testserver.WaitFor(t, timeout, 50*time.Millisecond, what, cond)
 }
 
-func all(h engine.HandlerFunc) []route.Route[engine.Handler] {
-	return []route.Route[engine.Handler]{{Name: "all", Handler: h}}
+func all(h delivery.HandlerFunc) []route.Route[delivery.Handler] {
+	return []route.Route[delivery.Handler]{{Name: "all", Handler: h}}
 }
 
 func TestRedeliveryWithBackoff(t *testing.T) {
@@ -178,7 +179,7 @@ func TestRedeliveryWithBackoff(t *testing.T) {
 	var attempts atomic.Int32
 	var when []time.Time
 	var mu sync.Mutex
-	e.run(engine.Options{Backoff: engine.Backoff{Base: time.Second, Max: 2 * time.Second},
+	e.run(engine.Options{Backoff: delivery.Backoff{Base: time.Second, Max: 2 * time.Second},
 		Routes: all(func(context.Context, *ce.Event) error {
 			mu.Lock()
 			when = append(when, time.Now())
@@ -200,7 +201,7 @@ func TestRedeliveryWithBackoff(t *testing.T) {
 func TestDLQAfterMaxReceiveCount(t *testing.T) {
 	e := newQueue(t, false, 30, 2)
 	var attempts atomic.Int32
-	e.run(engine.Options{Backoff: engine.Backoff{Base: time.Second, Max: time.Second}, Breaker: engine.BreakerSettings{Disabled: true},
+	e.run(engine.Options{Backoff: delivery.Backoff{Base: time.Second, Max: time.Second}, Breaker: engine.BreakerSettings{Disabled: true},
 		Routes: all(func(context.Context, *ce.Event) error { attempts.Add(1); return errors.New("always failing") })})
 	e.send(1, nil)
 	eventually(t, 30*time.Second, "redrive to the DLQ", func() bool { return e.depth(e.dlq) == 1 && e.depth(e.url) == 0 })
@@ -221,11 +222,11 @@ func TestPoisonStraightToDLQWithReason(t *testing.T) {
 	var got []types.Message
 	eventually(t, 20*time.Second, "poison message in the DLQ", func() bool { got = append(got, e.receiveDLQ()...); return len(got) > 0 })
 	a := got[0].MessageAttributes
-	if r := aws.ToString(a[engine.AttrFailureReason].StringValue); r != "undecodable: sns: MessageId: missing" {
+	if r := aws.ToString(a[delivery.AttrFailureReason].StringValue); r != "undecodable: sns: MessageId: missing" {
 		t.Errorf("reason = %q", r)
 	}
-	if aws.ToString(a["tenant"].StringValue) != "acme" || aws.ToString(a[engine.AttrReceiveCount].StringValue) != "1" ||
-		!strings.HasSuffix(aws.ToString(a[engine.AttrSourceQueue].StringValue), ":"+e.url[strings.LastIndex(e.url, "/")+1:]) {
+	if aws.ToString(a["tenant"].StringValue) != "acme" || aws.ToString(a[delivery.AttrReceiveCount].StringValue) != "1" ||
+		!strings.HasSuffix(aws.ToString(a[delivery.AttrSourceQueue].StringValue), ":"+e.url[strings.LastIndex(e.url, "/")+1:]) {
 		t.Errorf("DLQ attributes = %v", a)
 	}
 	if calls.Load() != 0 {
@@ -265,7 +266,7 @@ func TestFIFOOrderPerGroup(t *testing.T) {
 	e.run(engine.Options{MaxInFlight: 10, Routes: all(func(_ context.Context, ev *ce.Event) error {
 		var d struct{ N int }
 		if err := ev.DataAs(&d); err != nil {
-			return engine.Permanent(err)
+			return delivery.Permanent(err)
 		}
 		g := fmt.Sprintf("g%d", d.N%3)
 		mu.Lock()

@@ -22,7 +22,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	sc := Scenario{Name: "smoke", Events: 60, Poison: 10, Deadline: 2 * time.Minute, Visibility: 10,
+	sc := Scenario{Name: "smoke", Events: 40, Poison: 10, Deadline: 2 * time.Minute, Visibility: 5,
 		Drive: func(ctx context.Context, r *Run) error {
 			if err := r.waitProgress(ctx, 0.3); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/eventplane/eventplane/consumers/consumer"
 	"io"
 	"net"
 	"net/http"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
 func TestInvalidConfigurationNamesTheField(t *testing.T) {
 	var out, errb bytes.Buffer
 	env := map[string]string{"EVENTPLANE_MAX_IN_FLIGHT": "0", "EVENTPLANE_ROUTES": `[{"name":"a","handler":"nope"}]`}
-	code := run(context.Background(), []string{"--wait-time", "30s"}, func(k string) string { return env[k] }, &out, &errb)
+	code := consumer.Run(context.Background(), []string{"--wait-time", "30s"}, func(k string) string { return env[k] }, &out, &errb)
 	if code != 2 {
 		t.Fatalf("exit %d, want 2", code)
 	}
@@ -42,11 +43,11 @@ func TestInvalidConfigurationNamesTheField(t *testing.T) {
 		}
 	}
 	errb.Reset()
-	if code := run(context.Background(), []string{"--max-in-flight", "many"}, func(string) string { return "" }, &out, &errb); code != 2 || !strings.Contains(errb.String(), `want an integer, got "many"`) {
+	if code := consumer.Run(context.Background(), []string{"--max-in-flight", "many"}, func(string) string { return "" }, &out, &errb); code != 2 || !strings.Contains(errb.String(), `want an integer, got "many"`) {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
 	errb.Reset()
-	if code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out, &errb); code != 0 || !strings.Contains(errb.String(), "EVENTPLANE_QUEUE_URL") {
+	if code := consumer.Run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out, &errb); code != 0 || !strings.Contains(errb.String(), "EVENTPLANE_QUEUE_URL") {
 		t.Fatalf("-h: exit %d, stderr %s", code, errb.String())
 	}
 }

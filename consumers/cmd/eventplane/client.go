@@ -26,6 +26,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/bus"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/sqs"
@@ -454,7 +455,7 @@ func tailAdmin(ctx context.Context, adminURL string, n int, since time.Time, fol
 		}
 		var snap engine.Snapshot
 		err = json.NewDecoder(resp.Body).Decode(&snap)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil {
 			return fmt.Errorf("%s/debug: %w", adminURL, err)
 		}
@@ -553,8 +554,8 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 	if verb == "redrive" {
 		method, path = http.MethodPost, path+"/redrive"
 	}
-	req, _ := http.NewRequestWithContext(ctx, method, endpoint+path, nil)
-	resp, err := http.DefaultClient.Do(req)
+	req, _ := http.NewRequestWithContext(ctx, method, endpoint+path, nil) // #nosec G704 -- the CLI calls the endpoint its user names (--endpoint), by design
+	resp, err := http.DefaultClient.Do(req)                               // #nosec G704 -- the endpoint its user names, by design
 	if err != nil {
 		return fmt.Errorf("%s: %w (is `eventplane dev` running?)", endpoint, err)
 	}
@@ -583,7 +584,7 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 		return err
 	}
 	for _, m := range msgs {
-		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", m.MessageID, m.Attributes[engine.AttrFailureReason], truncateLine(m.Body, 200))
+		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", m.MessageID, m.Attributes[delivery.AttrFailureReason], truncateLine(m.Body, 200))
 	}
 	fmt.Fprintf(stdout, "%d dead-letter messages in %s\n", len(msgs), queue)
 	return nil
@@ -621,7 +622,7 @@ func dlqCloud(ctx context.Context, verb, queueURL string, opts awsconf.Options, 
 	for i, m := range out.Messages {
 		release = append(release, types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
 		reason := ""
-		if v, ok := m.MessageAttributes[engine.AttrFailureReason]; ok {
+		if v, ok := m.MessageAttributes[delivery.AttrFailureReason]; ok {
 			reason = aws.ToString(v.StringValue)
 		}
 		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", aws.ToString(m.MessageId), reason, truncateLine(aws.ToString(m.Body), 200))

@@ -112,7 +112,10 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 	srv := &http.Server{Handler: p.Handler(schemas), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	runCtx, cancel := context.WithCancel(ctx)
+	// The platform stops when cancel is called, not with ctx: Ctrl-C first
+	// quiets the log, then stops the consumers (else their shutdown lines
+	// race the switch to the one-line summary).
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() { ran <- p.Run(runCtx) }()

@@ -19,6 +19,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/motoserver"
 	"github.com/eventplane/eventplane/consumers/testserver"
@@ -157,7 +158,7 @@ func TestDLQCommandAgainstSQS(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = c.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: dlq.QueueUrl, MessageBody: aws.String(`{"x":1}`),
-		MessageAttributes: map[string]types.MessageAttributeValue{engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String("handler said no")}}})
+		MessageAttributes: map[string]types.MessageAttributeValue{delivery.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String("handler said no")}}})
 	url := aws.ToString(q.QueueUrl)
 	// stats reads depths only (GetQueueAttributes): what helm test checks.
 	code, out, errs := runCLI(t, "", "dlq", "stats", "--queue-url", url, "--aws-endpoint", srv.Endpoint, "--region", "us-east-1")

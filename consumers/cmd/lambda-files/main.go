@@ -2,7 +2,7 @@
 // invoked by an EventBridge rule for S3 "Object Created" (or directly by S3
 // notifications), it normalizes the invocation into CloudEvents and runs the
 // file handler — the same core and the same settlement function
-// (engine.Processor) as the Kubernetes consumer. Results are written with
+// (delivery.Processor) as the Kubernetes consumer. Results are written with
 // deterministic keys, so Lambda's retries do no harm. A retryable failure
 // returns an error: Lambda retries it by the function's asynchronous policy
 // (Terraform: 2 retries, then the on-failure destination). A permanent one
@@ -35,18 +35,18 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/emf"
-	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/route"
 	sqssource "github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/telemetry"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 func main() {
 	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-files", "version", buildinfo.Version())
 	ctx := context.Background()
-	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
+	tp, _, err := tracing.Start(ctx, os.Getenv, tracing.OTLPHTTP(os.Getenv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
@@ -62,7 +62,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
-	proc, err := engine.NewProcessor(engine.ProcessorOptions{System: "aws_lambda", Tracer: tp, Observer: em, Routes: []route.Route[engine.Handler]{{Name: "files", Handler: h}}})
+	proc, err := delivery.NewProcessor(delivery.ProcessorOptions{System: "aws_lambda", Tracer: tp, Observer: em, Routes: []route.Route[delivery.Handler]{{Name: "files", Handler: h}}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
@@ -76,7 +76,7 @@ func main() {
 		err := proc.Invocation(ctx, raw, dl)
 		_ = em.Done(emf.Invocation{Events: 1, Err: err}) // EMF lines on stdout
 		return err
-	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
+	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(tracing.Propagator())))
 }
 
 // deadLetterQueue sends an invocation's event to the queue at url with its
@@ -88,9 +88,9 @@ func deadLetterQueue(cfg aws.Config, url string) func(ctx context.Context, raw [
 	client := sqs.NewFromConfig(cfg)
 	return func(ctx context.Context, raw []byte, reason string) error {
 		_, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(raw)),
-			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-				engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)},
-				engine.AttrSourceQueue:   {DataType: aws.String("String"), StringValue: aws.String("lambda:files")},
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{delivery.
+				AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)}, delivery.
+				AttrSourceQueue: {DataType: aws.String("String"), StringValue: aws.String("lambda:files")},
 			}, MessageSystemAttributes: sqssource.TraceAttribute(ctx, "")})
 		return err
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/ingest"
-	"github.com/eventplane/eventplane/consumers/telemetry"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 func main() {
@@ -36,7 +36,7 @@ func main() {
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	log.Info("starting", "binary", "lambda-ingest", "version", buildinfo.Version())
-	tp, stop, err := telemetry.Tracing(context.Background(), os.Getenv)
+	tp, stop, err := tracing.Start(context.Background(), os.Getenv, tracing.OTLPHTTP(os.Getenv))
 	if err != nil {
 		log.Error("lambda-ingest: tracing", "error", err.Error())
 		os.Exit(2)
@@ -77,7 +77,7 @@ func main() {
 			return nil, fmt.Errorf("not an API Gateway request: %w", err)
 		}
 		return h.APIGatewayV1(ctx, req)
-	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(telemetry.Propagator())))
+	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(tracing.Propagator())))
 }
 
 func newHandler(ctx context.Context, tp trace.TracerProvider, onRequest func(service, api string)) (*ingest.Handler, error) {

@@ -36,18 +36,18 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/emf"
-	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/route"
 	sqssource "github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/telemetry"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 type function struct {
-	proc *engine.Processor
+	proc *delivery.Processor
 	sqs  *sqs.Client
 	dlq  string
 	log  *slog.Logger
@@ -57,7 +57,7 @@ type function struct {
 func main() {
 	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("starting", "binary", "lambda-sqs", "version", buildinfo.Version())
 	ctx := context.Background()
-	tp, _, err := telemetry.Tracing(ctx, os.Getenv)
+	tp, _, err := tracing.Start(ctx, os.Getenv, tracing.OTLPHTTP(os.Getenv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-sqs:", err)
 		os.Exit(2)
@@ -68,7 +68,7 @@ func main() {
 		os.Exit(2)
 	}
 	lambda.Start(otellambda.InstrumentHandler(f.handle, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp),
-		otellambda.WithPropagator(telemetry.Propagator())))
+		otellambda.WithPropagator(tracing.Propagator())))
 }
 
 func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
@@ -83,19 +83,19 @@ func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	reg := handlers.NewRegistry()
-	var mws []engine.Middleware
+	var mws []delivery.Middleware
 	if table := os.Getenv("EVENTPLANE_IDEMPOTENCY_TABLE"); table != "" {
 		mws = append(mws, idempotency.Middleware(idempotency.NewDynamoDB(dynamodb.NewFromConfig(cfg), table), idempotency.Options{}))
 	}
-	var rs []route.Route[engine.Handler]
+	var rs []route.Route[delivery.Handler]
 	for _, rc := range routes {
 		h, err := reg.Build(ctx, rc.Handler, handlers.NewDeps(log, cfg), rc.Options)
 		if err != nil {
 			return nil, fmt.Errorf("route %q: %w", rc.Name, err)
 		}
-		rs = append(rs, route.Route[engine.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: engine.Chain(h, mws...)})
+		rs = append(rs, route.Route[delivery.Handler]{Name: rc.Name, Pattern: string(rc.Pattern), Handler: delivery.Chain(h, mws...)})
 	}
-	proc, err := engine.NewProcessor(engine.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs, Tracer: tp, Observer: em})
+	proc, err := delivery.NewProcessor(delivery.ProcessorOptions{Normalizer: event.Normalizer{FallbackType: os.Getenv("EVENTPLANE_FALLBACK_TYPE")}, Routes: rs, Tracer: tp, Observer: em})
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 // deleted by Lambda. On a FIFO queue the batch stops at the first failure
 // and every later record is reported too, as Lambda requires.
 func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	msgs := make([]engine.Message, len(batch.Records))
+	msgs := make([]delivery.Message, len(batch.Records))
 	fifo := false
 	for i, rec := range batch.Records {
 		msgs[i] = message(rec)
@@ -118,10 +118,10 @@ func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 	var resp events.SQSEventResponse
 	for i, s := range f.proc.Process(ctx, msgs, fifo) {
 		rec := batch.Records[i]
-		if s.Outcome == engine.Ack {
+		if s.Outcome == delivery.Ack {
 			continue
 		}
-		if s.Outcome == engine.DeadLetter {
+		if s.Outcome == delivery.DeadLetter {
 			if err := f.deadLetter(ctx, rec, s.Reason); err == nil {
 				f.emf.Metrics.DeadLettered.WithLabelValues(s.Kind).Inc()
 				continue
@@ -137,7 +137,7 @@ func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 }
 
 // message is an SQS record as the engine's message.
-func message(rec events.SQSMessage) engine.Message {
+func message(rec events.SQSMessage) delivery.Message {
 	m := event.Message{Body: rec.Body, MessageID: rec.MessageId, QueueARN: rec.EventSourceARN, Attributes: rec.Attributes}
 	for name, v := range rec.MessageAttributes {
 		if v.StringValue != nil {
@@ -148,7 +148,7 @@ func message(rec events.SQSMessage) engine.Message {
 		}
 	}
 	count, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
-	return engine.Message{Message: m, Receipt: rec.ReceiptHandle, ReceiveCount: count, GroupID: rec.Attributes["MessageGroupId"]}
+	return delivery.Message{Message: m, Receipt: rec.ReceiptHandle, ReceiveCount: count, GroupID: rec.Attributes["MessageGroupId"]}
 }
 
 // deadLetter sends rec to the dead-letter queue with its reason; without one
@@ -159,10 +159,10 @@ func (f *function) deadLetter(ctx context.Context, rec events.SQSMessage, reason
 	}
 	count, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
 	in := &sqs.SendMessageInput{QueueUrl: aws.String(f.dlq), MessageBody: aws.String(rec.Body),
-		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			engine.AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)},
-			engine.AttrSourceQueue:   {DataType: aws.String("String"), StringValue: aws.String(rec.EventSourceARN)},
-			engine.AttrReceiveCount:  {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(count))},
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{delivery.
+			AttrFailureReason: {DataType: aws.String("String"), StringValue: aws.String(reason)}, delivery.
+			AttrSourceQueue: {DataType: aws.String("String"), StringValue: aws.String(rec.EventSourceARN)}, delivery.
+			AttrReceiveCount: {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(count))},
 		}, MessageSystemAttributes: sqssource.TraceAttribute(ctx, rec.Attributes["AWSTraceHeader"])}
 	if strings.HasSuffix(f.dlq, ".fifo") {
 		in.MessageGroupId = aws.String(cmp.Or(rec.Attributes["MessageGroupId"], "dead-letter"))

@@ -102,7 +102,7 @@ func TestFIFOBatchStopsAtFirstFailure(t *testing.T) {
 			strings.ReplaceAll(data, `"`, `\"`) + `}","attributes":{"ApproximateReceiveCount":"1","MessageGroupId":"g-1"},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:orders.fifo"}`
 	}
 	batch := `{"Records":[` + rec("m-1", `{"ok":true}`) + "," + rec("m-2", `{"fail":true}`) + "," + rec("m-3", `{"ok":true}`) + `]}`
-	routes := `EVENTPLANE_ROUTES=[{"name":"fail","pattern":{"data":{"fail":[true]}},"handler":"publish","options":{"url":"http://127.0.0.1:1/closed","timeout":"1s"}},` +
+	routes := `EVENTPLANE_ROUTES=[{"name":"fail","pattern":{"data":{"fail":[true]}},"handler":"publish","options":{"url":"http://127.0.0.1:1/closed","timeout":"1s","allowInsecure":true}},` +
 		`{"name":"all","handler":"log"}]`
 	fn, err := lambdarie.Start(bin, append(srv.Env(), routes, "EVENTPLANE_ENDPOINT="+srv.Endpoint))
 	if err != nil {

@@ -1,4 +1,4 @@
-package engine
+package delivery
 
 import (
 	"context"
@@ -140,8 +140,8 @@ func NewProcessor(opt ProcessorOptions) (*Processor, error) {
 	case "":
 		opt.Unrouted = UnroutedMalformed
 	default:
-		if err := opt.Unrouted.check(); err != nil {
-			return nil, err
+		if err := opt.Unrouted.Check(); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
 		}
 	}
 	if opt.Tracer == nil {
@@ -160,7 +160,7 @@ func NewProcessor(opt ProcessorOptions) (*Processor, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	return &Processor{opt: opt, router: r,
-		tracer:     opt.Tracer.Tracer("github.com/eventplane/eventplane/consumers/engine"),
+		tracer:     opt.Tracer.Tracer("github.com/eventplane/eventplane/consumers/delivery"),
 		propagator: propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{})}, nil
 }
 
@@ -380,4 +380,15 @@ func (p *Processor) Invocation(ctx context.Context, payload []byte, deadLetter f
 		return nil
 	}
 	return fmt.Errorf("%s: %w", s.Kind, s.Err)
+}
+
+// extension reads a string extension without copying the extension map
+// (Event.Extensions returns a copy).
+func extension(ev *ce.Event, name string) string {
+	if ec, ok := ev.Context.(*ce.EventContextV1); ok {
+		v, _ := ec.Extensions[name].(string)
+		return v
+	}
+	v, _ := ev.Extensions()[name].(string)
+	return v
 }

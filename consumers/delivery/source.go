@@ -1,16 +1,15 @@
-// Package engine is the consumer runtime: it receives messages from a Source,
-// normalizes them into CloudEvents, routes each event to its handlers and
-// settles the message — acknowledged only after every handler succeeded,
-// retried with exponential backoff, or dead-lettered with its reason.
+// Package delivery is the contract between queues, handlers and the
+// runtimes that run them: a received Message and the Source it comes from
+// (SQS semantics), the Handler of one CloudEvent and its Middleware, the
+// error marks that classify a failure (Permanent, RetryAfter, Unavailable,
+// ErrSkip), and the one settlement function, Processor, that decides for
+// each message whether it is acknowledged, retried with backoff, released
+// or dead-lettered with its reason.
 //
-// Data flows one way:
-//
-//	Source -> normalize -> route -> handler chain -> ack (batched delete)
-//	                                              \-> backoff | DLQ | release
-//
-// The engine depends only on the small interfaces in this file and on the
-// event model; concrete sources (SQS, in-memory) are wired in by main packages.
-package engine
+// It depends on the event model, the router and the OpenTelemetry API only,
+// so a Lambda function links it without the long-running consumer runtime
+// (package engine: receiving, circuit breakers, Prometheus metrics).
+package delivery
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package engine
+package delivery
 
 import (
 	"math/rand/v2"
@@ -39,7 +39,7 @@ func (b Backoff) Delay(receiveCount int) time.Duration {
 	}
 	d := base
 	if ceiling > base {
-		d += rand.N(ceiling - base + 1)
+		d += rand.N(ceiling - base + 1) // #nosec G404 -- retry jitter, not a secret: math/rand is right
 	}
 	if d < time.Second {
 		d = time.Second

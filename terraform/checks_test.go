@@ -11,6 +11,7 @@ package terraform
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -141,34 +142,78 @@ func TestModuleCallsMatchModuleVariables(t *testing.T) {
 	}
 }
 
-// The references Terraform resolves by map lookup must exist, or plan fails:
-// the topology package checks those inside the file; the root module also
-// looks some names up directly.
-func TestTopologyReferencesResolve(t *testing.T) {
+// The root module finds the parts the platform needs by the topology's
+// roles (ingest, alarms, failures), never by a name of the repository's
+// topology: a user who renames their bus must get a working plan
+// (tests/topology.tftest.hcl plans a differently named topology).
+func TestRootModuleNamesNoTopologyEntry(t *testing.T) {
 	top, err := topology.Load("../api/topology.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	has := func(what, name string, ok bool) {
-		if !ok {
-			t.Errorf("terraform/main.tf needs the %s %q in the topology", what, name)
+	if top.Ingest.Bus == "" || top.Ingest.Lambda == "" || top.Alarms.Topic == "" || top.Failures.Queue == "" {
+		t.Fatalf("terraform/main.tf needs ingest.bus, ingest.lambda, alarms.topic and failures.queue: %+v %+v %+v", top.Ingest, top.Alarms, top.Failures)
+	}
+	src, err := os.ReadFile("main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range top.Buses {
+		names = append(names, x.Name)
+	}
+	for _, x := range top.Topics {
+		names = append(names, x.Name)
+	}
+	for _, x := range top.Queues {
+		names = append(names, x.Name)
+	}
+	for _, x := range top.Lambdas {
+		names = append(names, x.Name)
+	}
+	for _, x := range top.Tables {
+		names = append(names, x.Name)
+	}
+	for _, n := range names {
+		for _, lit := range []string{`"` + n + `"`, `-` + n + `"`, `{ ` + n + ` =`} {
+			if strings.Contains(string(src), lit) {
+				t.Errorf("terraform/main.tf names the topology's %q (%s): find it by its role instead", n, lit)
+			}
 		}
 	}
-	_, ok := top.Queue("eventbridge-dlq")
-	has("queue", "eventbridge-dlq", ok)
-	found := map[string]bool{}
+}
+
+// Every EVENTPLANE_ variable a Lambda main requires is set by main.tf
+// (lambda-files exits at start without EVENTPLANE_FILES_TABLE, and without
+// EVENTPLANE_DEAD_LETTER_URL Lambda retries its permanent failures).
+func TestLambdaEnvironmentIsSet(t *testing.T) {
+	top, err := topology.Load("../api/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mains []string // the mains of the functions the topology deploys
 	for _, l := range top.Lambdas {
-		found["lambda:"+l.Name] = true
+		mains = append(mains, "../consumers/cmd/"+l.Handler+"/main.go")
 	}
-	for _, tp := range top.Topics {
-		found["topic:"+tp.Name] = true
+	// Read by the mains but set by hand, never by Terraform: a local
+	// endpoint, the HTTP mode for local runs, optional parser settings.
+	notFromTerraform := map[string]bool{"EVENTPLANE_ENDPOINT": true, "EVENTPLANE_HTTP_ADDR": true, "EVENTPLANE_REQUIRED": true, "EVENTPLANE_NUMERIC": true}
+	tf, err := os.ReadFile("main.tf")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, b := range top.Buses {
-		found["bus:"+b.Name] = true
+	getenv := regexp.MustCompile(`Getenv\("(EVENTPLANE_[A-Z_]+)"\)`)
+	for _, m := range mains {
+		src, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range getenv.FindAllStringSubmatch(string(src), -1) {
+			if !notFromTerraform[g[1]] && !strings.Contains(string(tf), g[1]+" =") {
+				t.Errorf("%s reads %s, which terraform/main.tf never sets", m, g[1])
+			}
+		}
 	}
-	has("lambda", "ingest", found["lambda:ingest"])
-	has("topic", "alerts", found["topic:alerts"])
-	has("bus", "main", found["bus:main"])
 }
 
 // Every topology collection reaches a module resource that iterates over it.

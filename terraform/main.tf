@@ -16,6 +16,14 @@ locals {
   region    = data.aws_region.current.region
   partition = data.aws_partition.current.partition
 
+  # The parts the platform needs, by role (api/topology.yaml: ingest, alarms,
+  # failures): no name of the repository's topology is written here. The
+  # outputs' preconditions say which role is missing.
+  ingest_bus    = try(local.topology.ingest.bus, null)
+  ingest_lambda = try(local.topology.ingest.lambda, null)
+  alarm_topic   = try(local.topology.alarms.topic, null)
+  failure_queue = try(local.topology.failures.queue, null)
+
   # The topology normalised to one shape per list. yamldecode gives each
   # entry only the fields the YAML sets, and a list(object(...)) variable
   # cannot take entries of different shapes where a field is free-form (a
@@ -100,6 +108,8 @@ locals {
     memoryMb            = lookup(l, "memoryMb", null)
     timeoutSeconds      = lookup(l, "timeoutSeconds", 30)
     reservedConcurrency = lookup(l, "reservedConcurrency", null)
+    table               = lookup(l, "table", null)
+    bus                 = lookup(l, "bus", null)
     uses                = { for k in ["tables", "buckets", "topics", "buses"] : k => lookup(lookup(l, "uses", {}), k, []) }
   }]
   consumers = [for c in lookup(local.topology, "consumers", []) : {
@@ -133,10 +143,20 @@ locals {
 
   publishers = merge(
     { for t in local.topics : t.name => distinct(flatten([for r in local.rules : [for x in r.targets : local.rule_arn[r.name] if x.topic == t.name]])) },
-    { alerts = [local.daily_summary_arn] },
+    local.alarm_topic == null ? {} : { (local.alarm_topic) = [local.daily_summary_arn] },
   )
 
   bus_arn = { for b in local.buses : b.name => "arn:${local.partition}:events:${local.region}:${local.account}:event-bus/${local.prefix}-${b.name}" }
+
+  # What the Lambda mains read (consumers/cmd/lambda-*/main.go; checked by
+  # terraform/checks_test.go and tests/topology.tftest.hcl): the function's
+  # bus and results table, and the failure queue it dead-letters permanent
+  # failures to, so that Lambda does not retry them.
+  lambda_environment = { for f in local.lambdas : f.name => merge(
+    { EVENTPLANE_ENVIRONMENT = var.environment, EVENTPLANE_DEAD_LETTER_URL = module.sqs.queue_urls[local.failure_queue] },
+    f.bus == null ? {} : { EVENTPLANE_BUS = "${local.prefix}-${f.bus}" },
+    f.table == null ? {} : { EVENTPLANE_FILES_TABLE = module.dynamodb.table_names[f.table] },
+  ) }
 
   # ARNs from a topology entry's "uses", keyed "lambda:<name>" and
   # "consumer:<name>" (a function and a consumer may share a name).
@@ -176,7 +196,7 @@ module "sns" {
   topics       = local.topics
   queue_arns   = module.sqs.queue_arns
   publishers   = local.publishers
-  alarm_topic  = "alerts"
+  alarm_topic  = local.alarm_topic
   alert_emails = var.alert_emails
   kms_key_arn  = module.kms.key_arn
   tags         = local.tags
@@ -220,7 +240,7 @@ module "lambda" {
     memoryMb            = f.memoryMb
     timeoutSeconds      = f.timeoutSeconds
     reservedConcurrency = f.reservedConcurrency
-    environment         = { EVENTPLANE_BUS = "${local.prefix}-main", EVENTPLANE_ENVIRONMENT = var.environment }
+    environment         = local.lambda_environment[f.name]
   }]
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../build/lambda")
   architecture  = var.lambda_architecture
@@ -239,7 +259,7 @@ module "lambda" {
     }],
   ) }
   # enabled is known at plan time; the queue's ARN only after apply.
-  failure_destination = { enabled = true, queue_arn = module.sqs.queue_arns["eventbridge-dlq"] }
+  failure_destination = { enabled = true, queue_arn = module.sqs.queue_arns[local.failure_queue] }
   log_retention_days  = var.log_retention_days
   kms_key_arn         = module.kms.key_arn
   tags                = local.tags
@@ -262,8 +282,8 @@ module "apigateway" {
   source = "./modules/apigateway"
 
   name_prefix         = local.prefix
-  function_name       = module.lambda.function_names["ingest"]
-  function_invoke_arn = module.lambda.invoke_arns["ingest"]
+  function_name       = module.lambda.function_names[local.ingest_lambda]
+  function_invoke_arn = module.lambda.invoke_arns[local.ingest_lambda]
   environment         = var.environment
   authorization       = var.api.authorization
   jwt_scopes          = var.api.jwt_scopes
@@ -281,7 +301,7 @@ module "monitoring" {
   name_prefix            = local.prefix
   alarm_topic_arn        = module.sns.alarm_topic_arn
   queues                 = { for q in local.queues : q.name => module.sqs.queue_names[q.name] if q.deadLetter }
-  dead_letter_queues     = merge(module.sqs.dlq_names, { "eventbridge-dlq" = module.sqs.queue_names["eventbridge-dlq"] })
+  dead_letter_queues     = merge(module.sqs.dlq_names, { (local.failure_queue) = module.sqs.queue_names[local.failure_queue] })
   functions              = { for f in local.lambdas : f.name => { name = module.lambda.function_names[f.name], timeout_seconds = f.timeoutSeconds } }
   tables                 = module.dynamodb.table_names
   rules                  = { for r in local.rules : r.name => { name = "${local.prefix}-${r.name}", bus = r.bus == "default" ? "default" : module.eventbridge.bus_names[r.bus] } }

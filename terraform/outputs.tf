@@ -131,3 +131,21 @@ output "postgres_secret_arn" {
   description = "Secrets Manager ARN of the PostgreSQL master password (null when RDS is disabled)."
   value       = try(module.rds[0].master_secret_arn, null)
 }
+
+output "roles" {
+  description = "The topology's roles (ingest bus and function, alarm topic, failure queue) by logical name."
+  value       = { ingest_bus = local.ingest_bus, ingest_lambda = local.ingest_lambda, alarm_topic = local.alarm_topic, failure_queue = local.failure_queue }
+
+  precondition {
+    condition     = local.ingest_bus != null && local.ingest_lambda != null
+    error_message = "The topology needs ingest.bus and ingest.lambda: the bus the HTTP ingest API puts events on and the function API Gateway invokes."
+  }
+  precondition {
+    condition     = local.alarm_topic != null
+    error_message = "The topology needs alarms.topic: the topic CloudWatch alarms publish to."
+  }
+  precondition {
+    condition     = local.failure_queue != null
+    error_message = "The topology needs failures.queue: every function's on-failure destination."
+  }
+}

@@ -49,7 +49,7 @@ func crossOriginProtected(h http.Handler) http.Handler {
 
 func (p *Platform) routes(schemas *events.Registry) http.Handler {
 	mux := http.NewServeMux()
-	ing := &ingest.Handler{Bus: p.Names.Buses["main"], API: p.Bus, Schemas: schemas, Tracer: p.opts.Tracer}
+	ing := &ingest.Handler{Bus: p.Names.Buses[p.top.Ingest.Bus], API: p.Bus, Schemas: schemas, Tracer: p.opts.Tracer}
 	mux.Handle("POST /events", ing)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -94,3 +94,37 @@ func TestResolveOptions(t *testing.T) {
 		t.Errorf("missing name: err = %v, want it to name ${buckets.lake}", err)
 	}
 }
+
+// Roles name declared resources; a function's own table and bus are in its
+// uses; a bare N (YAML 1.1's false, as in Terraform's yamldecode) is
+// reported with the fix.
+func TestRolesAreValidated(t *testing.T) {
+	doc := `
+version: 1
+ingest: { bus: nope, lambda: in }
+alarms: { topic: ghost }
+buses: [{name: b}]
+queues: [{name: q, maxReceiveCount: 1}]
+tables: [{name: t, purpose: cache, hashKey: {name: pk, type: N}}]
+lambdas:
+  - {name: in, handler: lambda-ingest, bus: b}
+  - {name: f, handler: lambda-files, uses: {tables: []}, table: t}
+`
+	_, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatal("invalid roles accepted")
+	}
+	for _, want := range []string{
+		`ingest.bus: "nope" is not a declared bus`,
+		`ingest.lambda: "in" puts events on bus "b", but ingest.bus is "nope"`,
+		`alarms.topic: "ghost" is not a declared topic`,
+		`failures.queue: required with lambdas`,
+		`tables[t].purpose: "cache": want idempotency or nothing`,
+		`tables[t].hashKey: needs a name and a type of S, N or B (YAML reads a bare N as false: write "N" in quotes)`,
+		`lambdas[f].table: "t" is not in uses.tables`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}

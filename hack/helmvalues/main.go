@@ -104,8 +104,8 @@ func build(raw []byte, top *topology.Topology, opt Options) (map[string]any, err
 		default:
 			return nil, fmt.Errorf("-identity %q: want pod-identity or irsa", opt.Identity)
 		}
-		if slices.Contains(c.Uses.Tables, "idempotency") {
-			out.IdempotencyTable = o.TableNames["idempotency"]
+		if idem := top.IdempotencyTable(); idem != "" && slices.Contains(c.Uses.Tables, idem) {
+			out.IdempotencyTable = o.TableNames[idem]
 		}
 		for _, r := range c.Routes {
 			rt := map[string]any{"name": r.Name, "handler": r.Handler}

@@ -34,6 +34,20 @@ run "repository_topology" {
     condition     = [for t in local.rules[2].targets : [t.queue, t.topic]] == [["orders", null], [null, "order-events"]]
     error_message = "orders-placed targets the orders queue and the order-events topic, each with the other kinds null"
   }
+  # lambda-files exits at start without EVENTPLANE_FILES_TABLE, and retries
+  # permanent failures without EVENTPLANE_DEAD_LETTER_URL.
+  assert {
+    condition     = local.lambda_environment["files"]["EVENTPLANE_FILES_TABLE"] == "eventplane-dev-files" && local.lambda_environment["files"]["EVENTPLANE_BUS"] == "eventplane-dev-main"
+    error_message = "lambda-files gets its results table and completion bus"
+  }
+  assert {
+    condition     = alltrue([for f in local.lambdas : contains(keys(local.lambda_environment[f.name]), "EVENTPLANE_DEAD_LETTER_URL")])
+    error_message = "every function gets the failure queue as its dead-letter queue"
+  }
+  assert {
+    condition     = local.lambda_environment["ingest"]["EVENTPLANE_BUS"] == "eventplane-dev-main"
+    error_message = "lambda-ingest puts events on the ingest bus"
+  }
 }
 
 # Every optional field set in some entry and left out in another.
@@ -59,6 +73,20 @@ run "variant_topology" {
   assert {
     condition     = output.table_names["indexed"] == "eventplane-dev-indexed"
     error_message = "the indexed table (range key shared with a GSI) is planned"
+  }
+  # Differently named: the roles, not the repository's names, choose the
+  # ingest function, the alarm topic, the failure queue and the buses.
+  assert {
+    condition     = output.roles == { ingest_bus = "business", ingest_lambda = "http-in", alarm_topic = "pager", failure_queue = "undeliverable" }
+    error_message = "the roles are read from the topology"
+  }
+  assert {
+    condition     = local.lambda_environment["parse"]["EVENTPLANE_FILES_TABLE"] == "eventplane-dev-indexed" && local.lambda_environment["parse"]["EVENTPLANE_BUS"] == "eventplane-dev-audit" && local.lambda_environment["http-in"]["EVENTPLANE_BUS"] == "eventplane-dev-business"
+    error_message = "each function gets its own table and bus"
+  }
+  assert {
+    condition     = contains(keys(local.publishers), "pager") && !contains(keys(local.publishers), "alerts")
+    error_message = "the daily summary publishes to the alarm topic"
   }
 }
 

@@ -135,7 +135,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	url := "http://" + ln.Addr().String()
-	uploads := filepath.Join(dir, "buckets", p.Names.Buckets["uploads"])
+	uploads := filepath.Join(dir, "buckets", p.Names.Buckets[p.Topology().UploadsBucket()])
 	fmt.Fprintf(stdout, `eventplane is up in %d ms
   dashboard   %s/
   ingest API  POST %s/events   (eventplane send --endpoint %s FILE)

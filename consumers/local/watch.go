@@ -1,0 +1,82 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+)
+
+// watch announces new or changed files of buckets with EventBridge
+// notifications as S3 "Object Created" events on the default bus, as S3
+// does; files present at start are announced too if not yet seen.
+func (p *Platform) watch(ctx context.Context) {
+	t := time.NewTicker(p.opts.WatchInterval)
+	defer t.Stop()
+	for {
+		for _, b := range p.top.Buckets {
+			if b.EventBridge {
+				p.scanBucket(ctx, p.Names.Buckets[b.Name])
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (p *Platform) scanBucket(ctx context.Context, bucket string) {
+	objs, err := p.Objects.List(bucket)
+	if err != nil {
+		p.log.Error("watch bucket", "bucket", bucket, "error", err)
+		return
+	}
+	seenFile := p.seenFile(bucket)
+	p.seenMu.Lock()
+	defer p.seenMu.Unlock()
+	changed := false
+	for _, o := range objs {
+		id := o.Bucket + "/" + o.Key
+		if at, ok := p.seen[id]; ok && at.Equal(o.Modified) {
+			continue
+		}
+		// Let a file being copied settle before announcing it.
+		if time.Since(o.Modified) < p.opts.WatchInterval {
+			continue
+		}
+		detail, _ := json.Marshal(map[string]any{
+			"version": "0", "bucket": map[string]string{"name": o.Bucket},
+			"object":     map[string]any{"key": o.Key, "size": o.Size, "etag": strconv.FormatInt(o.Modified.UnixNano(), 16)},
+			"request-id": newID(), "requester": account, "reason": "PutObject",
+		})
+		_, err := p.Bus.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("aws.s3"), DetailType: aws.String("Object Created"), Detail: aws.String(string(detail)),
+			Resources: []string{"arn:aws:s3:::" + o.Bucket}, EventBusName: aws.String("default"),
+		}}})
+		if err != nil {
+			p.log.Error("announce upload", "object", id, "error", err)
+			continue
+		}
+		p.seen[id] = o.Modified
+		changed = true
+		p.log.Info("upload announced", "bucket", o.Bucket, "key", o.Key, "size", o.Size)
+	}
+	if changed {
+		b, _ := json.Marshal(p.seen)
+		_ = os.WriteFile(seenFile, b, 0o600)
+	}
+}
+
+// seenFile remembers which objects of a bucket were announced, so a
+// restart does not announce them again.
+func (p *Platform) seenFile(bucket string) string {
+	return filepath.Join(p.opts.Dir, "buckets", "."+bucket+".seen.json")
+}

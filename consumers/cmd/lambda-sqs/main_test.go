@@ -126,6 +126,7 @@ func TestFIFOBatchStopsAtFirstFailure(t *testing.T) {
 	if strings.Join(ids, ",") != "m-2,m-3" {
 		t.Fatalf("batchItemFailures %v, want m-2 (failed) and m-3 (after it, unprocessed)", ids)
 	}
+	fn.Stop() // the log is complete (and no longer written) once the process is gone
 	if strings.Contains(fn.Log.String(), `"event_id":"m-3"`) {
 		t.Errorf("m-3 was processed after m-2 failed:\n%s", fn.Log)
 	}

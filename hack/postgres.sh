@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the PostgreSQL server binaries (initdb, pg_ctl, postgres) are
 # installed; the tests start their own private server on loopback
-# (consumers/pgserver). Safe to run repeatedly.
+# (consumers/internal/testenv/pgserver). Safe to run repeatedly.
 set -euo pipefail
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then
   exit 0

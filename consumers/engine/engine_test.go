@@ -20,7 +20,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }

@@ -18,7 +18,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 func s3Client(t *testing.T, puts *atomic.Int32) *s3.Client {

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 // Publishing the same event twice (a redelivery, or an SDK retry of a

@@ -23,7 +23,7 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 func queueWithARN(t *testing.T, c *sqs.Client, name string) (url, arn string) {

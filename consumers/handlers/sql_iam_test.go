@@ -30,7 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
-	"github.com/eventplane/eventplane/consumers/pgserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 )
 
 // rdsIAMFront stands in front of a real PostgreSQL the way RDS does for a

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/eventplane/eventplane/consumers/delivery"
-	"github.com/eventplane/eventplane/consumers/pgserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 )
 
 func TestSQLInsertsEachEventOnce(t *testing.T) {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/delivery"
-	"github.com/eventplane/eventplane/consumers/motoserver"
-	"github.com/eventplane/eventplane/consumers/pgserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 )
 
 func TestMain(m *testing.M) {

@@ -24,7 +24,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/route"
 )
 

@@ -19,7 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 // recorder is a reverse proxy in front of moto that keeps the PutEvents

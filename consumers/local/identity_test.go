@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/eventplane/eventplane/consumers/pgserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 )
 
 // A producer that retries (the same source and id sent twice through the

@@ -21,7 +21,7 @@ import (
 	"github.com/eventplane/eventplane/consumers/admin"
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/route"

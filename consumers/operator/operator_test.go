@@ -35,8 +35,8 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/handlers"
-	"github.com/eventplane/eventplane/consumers/kubetest"
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )

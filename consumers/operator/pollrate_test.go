@@ -6,7 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/eventplane/eventplane/consumers/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 )
 
 // Queue polling is rate-limited per EventConsumer: a Deployment whose

@@ -11,7 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
-	"github.com/eventplane/eventplane/consumers/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
 

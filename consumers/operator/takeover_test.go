@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
-	"github.com/eventplane/eventplane/consumers/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 )
 
 // An EventConsumer named like an object someone else runs must not take it

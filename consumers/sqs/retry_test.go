@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
 

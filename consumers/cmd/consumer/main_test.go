@@ -24,8 +24,8 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/eventplane/eventplane/consumers/motoserver"
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // The CLI as users run it: the built binary (exit codes included, which

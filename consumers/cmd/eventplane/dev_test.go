@@ -21,8 +21,8 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/motoserver"
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // startDev runs `eventplane dev` in process and returns its URL.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // The aws CLI (v1 from PyPI, hack/awscli.sh) against `eventplane dev`,

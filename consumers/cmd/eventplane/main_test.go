@@ -10,7 +10,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/eventplane/eventplane/consumers/lambdarie"
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/lambdarie"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }

@@ -19,8 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/eventplane/eventplane/consumers/kubetest"
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // The operator binary, started with its default metrics settings (what the

@@ -19,7 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // Server is a running PostgreSQL.

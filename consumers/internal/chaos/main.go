@@ -9,7 +9,7 @@
 // outage and the recovery time. Everything runs on loopback, every loop is
 // bounded, and it stops by itself.
 //
-//	go run ./hack/chaos [-only crash,poison] [-scale 0.5]
+//	go run ./consumers/internal/chaos [-only crash,poison] [-scale 0.5]
 package main
 
 import (

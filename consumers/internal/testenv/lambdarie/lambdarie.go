@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // Function is a running emulator with one function.

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // Region and Account are moto's defaults.

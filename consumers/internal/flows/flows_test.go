@@ -33,11 +33,11 @@ import (
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/idempotency"
 	"github.com/eventplane/eventplane/consumers/metrics"
-	"github.com/eventplane/eventplane/consumers/motoserver"
-	"github.com/eventplane/eventplane/consumers/pgserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -80,7 +80,7 @@ type platform struct {
 
 func setup(t *testing.T, prefix string) *platform {
 	t.Helper()
-	top, err := topology.Load("../../api/topology.yaml")
+	top, err := topology.Load("../../../api/topology.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
-// Package charts tests the Helm chart and the kustomize overlays with real
+// Package charttest tests the Helm chart (charts/eventplane) and the kustomize overlays with real
 // tools: helm built from the Go module proxy (hack/tools.sh helm), kubectl,
 // and a real kube-apiserver (hack/kube.sh) with the project's and KEDA's CRDs.
-package charts
+package charttest
 
 import (
 	"context"
@@ -26,10 +26,10 @@ import (
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
 	"github.com/eventplane/eventplane/consumers/bootstrap"
-	"github.com/eventplane/eventplane/consumers/kubetest"
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/operator"
-	"github.com/eventplane/eventplane/consumers/testserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 

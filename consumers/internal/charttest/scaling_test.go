@@ -1,4 +1,4 @@
-package charts
+package charttest
 
 import (
 	"bufio"
@@ -29,7 +29,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
-	"github.com/eventplane/eventplane/consumers/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )

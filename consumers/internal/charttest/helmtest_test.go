@@ -1,4 +1,4 @@
-package charts
+package charttest
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/eventplane/eventplane/consumers/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 )
 
 // `helm test` runs one Pod per consumer (templates/tests/): as the

@@ -1,4 +1,4 @@
-package charts
+package charttest
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
-	"github.com/eventplane/eventplane/consumers/kubetest"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 	"github.com/eventplane/eventplane/consumers/operator"
 )
 

@@ -78,7 +78,9 @@ func TestPutEventsTraceHeaderIsXRay(t *testing.T) {
 		t.Fatalf("%d PutEvents requests recorded, want 2", len(rec.bodies))
 	}
 	for i, want := range []string{producer, fromEvent} {
-		var in struct{ Entries []struct{ TraceHeader string } }
+		var in struct {
+			Entries []struct{ TraceHeader string }
+		}
 		if err := json.Unmarshal(rec.bodies[i], &in); err != nil || len(in.Entries) != 1 {
 			t.Fatalf("request %s: %v", rec.bodies[i], err)
 		}

@@ -1,0 +1,4 @@
+variable "enabled" {
+  description = "Whether the functions get the failure destination."
+  type        = bool
+}

@@ -1,0 +1,4 @@
+output "endpoint" {
+  description = "The database's endpoint (known only after apply)."
+  value       = module.rds.endpoint
+}

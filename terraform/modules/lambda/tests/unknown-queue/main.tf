@@ -1,7 +1,8 @@
 # The lambda module with a failure destination whose ARN is known only after
 # apply, as the root module passes it (the eventbridge-dlq queue).
 resource "aws_sqs_queue" "dlq" {
-  name = "t-failures"
+  name              = "t-failures"
+  kms_master_key_id = "arn:aws:kms:eu-west-1:123456789012:key/test"
 }
 
 module "lambda" {

@@ -2,13 +2,14 @@
 # Builds every Lambda function for provided.al2023 (GOOS=linux, CGO off,
 # trimmed, stripped; the binary is named bootstrap) for arm64 and amd64, and
 # packs each into build/lambda/<function>-<arch>.zip, the files Terraform's
-# lambda module deploys. Prints each zip's size.
+# lambda module deploys. Prints each zip's size. LAMBDA_ARCHS="arm64" builds
+# one architecture only (hack/tfplan.sh: the environments deploy arm64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/lambda
 mkdir -p "$out"
 for fn in lambda-files lambda-ingest lambda-sqs; do
-  for arch in arm64 amd64; do
+  for arch in ${LAMBDA_ARCHS:-arm64 amd64}; do
     dir="$out/$fn-$arch"
     rm -rf "$dir" && mkdir -p "$dir"
     GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags="-s -w -buildid=" \

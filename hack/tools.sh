@@ -13,6 +13,7 @@ mkdir -p "$BIN"
 
 declare -A PKG=(
   [staticcheck]="honnef.co/go/tools/cmd/staticcheck@v0.8.0"
+  [golangci-lint]="github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
   [gosec]="github.com/securego/gosec/v2/cmd/gosec@v2.30.0"
   [tflint]="github.com/terraform-linters/tflint@v0.64.0"
   [trivy]="github.com/aquasecurity/trivy/cmd/trivy@v0.74.0"

@@ -50,7 +50,7 @@ test_tools() {
 }
 lint_tools() {
   step staticcheck hack/tools.sh staticcheck
-  step gosec hack/tools.sh gosec
+  step golangci-lint hack/tools.sh golangci-lint
   step controller-gen hack/tools.sh controller-gen
 }
 iac_tools() {

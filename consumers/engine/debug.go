@@ -105,13 +105,6 @@ func outcome(s delivery.Settlement) string {
 	return "retry: " + s.Err.Error()
 }
 
-// InFlightCount returns how many messages are being processed now.
-func (e *Engine) InFlightCount() int {
-	e.debug.mu.Lock()
-	defer e.debug.mu.Unlock()
-	return len(e.debug.inflight)
-}
-
 // Snapshot returns the engine's state for the debug page: newest events first.
 func (e *Engine) Snapshot() Snapshot {
 	d := e.debug

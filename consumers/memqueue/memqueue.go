@@ -118,11 +118,6 @@ func (q *Queue) SendTraced(body string, attrs map[string]string, traceHeader, gr
 	return q.send(body, attrs, system, group, 0)
 }
 
-// SendDelayed enqueues a message that becomes visible after delay.
-func (q *Queue) SendDelayed(body string, attrs map[string]string, group string, delay time.Duration) (string, error) {
-	return q.send(body, attrs, nil, group, delay)
-}
-
 // SendSystem enqueues a message with system attributes (AWSTraceHeader)
 // that becomes visible after delay, as SendMessage with DelaySeconds and
 // MessageSystemAttributes does.

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 
 	"go.opentelemetry.io/contrib/exporters/autoexport"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/eventplane/eventplane/consumers/tracing"
@@ -24,9 +23,6 @@ func Logger(w io.Writer, level string) (*slog.Logger, error) {
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
-
-// Propagator is tracing.Propagator.
-func Propagator() propagation.TextMapPropagator { return tracing.Propagator() }
 
 // Provider is tracing.Provider.
 type Provider = tracing.Provider

@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
-// Memory is an in-process Store for the local stack and tests.
+// Memory is an in-process Store for this package's tests: the middleware's
+// tests run on it with a fake clock, and TestStoreContract holds it to the
+// same contract as the DynamoDB store. The consumers use DynamoDB; the local
+// platform keeps the same records in its embedded tables.
 type Memory struct {
 	mu      sync.Mutex
 	records map[string]record
@@ -19,8 +22,8 @@ type record struct {
 	until time.Time // lease end, or expiry of the completed marker
 }
 
-// NewMemory returns an empty store.
-func NewMemory() *Memory { return &Memory{records: map[string]record{}, now: time.Now} }
+// newMemory returns an empty store.
+func newMemory() *Memory { return &Memory{records: map[string]record{}, now: time.Now} }
 
 // Begin implements Store.
 func (m *Memory) Begin(_ context.Context, key, token string, lease time.Duration) (State, time.Time, error) {

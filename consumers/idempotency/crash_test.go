@@ -27,7 +27,7 @@ func TestCrashedWorkersClaimIsRetriedAtItsExpiry(t *testing.T) {
 	dlq := memqueue.New(memqueue.Config{Name: "crash-dlq", WaitTime: 20 * time.Millisecond})
 	q := memqueue.New(memqueue.Config{Name: "crash", WaitTime: 20 * time.Millisecond, VisibilityTimeout: 30 * time.Second,
 		MaxReceiveCount: 4, DeadLetter: dlq})
-	store := NewMemory()
+	store := newMemory()
 	var mu sync.Mutex
 	calls := map[string]int{}
 	mw := Middleware(store, Options{Lease: lease})
@@ -49,7 +49,7 @@ func TestCrashedWorkersClaimIsRetriedAtItsExpiry(t *testing.T) {
 		if _, _, err := store.Begin(context.Background(), Key("fx", event(id)), "crashed-worker", lease); err != nil {
 			t.Fatal(err)
 		}
-		q.Send(`{"specversion":"1.0","id":"`+id+`","source":"test","type":"t.v1"}`, nil, "")
+		send(t, q, `{"specversion":"1.0","id":"`+id+`","source":"test","type":"t.v1"}`)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

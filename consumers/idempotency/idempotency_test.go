@@ -22,9 +22,9 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
-	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/route"
 )
 
@@ -46,7 +46,7 @@ var tableSeq atomic.Int32
 
 func stores(t *testing.T) map[string]func(*clock) Store {
 	return map[string]func(*clock) Store{
-		"memory": func(c *clock) Store { m := NewMemory(); m.now = c.now; return m },
+		"memory": func(c *clock) Store { m := newMemory(); m.now = c.now; return m },
 		"dynamodb": func(c *clock) Store {
 			client := dynamodb.NewFromConfig(motoserver.Shared(t).Config())
 			name := fmt.Sprintf("idempotency-%d", tableSeq.Add(1))
@@ -205,7 +205,7 @@ func TestEngineSkipsDuplicates(t *testing.T) {
 	m := metrics.New()
 	var calls atomic.Int32
 	eng, err := engine.New(engine.Options{Source: q, Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Middlewares: []delivery.Middleware{Middleware(NewMemory(), Options{})},
+		Middlewares: []delivery.Middleware{Middleware(newMemory(), Options{})},
 		Routes: []route.Route[delivery.Handler]{{Name: "store", Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error {
 			calls.Add(1)
 			return nil
@@ -218,8 +218,8 @@ func TestEngineSkipsDuplicates(t *testing.T) {
 	go func() { _ = eng.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	body := `{"specversion":"1.0","id":"order-1","source":"shop","type":"order.placed.v1"}`
-	q.Send(body, nil, "")
-	q.Send(body, nil, "")
+	send(t, q, body)
+	send(t, q, body)
 	deadline := time.Now().Add(5 * time.Second)
 	for s := q.Stats(); s.Visible+s.InFlight > 0 || testutil.ToFloat64(m.Duplicates) < 1; s = q.Stats() {
 		if time.Now().After(deadline) {
@@ -241,10 +241,18 @@ func (folding) ManagesDuplicates() {}
 func TestMiddlewareLeavesSelfIdempotentHandlers(t *testing.T) {
 	var calls int
 	h := folding{func(context.Context, *ce.Event) error { calls++; return nil }}
-	wrapped := Middleware(NewMemory(), Options{})(h)
+	wrapped := Middleware(newMemory(), Options{})(h)
 	_ = wrapped.Handle(context.Background(), event("x"))
 	_ = wrapped.Handle(context.Background(), event("x"))
 	if calls != 2 {
 		t.Fatalf("handler ran %d times: the middleware must not add its own record to a handler that folds idempotency into its write", calls)
+	}
+}
+
+// send enqueues a message; a failed enqueue fails the test.
+func send(t *testing.T, q *memqueue.Queue, body string) {
+	t.Helper()
+	if _, err := q.Send(body, nil, ""); err != nil {
+		t.Fatal(err)
 	}
 }

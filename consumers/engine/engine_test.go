@@ -17,10 +17,10 @@ import (
 
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 	"github.com/eventplane/eventplane/consumers/memqueue"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
-	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
@@ -365,8 +365,8 @@ func TestControlAndUnrouted(t *testing.T) {
 	h := start(t, memqueue.Config{}, engine.Options{Unrouted: delivery.UnroutedDeadLetter,
 		Routes: []route.Route[delivery.Handler]{{Name: "orders", Pattern: `{"type": ["order.v1"]}`,
 			Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error { return nil })}}})
-	h.q.Send(`{"Type":"SubscriptionConfirmation","TopicArn":"arn:aws:sns:eu-west-1:1:t","MessageId":"m","SubscribeURL":"https://x"}`, nil, "")
-	h.q.Send(`{"specversion":"1.0","id":"1","source":"s","type":"other.v1"}`, nil, "")
+	send(t, h.q, `{"Type":"SubscriptionConfirmation","TopicArn":"arn:aws:sns:eu-west-1:1:t","MessageId":"m","SubscribeURL":"https://x"}`, nil)
+	send(t, h.q, `{"specversion":"1.0","id":"1","source":"s","type":"other.v1"}`, nil)
 	eventually(t, 5*time.Second, "settled", func() bool { return empty(h.q) && len(h.dlq.Peek()) == 1 })
 	if got := testutil.ToFloat64(h.m.Control.WithLabelValues("sns.SubscriptionConfirmation")); got != 1 {
 		t.Errorf("control metric = %v", got)
@@ -425,9 +425,9 @@ func TestMalformedMessagesAreDeadLetteredByDefaultWithTheirDefect(t *testing.T) 
 	want := map[string]string{"text": "body is text, not JSON", "sns-text": "SNS envelope: Message is not JSON",
 		"eb-no-type": "EventBridge envelope: detail-type missing", "bad-version": `specversion: unknown value: ""`}
 	for k, b := range bodies {
-		h.q.Send(b, map[string]string{"kind": k}, "")
+		send(t, h.q, b, map[string]string{"kind": k})
 	}
-	h.q.Send(`{"specversion":"1.0","id":"w","source":"s","type":"refund.v1"}`, map[string]string{"kind": "well-formed"}, "")
+	send(t, h.q, `{"specversion":"1.0","id":"w","source":"s","type":"refund.v1"}`, map[string]string{"kind": "well-formed"})
 	eventually(t, 5*time.Second, "all dead-lettered", func() bool { return empty(h.q) && len(h.dlq.Peek()) == len(bodies) })
 	for _, m := range h.dlq.Peek() {
 		k, r := m.MessageAttributes["kind"], m.MessageAttributes[delivery.AttrFailureReason]
@@ -527,5 +527,13 @@ func TestShutdownDeletesWhatSucceededWithinTheGrace(t *testing.T) {
 	h.stop()
 	if s := h.q.Stats(); s.Visible+s.InFlight != 0 {
 		t.Fatalf("after shutdown: %+v; the 5 messages handled inside the grace must be deleted", s)
+	}
+}
+
+// send enqueues a message; a failed enqueue fails the test.
+func send(t *testing.T, q *memqueue.Queue, body string, attrs map[string]string) {
+	t.Helper()
+	if _, err := q.Send(body, attrs, ""); err != nil {
+		t.Fatal(err)
 	}
 }

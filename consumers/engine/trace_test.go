@@ -21,8 +21,8 @@ func TestSpansContinueUpstreamTrace(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	h := start(t, memqueue.Config{}, engine.Options{Tracer: tp,
 		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error { return nil }))})
-	h.q.Send(`{"specversion":"1.0","id":"1","source":"s","type":"t.v1"}`,
-		map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "")
+	send(t, h.q, `{"specversion":"1.0","id":"1","source":"s","type":"t.v1"}`,
+		map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
 	eventually(t, 5*time.Second, "span ended", func() bool { return len(rec.Ended()) == 1 })
 	s := rec.Ended()[0]
 	if s.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent().SpanID().String() != "00f067aa0ba902b7" {

@@ -86,7 +86,11 @@ func BenchmarkLocalStoreBaseline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tables.Close()
+	b.Cleanup(func() {
+		if err := tables.Close(); err != nil {
+			b.Error(err)
+		}
+	})
 	b.ResetTimer()
 	start := time.Now()
 	next := make(chan int)

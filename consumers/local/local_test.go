@@ -18,9 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/eventplane/eventplane/api/events"
-	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -205,6 +205,7 @@ func TestFourFlowsLocally(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("trigger schedule: %v %v", err, resp)
 	}
+	_ = resp.Body.Close()
 	eventually(t, 10*time.Second, "report written", func() (bool, string) {
 		objs, _ := s.p.Objects.List(s.p.Names.Buckets["lake"])
 		var reports int
@@ -292,7 +293,11 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "error") {
 		t.Errorf("truncated event: %s %s", resp.Status, b)
 	}
-	resp, _ = http.Post(s.url+"/api/schedules/nope", "", nil)
+	resp, err = http.Post(s.url+"/api/schedules/nope", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown schedule: %s", resp.Status)
 	}

@@ -119,8 +119,7 @@ func (o *Objects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 		err = &s3types.NoSuchKey{Message: aws.String(fmt.Sprintf("s3://%s/%s is a folder", aws.ToString(in.Bucket), aws.ToString(in.Key)))}
 	}
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	return &s3.GetObjectOutput{Body: f, ContentLength: aws.Int64(st.Size()), LastModified: aws.Time(st.ModTime())}, nil
 }

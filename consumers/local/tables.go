@@ -49,8 +49,7 @@ func OpenTables(path string, tables []topology.Table) (*Tables, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return t, nil
 }

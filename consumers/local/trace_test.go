@@ -46,7 +46,12 @@ func TestOneTraceFromProducerToSink(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	// The producer's own trace context, in the HTTP binding's traceparent.
 	const producerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"

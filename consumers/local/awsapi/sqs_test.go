@@ -180,14 +180,15 @@ func TestSendReceiveDeleteWithAttributes(t *testing.T) {
 	if !errors.As(err, &bad) {
 		t.Errorf("delete with a malformed handle: %v, want ReceiptHandleIsInvalid", err)
 	}
-	if st := s.p.State(); queueDepth(st.Queues, "plain") != 0 {
+	if st := s.p.State(); plainDepth(st.Queues) != 0 {
 		t.Errorf("queue not empty after delete: %v", st.Queues)
 	}
 }
 
-func queueDepth(queues []map[string]any, name string) float64 {
+// plainDepth is the visible and in-flight messages of the queue "plain".
+func plainDepth(queues []map[string]any) float64 {
 	for _, q := range queues {
-		if q["name"] == name {
+		if q["name"] == "plain" {
 			v, _ := q["visible"].(int)
 			f, _ := q["inFlight"].(int)
 			return float64(v + f)
@@ -282,7 +283,7 @@ func TestBatchesSendDeleteChangeVisibility(t *testing.T) {
 	if err != nil || len(db.Successful) != 5 || len(db.Failed) != 0 {
 		t.Fatalf("DeleteMessageBatch: %+v %+v %v", db.Successful, db.Failed, err)
 	}
-	if d := queueDepth(s.p.State().Queues, "plain"); d != 0 {
+	if d := plainDepth(s.p.State().Queues); d != 0 {
 		t.Errorf("%v messages left after the batch delete", d)
 	}
 }
@@ -303,8 +304,8 @@ func TestPurgeQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := c.ReceiveMessage(ctx(t), &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
-	if err != nil || len(r.Messages) != 0 || queueDepth(s.p.State().Queues, "plain") != 0 {
-		t.Errorf("after purge: %d messages (%v), depth %v", len(r.Messages), err, queueDepth(s.p.State().Queues, "plain"))
+	if err != nil || len(r.Messages) != 0 || plainDepth(s.p.State().Queues) != 0 {
+		t.Errorf("after purge: %d messages (%v), depth %v", len(r.Messages), err, plainDepth(s.p.State().Queues))
 	}
 }
 

@@ -34,7 +34,7 @@ func BenchmarkConsumerAgainstMoto(b *testing.B) {
 		finished := make(chan struct{})
 		cpu0 := cpuTime()
 		b.StartTimer()
-		_, _, stop := e.run(engine.Options{MaxInFlight: 40, FlushInterval: 50 * time.Millisecond,
+		stop := e.run(engine.Options{MaxInFlight: 40, FlushInterval: 50 * time.Millisecond,
 			Routes: all(func(context.Context, *ce.Event) error {
 				if done.Add(1) == n {
 					close(finished)

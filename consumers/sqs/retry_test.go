@@ -61,7 +61,7 @@ func losesFirstDeleteResponse(t *testing.T, target string) (string, *atomic.Int3
 			w.Header()[k] = v
 		}
 		w.WriteHeader(resp.StatusCode)
-		w.Write(out)
+		_, _ = w.Write(out) // the client sees a short body if this fails
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, &deletes

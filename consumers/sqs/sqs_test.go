@@ -22,11 +22,11 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }
@@ -131,7 +131,7 @@ func (e *env) depth(url string) int {
 	return a + b
 }
 
-func (e *env) run(opt engine.Options) (*engine.Engine, *metrics.Metrics, func()) {
+func (e *env) run(opt engine.Options) (stop func()) {
 	e.t.Helper()
 	src, err := sqs.New(context.Background(), e.client, sqs.Config{QueueURL: e.url, WaitTime: time.Second})
 	if err != nil {
@@ -151,9 +151,8 @@ func (e *env) run(opt engine.Options) (*engine.Engine, *metrics.Metrics, func())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = eng.Run(ctx); close(done) }()
-	stop := func() { cancel(); <-done }
-	e.t.Cleanup(stop)
-	return eng, opt.Metrics, func() { cancel(); <-done }
+	e.t.Cleanup(func() { cancel(); <-done })
+	return func() { cancel(); <-done }
 }
 
 func (e *env) receiveDLQ() []types.Message {
@@ -238,7 +237,7 @@ func TestPoisonStraightToDLQWithReason(t *testing.T) {
 func TestHeartbeatOnSlowHandler(t *testing.T) {
 	e := newQueue(t, false, 2, 5)
 	var calls atomic.Int32
-	_, m, _ := e.run(engine.Options{Routes: all(func(context.Context, *ce.Event) error {
+	e.run(engine.Options{Routes: all(func(context.Context, *ce.Event) error {
 		calls.Add(1)
 		time.Sleep(5 * time.Second)
 		return nil
@@ -251,7 +250,6 @@ func TestHeartbeatOnSlowHandler(t *testing.T) {
 	if e.requests.get("ChangeMessageVisibilityBatch") < 2 {
 		t.Errorf("%d visibility extensions sent, want >= 2", e.requests.get("ChangeMessageVisibilityBatch"))
 	}
-	_ = m
 }
 
 func TestFIFOOrderPerGroup(t *testing.T) {

@@ -66,7 +66,7 @@ func (m *Members) Next() bool {
 		i = skipSpace(s, i+1)
 	}
 	m.first = false
-	end, _, ok := scanString(s, i)
+	end, ok := scanString(s, i)
 	if !ok {
 		m.bad = true
 		return false
@@ -153,7 +153,7 @@ func scanValue(s string, i, depth int) (int, bool) {
 	}
 	switch c := s[i]; {
 	case c == '"':
-		end, _, ok := scanString(s, i)
+		end, ok := scanString(s, i)
 		return end, ok
 	case c == '{':
 		if depth >= MaxNesting {
@@ -164,7 +164,7 @@ func scanValue(s string, i, depth int) (int, bool) {
 			return i + 1, true
 		}
 		for {
-			end, _, ok := scanString(s, i)
+			end, ok := scanString(s, i)
 			if !ok {
 				return end, false
 			}
@@ -289,10 +289,10 @@ func special(w uint64) uint64 {
 }
 
 // scanString validates the JSON string at s[i] (s[i] == '"') and returns the
-// index after its closing quote and whether it holds escapes.
-func scanString(s string, i int) (end int, escaped, ok bool) {
+// index after its closing quote.
+func scanString(s string, i int) (end int, ok bool) {
 	if i >= len(s) || s[i] != '"' {
-		return i, false, false
+		return i, false
 	}
 	j := i + 1
 	for {
@@ -306,29 +306,28 @@ func scanString(s string, i int) (end int, escaped, ok bool) {
 			j += 8
 		}
 		if j >= len(s) {
-			return j, escaped, false
+			return j, false
 		}
 		switch c := s[j]; {
 		case c == '"':
-			return j + 1, escaped, true
+			return j + 1, true
 		case c == '\\':
-			escaped = true
 			if j+1 >= len(s) {
-				return j, escaped, false
+				return j, false
 			}
 			switch s[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j += 2
 			case 'u':
 				if j+6 > len(s) || !isHexAny(s[j+2:j+6]) {
-					return j, escaped, false
+					return j, false
 				}
 				j += 6
 			default:
-				return j, escaped, false
+				return j, false
 			}
 		case c < 0x20:
-			return j, escaped, false
+			return j, false
 		default:
 			j++
 		}

@@ -44,7 +44,7 @@ var hopExtensions = map[string]bool{
 // EventBridgeDetail returns the detail of the PutEvents entry that carries e:
 // its data when the data is a JSON object, else {"data": ...} or
 // {"data_base64": ...}, plus the DetailKey member with e's attributes.
-func EventBridgeDetail(e *ce.Event) string {
+func EventBridgeDetail(e *ce.Event) string { //nolint:revive // EventBridge is the AWS service's name, not a stutter of the package's
 	c := map[string]string{"specversion": ce.CloudEventsVersionV1, "id": e.ID(), "source": e.Source()}
 	if s := e.Subject(); s != "" {
 		c["subject"] = s

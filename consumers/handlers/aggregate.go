@@ -108,7 +108,8 @@ func newAggregate(_ context.Context, deps Deps, options json.RawMessage) (delive
 	return NewAggregate(AggregateAPI{DynamoDB: deps.DynamoDB, S3: deps.S3}, o)
 }
 
-// ManagesDuplicates: reports are keyed by window.
+// ManagesDuplicates marks the handler as its own deduplication: reports are
+// keyed by window.
 func (a *Aggregate) ManagesDuplicates() {}
 
 // Handle implements delivery.Handler.

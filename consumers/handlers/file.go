@@ -109,7 +109,8 @@ func newFile(_ context.Context, deps Deps, options json.RawMessage) (delivery.Ha
 	return NewFile(FileAPI{S3: deps.S3, DynamoDB: deps.DynamoDB, EventBridge: deps.EventBridge}, o)
 }
 
-// ManagesDuplicates: deterministic item keys make reprocessing harmless.
+// ManagesDuplicates marks the handler as its own deduplication:
+// deterministic item keys make reprocessing harmless.
 func (f *File) ManagesDuplicates() {}
 
 // object extracts bucket and key from an EventBridge Object Created event or

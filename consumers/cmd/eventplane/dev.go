@@ -19,8 +19,8 @@ import (
 
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
-	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
+	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -167,8 +167,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 	case runErr = <-ran:
 	case err := <-served:
 		cancel()
-		<-ran
-		return err
+		return errors.Join(err, <-ran)
 	}
 	shutdown, done := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer done()

@@ -218,7 +218,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 	testserver.WaitFor(t, timeout, 50*time.Millisecond, what, cond)
 }
 
-func get(t *testing.T, url string) (int, string) {
+func get(url string) (int, string) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return 0, err.Error()
@@ -235,10 +235,10 @@ func TestSIGTERMDrainLosesNothing(t *testing.T) {
 	q := newQueue(t, 30)
 	ids := q.send(120)
 	p := q.start(t, "--max-in-flight", "10")
-	eventually(t, 30*time.Second, "admin /readyz", func() bool { c, _ := get(t, "http://"+p.admin+"/readyz"); return c == 200 })
+	eventually(t, 30*time.Second, "admin /readyz", func() bool { c, _ := get("http://" + p.admin + "/readyz"); return c == 200 })
 	eventually(t, 60*time.Second, "30 events handled", func() bool { return len(p.handled()) >= 30 })
 
-	code, metricsText := get(t, "http://"+p.admin+"/metrics")
+	code, metricsText := get("http://" + p.admin + "/metrics")
 	if code != 200 || !strings.Contains(metricsText, `eventplane_aws_requests_total{api="ReceiveMessage",service="SQS"}`) ||
 		!strings.Contains(metricsText, `eventplane_events_processed_total{route="all"}`) {
 		t.Errorf("/metrics lacks the request and processing counters (status %d)", code)
@@ -246,14 +246,14 @@ func TestSIGTERMDrainLosesNothing(t *testing.T) {
 	// Event data only on the loopback debug port: the admin port, which a
 	// Service and the operator reach, answers /debug and pprof with 404.
 	for _, path := range []string{"/debug", "/debug/pprof/"} {
-		if code, body := get(t, "http://"+p.admin+path); code != 404 || strings.Contains(body, `"outcome"`) {
+		if code, body := get("http://" + p.admin + path); code != 404 || strings.Contains(body, `"outcome"`) {
 			t.Errorf("admin port %s = %d %.200s, want 404 (event data belongs to the loopback debug port)", path, code, body)
 		}
 	}
-	if code, body := get(t, "http://"+p.admin+"/inflight"); code != 200 || !strings.Contains(body, `"inFlight":`) {
+	if code, body := get("http://" + p.admin + "/inflight"); code != 200 || !strings.Contains(body, `"inFlight":`) {
 		t.Errorf("admin port /inflight = %d %s", code, body)
 	}
-	if code, body := get(t, "http://"+p.debug+"/debug"); code != 200 || !strings.Contains(body, `"name": "all"`) || !strings.Contains(body, `"outcome": "processed"`) {
+	if code, body := get("http://" + p.debug + "/debug"); code != 200 || !strings.Contains(body, `"name": "all"`) || !strings.Contains(body, `"outcome": "processed"`) {
 		t.Errorf("debug port /debug = %d %s", code, body)
 	}
 

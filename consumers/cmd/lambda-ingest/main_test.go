@@ -157,7 +157,7 @@ func waitListening(t *testing.T, addr string) {
 	for {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
-			c.Close()
+			_ = c.Close()
 			return
 		}
 		if time.Now().After(deadline) {

@@ -46,7 +46,9 @@ func exampleQueue(body string) func(string) string {
 	for _, kv := range srv.Env() {
 		for i := range kv {
 			if kv[i] == '=' {
-				os.Setenv(kv[:i], kv[i+1:]) // the AWS SDK reads the process environment
+				if err := os.Setenv(kv[:i], kv[i+1:]); err != nil { // the AWS SDK reads the process environment
+					panic(err)
+				}
 				break
 			}
 		}

@@ -57,7 +57,12 @@ func TestHandleConsumesFromTheLocalPlatform(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 	body := `{"specversion":"1.0","id":"o-1","source":"shop","type":"io.eventplane.demo.order.placed.v1","time":"2026-11-26T17:10:00Z",` +
 		`"datacontenttype":"application/json","data":{"orderId":"o-1","customerId":"c-1","currency":"EUR","total":5,"items":[{"sku":"a","quantity":1,"price":5}]}}`
 	resp, err := http.Post(srv.URL+"/events", "application/cloudevents+json", strings.NewReader(body))

@@ -132,8 +132,11 @@ func TestIngestOverHTTP(t *testing.T) {
 	if len(got) != 5 {
 		t.Fatalf("%d events reached the queue, want the 5 accepted: %v", len(got), got)
 	}
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
-	resp, _ := http.DefaultClient.Do(req)
+	resp, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d", resp.StatusCode)
 	}

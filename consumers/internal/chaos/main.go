@@ -52,7 +52,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *keep {
 		log.Info("consumer logs", "dir", dir)
 	} else {
-		defer os.RemoveAll(dir)
+		defer func() {
+			if err := os.RemoveAll(dir); err != nil {
+				log.Warn("remove the consumer logs", "dir", dir, "err", err)
+			}
+		}()
 	}
 	env, err := NewEnv(ctx, dir, *repo)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -320,11 +321,10 @@ func (e *Env) startConsumer(w *World, name string, n int, flags []string) (*Cons
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, err
+		return nil, errors.Join(err, logf.Close())
 	}
 	c := &Consumer{cmd: cmd, done: make(chan struct{})}
-	go func() { c.err = cmd.Wait(); logf.Close(); close(c.done) }()
+	go func() { c.err = errors.Join(cmd.Wait(), logf.Close()); close(c.done) }()
 	return c, nil
 }
 

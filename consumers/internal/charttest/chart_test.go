@@ -28,8 +28,8 @@ import (
 	"github.com/eventplane/eventplane/consumers/bootstrap"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/kubetest"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
-	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -41,17 +41,17 @@ var (
 	envs  = []string{"dev", "staging", "prod"}
 )
 
-// values writes the values hack/helm-values.sh makes from a Terraform
+// values writes the values `hack/helm-values.sh dev` makes from a Terraform
 // output document and returns the file's path.
-func values(t *testing.T, env, tfOutput string) string {
+func values(t *testing.T, tfOutput string) string {
 	t.Helper()
-	cmd := exec.Command("bash", filepath.Join(root, "hack", "helm-values.sh"), env)
+	cmd := exec.Command("bash", filepath.Join(root, "hack", "helm-values.sh"), "dev")
 	cmd.Env = append(os.Environ(), "TF_OUTPUT_JSON="+tfOutput)
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("hack/helm-values.sh %s: %v\n%s", env, err, stderr(err))
+		t.Fatalf("hack/helm-values.sh dev: %v\n%s", err, stderr(err))
 	}
-	p := filepath.Join(t.TempDir(), "values-"+env+".generated.yaml")
+	p := filepath.Join(t.TempDir(), "values-dev.generated.yaml")
 	if err := os.WriteFile(p, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func helm(t *testing.T, c *kubetest.Cluster, args ...string) (string, error) {
 var fixture = filepath.Join(root, "hack", "helmvalues", "testdata", "dev-output.json")
 
 func TestHelmLintStrictPerEnvironment(t *testing.T) {
-	gen := values(t, "dev", fixture)
+	gen := values(t, fixture)
 	for _, env := range envs {
 		out, err := helm(t, nil, "lint", "--strict", chart, "-f", filepath.Join(chart, "values-"+env+".yaml"), "-f", gen)
 		if err != nil {
@@ -90,7 +90,7 @@ func TestHelmLintStrictPerEnvironment(t *testing.T) {
 // The schema stops bad values before anything reaches the cluster, and the
 // message names the offending key.
 func TestSchemaRejectsBadValues(t *testing.T) {
-	gen := values(t, "dev", fixture)
+	gen := values(t, fixture)
 	cases := []struct{ set, want string }{
 		{"consumers[0].queue.url=orders", "/consumers/0/queue/url"},
 		{"consumerDefaults.scaling.maxReplicas=0", "/consumerDefaults/scaling/maxReplicas"},
@@ -115,7 +115,7 @@ func TestRenderedManifestsPassServerDryRun(t *testing.T) {
 	if out, err := c.Kubectl(t, nil, "create", "namespace", "eventplane"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	gen := values(t, "dev", fixture)
+	gen := values(t, fixture)
 	for _, env := range envs {
 		// No Prometheus Operator CRDs here: its ServiceMonitor is checked
 		// by rendering only.
@@ -142,7 +142,7 @@ func TestRenderedManifestsPassServerDryRun(t *testing.T) {
 
 func TestInstallFailsClearlyWithoutKEDA(t *testing.T) {
 	c := kubetest.StartWith(t, false)
-	out, err := helm(t, c, "install", "eventplane", chart, "-n", "eventplane", "--create-namespace", "-f", values(t, "dev", fixture))
+	out, err := helm(t, c, "install", "eventplane", chart, "-n", "eventplane", "--create-namespace", "-f", values(t, fixture))
 	if err == nil || !strings.Contains(out, "KEDA is not installed in this cluster") || !strings.Contains(out, "scaledobjects.keda.sh") {
 		t.Fatalf("helm install without KEDA: err = %v, want the KEDA explanation; output:\n%s", err, out)
 	}
@@ -157,8 +157,8 @@ func TestHelmInstallThenOperatorDeploysConsumers(t *testing.T) {
 	c := kubetest.Start(t)
 	moto := motoserver.Shared(t)
 	sqs := awssqs.NewFromConfig(moto.Config())
-	tfOut := motoOutputs(t, sqs, moto.Endpoint)
-	gen := values(t, "dev", tfOut)
+	tfOut := motoOutputs(t, sqs)
+	gen := values(t, tfOut)
 	if out, err := helm(t, c, "install", "eventplane", chart, "-n", "eventplane", "--create-namespace", "--wait=false",
 		"-f", filepath.Join(chart, "values-dev.yaml"), "-f", gen); err != nil {
 		t.Fatalf("helm install: %v\n%s", err, out)
@@ -255,7 +255,7 @@ func queueURL(endpoint, logical string) string {
 
 // motoOutputs creates the topology's queues in moto under Terraform's names
 // and returns a `terraform output -json` document describing them.
-func motoOutputs(t *testing.T, sqs *awssqs.Client, endpoint string) string {
+func motoOutputs(t *testing.T, sqs *awssqs.Client) string {
 	t.Helper()
 	top, err := topology.Load(filepath.Join(root, "api", "topology.yaml"))
 	kubetest.Must(t, "topology", err)

@@ -43,7 +43,7 @@ func TestHelmTestPodsCheckEachConsumersQueue(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "consumers", "cmd", "eventplane")).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	rendered, err := helm(t, nil, "template", "eventplane", chart, "-n", "eventplane", "-f", values(t, "dev", fixture),
+	rendered, err := helm(t, nil, "template", "eventplane", chart, "-n", "eventplane", "-f", values(t, fixture),
 		"--set", "consumers[0].queue.url="+aws.ToString(q.QueueUrl), "--set", "consumers[0].queue.region=us-east-1",
 		"--set", "consumers[1].queue.url="+missing, "--set", "consumers[1].queue.region=us-east-1",
 		"--set", "operator.emulator.consumerEndpoint="+srv.Endpoint,

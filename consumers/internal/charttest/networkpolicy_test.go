@@ -11,7 +11,7 @@ import (
 // policies renders the chart and returns its NetworkPolicies.
 func policies(t *testing.T, set ...string) []networkingv1.NetworkPolicy {
 	t.Helper()
-	args := []string{"template", "eventplane", chart, "-n", "eventplane", "-f", values(t, "dev", fixture)}
+	args := []string{"template", "eventplane", chart, "-n", "eventplane", "-f", values(t, fixture)}
 	for _, s := range set {
 		args = append(args, "--set-json", s)
 	}

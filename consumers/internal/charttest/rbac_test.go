@@ -32,7 +32,7 @@ func TestNamespacedInstallConfinesTheOperator(t *testing.T) {
 		}
 	}
 	if out, err := helm(t, c, "install", "eventplane", chart, "-n", "eventplane", "--create-namespace", "--wait=false",
-		"-f", filepath.Join(chart, "values-dev.yaml"), "-f", values(t, "dev", fixture)); err != nil {
+		"-f", filepath.Join(chart, "values-dev.yaml"), "-f", values(t, fixture)); err != nil {
 		t.Fatalf("helm install: %v\n%s", err, out)
 	}
 	scheme, err := operator.NewScheme()
@@ -84,7 +84,7 @@ func TestNamespacedInstallConfinesTheOperator(t *testing.T) {
 // Cluster-wide RBAC is a choice spelled out in values, and then the only
 // mode with a ClusterRole for the workload rules.
 func TestClusterWideRBACIsExplicit(t *testing.T) {
-	gen := values(t, "dev", fixture)
+	gen := values(t, fixture)
 	kinds := func(set ...string) string {
 		args := []string{"template", "eventplane", chart, "-n", "eventplane", "-f", gen, "--show-only", "templates/operator-rbac.yaml"}
 		for _, s := range set {

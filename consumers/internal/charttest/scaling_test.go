@@ -73,7 +73,7 @@ func clusterUp(t *testing.T) *simCluster {
 	env := map[string]string{}
 	f, err := os.Open(filepath.Join(state, "env"))
 	kubetest.Must(t, "cluster env", err)
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
@@ -168,7 +168,12 @@ consumers:
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 	cl := c.Client(t, client.Options{Scheme: scheme})
 
 	// replicas is the Deployment's replica count (-1 while it or KEDA's

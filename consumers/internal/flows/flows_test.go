@@ -32,12 +32,12 @@ import (
 	"github.com/eventplane/eventplane/consumers/engine"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/idempotency"
-	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -158,8 +158,11 @@ func TestFlow2QueueToStoreAndLake(t *testing.T) {
 		}
 	}
 	// The same event again, and a poison message.
-	p.c.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(orderEvent(7, 7))})
-	p.c.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(`{"specversion":"1.0","id":"bad"`)})
+	for _, body := range []string{orderEvent(7, 7), `{"specversion":"1.0","id":"bad"`} {
+		if _, err := p.c.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := p.counted.snapshot()
 
 	store, err := handlers.NewStore(p.c.DynamoDB, handlers.StoreOptions{Table: p.res.Tables["orders"],

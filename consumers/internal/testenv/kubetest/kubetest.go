@@ -211,7 +211,7 @@ func (c *Cluster) StartControllerManager(tb testing.TB, controllers string, extr
 	go func() { done <- cmd.Wait() }()
 	tb.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-done
+		<-done //nolint:errcheck // killed: its exit status says only that
 		if tb.Failed() {
 			b, _ := os.ReadFile(logf.Name())
 			if len(b) > 4000 {

@@ -120,7 +120,7 @@ func (s *Server) GetProviderSchema(context.Context, *tfprotov5.GetProviderSchema
 	return resp, nil
 }
 
-// GetResourceIdentitySchemas: the file holds none.
+// GetResourceIdentitySchemas answers with none: the file holds none.
 func (s *Server) GetResourceIdentitySchemas(context.Context, *tfprotov5.GetResourceIdentitySchemasRequest) (*tfprotov5.GetResourceIdentitySchemasResponse, error) {
 	return &tfprotov5.GetResourceIdentitySchemasResponse{}, nil
 }
@@ -256,7 +256,7 @@ func (s *Server) MoveResourceState(context.Context, *tfprotov5.MoveResourceState
 	return &tfprotov5.MoveResourceStateResponse{Diagnostics: []*tfprotov5.Diagnostic{errorDiag("Schema-only provider", "moving resource state is not supported", nil)}}, nil
 }
 
-// UpgradeResourceIdentity: no identity schemas.
+// UpgradeResourceIdentity fails: there are no identity schemas.
 func (s *Server) UpgradeResourceIdentity(context.Context, *tfprotov5.UpgradeResourceIdentityRequest) (*tfprotov5.UpgradeResourceIdentityResponse, error) {
 	return &tfprotov5.UpgradeResourceIdentityResponse{Diagnostics: []*tfprotov5.Diagnostic{errorDiag("Schema-only provider", "no resource identity schemas", nil)}}, nil
 }

@@ -189,7 +189,7 @@ func LoadFile(path, address, cacheDir string) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provider schemas: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	br := bufio.NewReaderSize(f, 1<<20)
 	var r io.Reader = br
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -197,7 +197,7 @@ func LoadFile(path, address, cacheDir string) (*Provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider schemas %s: %w", path, err)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }() // read only: a bad checksum fails the read
 		r = zr
 	}
 	addr, raw, err := section(r, address)
@@ -314,8 +314,7 @@ func (c types) parse(raw json.RawMessage) (tftypes.Type, error) {
 	if t, ok := c[string(raw)]; ok {
 		return t, nil
 	}
-	//lint:ignore SA1019 the schema file holds cty JSON types, which is what this parses
-	t, err := tftypes.ParseJSONType(raw)
+	t, err := tftypes.ParseJSONType(raw) //nolint:staticcheck // SA1019: the schema file holds cty JSON types, which is what this parses
 	if err != nil {
 		return nil, err
 	}

@@ -258,7 +258,7 @@ const maxAttributes = 10
 // queue and the receive count.
 func (s *Source) DeadLetter(ctx context.Context, m delivery.Message, reason string) error {
 	attrs := map[string]types.MessageAttributeValue{delivery.
-		AttrFailureReason: str(truncate(reason, 1024)), delivery.
+		AttrFailureReason: str(delivery.Truncate(reason, delivery.MaxReasonBytes)), delivery.
 		AttrSourceQueue: str(s.arn), delivery.
 		AttrReceiveCount: {DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(m.ReceiveCount))},
 	}
@@ -293,13 +293,6 @@ func (s *Source) DeadLetter(ctx context.Context, m delivery.Message, reason stri
 
 func str(v string) types.MessageAttributeValue {
 	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }
 
 // TraceAttribute is the AWSTraceHeader system attribute of a message sent

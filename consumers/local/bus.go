@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"github.com/eventplane/eventplane/consumers/memqueue"
@@ -251,7 +252,7 @@ func invocationRecord(function string, event []byte, attempts int, cause error) 
 			"condition": "RetriesExhausted", "approximateInvokeCount": attempts},
 		"requestPayload":  json.RawMessage(event),
 		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-		"responsePayload": map[string]string{"errorMessage": truncate(cause.Error(), 1024), "errorType": "errorString"},
+		"responsePayload": map[string]string{"errorMessage": delivery.Truncate(cause.Error(), delivery.MaxReasonBytes), "errorType": "errorString"},
 	}
 	b, _ := json.Marshal(rec)
 	return b
@@ -268,19 +269,12 @@ func (b *Bus) deadLetter(t target, rule string, doc []byte, traceHeader string, 
 		b.log.Error("bus: undeliverable event dropped: the target has no deadLetterQueue", "rule", rule, "error", cause)
 		return
 	}
-	_, _ = t.dlq.SendTraced(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": truncate(cause.Error(), 1024),
+	_, _ = t.dlq.SendTraced(string(doc), map[string]string{"ERROR_CODE": "TargetFailed", "ERROR_MESSAGE": delivery.Truncate(cause.Error(), delivery.MaxReasonBytes),
 		"RULE_ARN": "arn:aws:events:" + region + ":" + account + ":rule/" + rule}, traceHeader, "dead-letter")
 }
 
 // Wait waits for function deliveries in progress.
 func (b *Bus) Wait() { b.wg.Wait() }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
 
 // topic is an in-process SNS topic.
 type topic struct {

@@ -584,7 +584,7 @@ func dlqLocal(ctx context.Context, verb, endpoint, queue string, stdout io.Write
 		return err
 	}
 	for _, m := range msgs {
-		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", m.MessageID, m.Attributes[delivery.AttrFailureReason], truncateLine(m.Body, 200))
+		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", m.MessageID, m.Attributes[delivery.AttrFailureReason], flatLine(m.Body, 200))
 	}
 	fmt.Fprintf(stdout, "%d dead-letter messages in %s\n", len(msgs), queue)
 	return nil
@@ -625,7 +625,7 @@ func dlqCloud(ctx context.Context, verb, queueURL string, opts awsconf.Options, 
 		if v, ok := m.MessageAttributes[delivery.AttrFailureReason]; ok {
 			reason = aws.ToString(v.StringValue)
 		}
-		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", aws.ToString(m.MessageId), reason, truncateLine(aws.ToString(m.Body), 200))
+		fmt.Fprintf(stdout, "%s  reason: %s\n  %s\n", aws.ToString(m.MessageId), reason, flatLine(aws.ToString(m.Body), 200))
 	}
 	if len(release) > 0 {
 		if _, err := api.ChangeMessageVisibilityBatch(ctx, &awssqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(st.DeadLetterURL), Entries: release}); err != nil {
@@ -636,10 +636,7 @@ func dlqCloud(ctx context.Context, verb, queueURL string, opts awsconf.Options, 
 	return nil
 }
 
-func truncateLine(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+// flatLine is s on one line, shortened to n bytes.
+func flatLine(s string, n int) string {
+	return delivery.Truncate(strings.ReplaceAll(s, "\n", " "), n)
 }

@@ -3,9 +3,7 @@ package consumer_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +11,8 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/consumer"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/localplatform"
 	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
@@ -43,29 +41,10 @@ func TestHandleConsumesFromTheLocalPlatform(t *testing.T) {
 		got <- e.Type() + " " + e.ID()
 		return nil
 	}))
-	p, err := local.New(context.Background(), local.Options{Topology: top, Dir: t.TempDir(), Registry: reg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), WatchInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := events.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p.Handler(schemas))
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	_, url := localplatform.Start(t, local.Options{Topology: top, Registry: reg, WatchInterval: 50 * time.Millisecond})
 	body := `{"specversion":"1.0","id":"o-1","source":"shop","type":"io.eventplane.demo.order.placed.v1","time":"2026-11-26T17:10:00Z",` +
 		`"datacontenttype":"application/json","data":{"orderId":"o-1","customerId":"c-1","currency":"EUR","total":5,"items":[{"sku":"a","quantity":1,"price":5}]}}`
-	resp, err := http.Post(srv.URL+"/events", "application/cloudevents+json", strings.NewReader(body))
+	resp, err := http.Post(url+"/events", "application/cloudevents+json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,13 @@
 package local_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eventplane/eventplane/api/events"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/localplatform"
 	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
@@ -44,27 +41,8 @@ func TestRenamedTopologyRunsLocally(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := local.New(context.Background(), local.Options{Topology: top, Dir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BackoffBase: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := events.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p.Handler(schemas))
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with: %v", err)
-		}
-	}()
-	resp, err := http.Post(srv.URL+"/events", "application/cloudevents-batch+json", strings.NewReader("["+order("r-1", 12)+"]"))
+	p, url := localplatform.Start(t, local.Options{Topology: top, BackoffBase: 100 * time.Millisecond})
+	resp, err := http.Post(url+"/events", "application/cloudevents-batch+json", strings.NewReader("["+order("r-1", 12)+"]"))
 	if err != nil {
 		t.Fatal(err)
 	}

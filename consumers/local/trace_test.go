@@ -1,12 +1,9 @@
 package local_test
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -15,7 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/eventplane/eventplane/api/events"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/localplatform"
 	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
@@ -32,30 +29,12 @@ func TestOneTraceFromProducerToSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := local.New(context.Background(), local.Options{Topology: top, Dir: t.TempDir(), Getenv: func(string) string { return "" },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Tracer: tp, BackoffBase: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := events.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p.Handler(schemas))
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	_, url := localplatform.Start(t, local.Options{Topology: top, Getenv: func(string) string { return "" },
+		Tracer: tp, BackoffBase: 100 * time.Millisecond})
 
 	// The producer's own trace context, in the HTTP binding's traceparent.
 	const producerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/events", strings.NewReader("["+order("t-1", 1500)+"]"))
+	req, _ := http.NewRequest(http.MethodPost, url+"/events", strings.NewReader("["+order("t-1", 1500)+"]"))
 	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
 	req.Header.Set("traceparent", "00-"+producerTrace+"-00f067aa0ba902b7-01")
 	resp, err := http.DefaultClient.Do(req)
@@ -89,7 +68,7 @@ func TestOneTraceFromProducerToSink(t *testing.T) {
 		t.Fatalf("spans in %d traces, want one (the producer's %s):\n%s", len(ids), producerTrace, strings.Join(all, "\n"))
 	}
 	// The dashboard's recent events show the trace id.
-	resp, err = http.Get(srv.URL + "/api/state")
+	resp, err = http.Get(url + "/api/state")
 	if err != nil {
 		t.Fatal(err)
 	}

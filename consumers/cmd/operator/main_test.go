@@ -41,19 +41,7 @@ func TestOperatorMetricsRefuseUnauthenticatedScrapes(t *testing.T) {
 	cmd := exec.Command(bin, "--leader-elect=false", fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe), "--aws-region=us-east-1", "--deletion-cost-interval=-1s")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
-	logf, _ := os.Create(filepath.Join(t.TempDir(), "operator.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("operator log:\n%s", b)
-		}
-	})
+	kubetest.StartProcess(t, "operator", cmd)
 
 	cs, err := kubernetes.NewForConfig(c.Config)
 	kubetest.Must(t, "clientset", err)

@@ -180,19 +180,7 @@ func TestHelmInstallThenOperatorDeploysConsumers(t *testing.T) {
 		"--metrics-bind-address=0", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe),
 		"--aws-region=us-east-1", "--sqs-endpoint="+moto.Endpoint, "--queue-poll-interval=1s", "--deletion-cost-interval=-1s")
 	cmd.Env = append(append(os.Environ(), moto.Env()...), "KUBECONFIG="+kc)
-	logf, _ := os.Create(filepath.Join(t.TempDir(), "operator.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("operator log:\n%s", tail(b, 6000))
-		}
-	})
+	kubetest.StartProcess(t, "operator", cmd)
 	kubetest.Eventually(t, 30*time.Second, "operator /readyz", func() (bool, string) {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
 		if err != nil {

@@ -267,3 +267,30 @@ func (f *InFlight) InFlight(_ context.Context, pod *corev1.Pod) (int, error) {
 	}
 	return n, nil
 }
+
+// StartProcess starts cmd (a controller under test, such as the operator
+// binary) with its output in a log file, and at the test's end interrupts
+// it, waits for it and, when the test failed, logs the last 6 kB of its
+// output under name.
+func StartProcess(tb testing.TB, name string, cmd *exec.Cmd) {
+	tb.Helper()
+	logf, err := os.Create(filepath.Join(tb.TempDir(), name+".log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start %s: %v", name, err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait() // interrupted: its exit status says only that
+		if tb.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			tb.Logf("%s log:\n%s", name, b)
+		}
+	})
+}

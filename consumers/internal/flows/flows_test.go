@@ -23,7 +23,6 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
@@ -251,15 +250,7 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 	p := setup(t, "f3")
 	ctx := context.Background()
 	pg := pgserver.Shared(t)
-	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"}, handlers.SQLAuth{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rows.Close)
-	notify, err := handlers.NewPublish(handlers.PublishOptions{TopicARN: p.res.Topics["alerts"]}, nil, p.c.SNS, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, notify := p.analyticsAndAlerts(t, pg.DSN)
 	var alerted sync.Map
 	p.consume("order-analytics", 20, route.Route[delivery.Handler]{Name: "rows", Handler: rows})
 	p.consume("order-alerts", 20, route.Route[delivery.Handler]{Name: "notify", Pattern: `{"type": ["io.eventplane.demo.order.placed.v1"]}`,
@@ -281,11 +272,7 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conn, err := pgx.Connect(ctx, pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pg.Connect(t)
 	count := func() (n int) {
 		_ = conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics WHERE id LIKE $1`, "eb-"+run+"-%").Scan(&n)
 		return n
@@ -433,4 +420,21 @@ func storedOrder(t *testing.T, i int, total float64, at time.Time) *ce.Event {
 	}
 	e.SetTime(at)
 	return &e
+}
+
+// analyticsAndAlerts are the handlers of the analytics consumer (sql into
+// order_analytics at dsn) and the alerts consumer (publish to the alerts
+// topic), as the topology declares them.
+func (p *platform) analyticsAndAlerts(t *testing.T, dsn string) (rows, notify delivery.Handler) {
+	t.Helper()
+	sql, err := handlers.NewSQL(context.Background(), dsn, handlers.SQLOptions{Table: "order_analytics"}, handlers.SQLAuth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sql.Close)
+	pub, err := handlers.NewPublish(handlers.PublishOptions{TopicARN: p.res.Topics["alerts"]}, nil, p.c.SNS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sql, pub
 }

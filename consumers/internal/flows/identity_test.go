@@ -21,7 +21,6 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/eventplane/eventplane/api/events"
@@ -56,15 +55,7 @@ func TestProducerRetryHasOneEffectAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := handlers.NewSQL(ctx, pg.DSN, handlers.SQLOptions{Table: "order_analytics"}, handlers.SQLAuth{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rows.Close)
-	notify, err := handlers.NewPublish(handlers.PublishOptions{TopicARN: p.res.Topics["alerts"]}, nil, p.c.SNS, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, notify := p.analyticsAndAlerts(t, pg.DSN)
 	var mu sync.Mutex
 	seen := map[string][]string{} // consumer -> event ids
 	saw := func(name string, h delivery.Handler) delivery.Handler {
@@ -117,11 +108,7 @@ func TestProducerRetryHasOneEffectAgainstMoto(t *testing.T) {
 	} else if v, _ := items.Items[0]["eventId"].(*ddbtypes.AttributeValueMemberS); v == nil || v.Value != id {
 		t.Errorf("stored eventId %v, want %q", items.Items[0]["eventId"], id)
 	}
-	conn, err := pgx.Connect(ctx, pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pg.Connect(t)
 	var n int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM order_analytics WHERE data->>'orderId' = $1`, id).Scan(&n); err != nil || n != 1 {
 		t.Errorf("order_analytics holds %d rows of the order (%v), want 1", n, err)

@@ -171,3 +171,15 @@ func Shared(tb testing.TB) *Server {
 	tb.Helper()
 	return shared.Get(tb, func() (*Server, error) { return Start(context.Background()) })
 }
+
+// Connect opens a connection to the server for the test's own queries and
+// closes it at the test's end.
+func (s *Server) Connect(tb testing.TB) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), s.DSN)
+	if err != nil {
+		tb.Fatalf("connect to PostgreSQL: %v", err)
+	}
+	tb.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 )
 
@@ -44,11 +42,7 @@ func TestProducerRetryHasOneEffectLocally(t *testing.T) {
 		t.Errorf("orders table: %s; want one item with eventId retry-1", b)
 	}
 	// sql: one row, keyed by the producer's source and id.
-	conn, err := pgx.Connect(context.Background(), pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := pg.Connect(t)
 	var rows int
 	var ids string
 	if err := conn.QueryRow(context.Background(), `SELECT count(*), string_agg(id, ',') FROM order_analytics WHERE data->>'orderId' = 'retry-1'`).Scan(&rows, &ids); err != nil || rows != 1 || ids != "retry-1" {

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
@@ -148,11 +146,7 @@ func TestFourFlowsLocally(t *testing.T) {
 			a["handled"].(float64) == 3 && al["handled"].(float64) == 2
 		return ok, fmt.Sprintf("tables %v orders %v analytics %v alerts %v", st.Tables, o, a, al)
 	})
-	conn, err := pgx.Connect(context.Background(), pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := pg.Connect(t)
 	var rows int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM order_analytics WHERE id IN ('o-1', 'o-2')`).Scan(&rows); err != nil || rows != 2 {
 		t.Errorf("PostgreSQL order_analytics has %d rows of o-1 and o-2 (%v), want 2", rows, err)

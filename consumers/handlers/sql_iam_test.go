@@ -27,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
@@ -234,11 +233,7 @@ func TestSQLSignsInWithRDSIAMToken(t *testing.T) {
 	if err := s.Handle(ctx, order("iam-1", 3, time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pg.Connect(t)
 	var n int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM iam_events WHERE id = 'iam-1'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("row through the IAM session: %d, %v", n, err)

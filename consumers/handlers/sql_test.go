@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 )
@@ -33,11 +31,7 @@ func TestSQLInsertsEachEventOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conn, err := pgx.Connect(ctx, pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pg.Connect(t)
 	var rows int
 	var total float64
 	if err := conn.QueryRow(ctx, `SELECT count(*), sum((data->>'total')::numeric) FROM order_events WHERE type = 'io.eventplane.demo.order.placed.v1'`).Scan(&rows, &total); err != nil {

@@ -41,7 +41,7 @@ func TestHandleConsumesFromTheLocalPlatform(t *testing.T) {
 		got <- e.Type() + " " + e.ID()
 		return nil
 	}))
-	_, url := localplatform.Start(t, local.Options{Topology: top, Registry: reg, WatchInterval: 50 * time.Millisecond})
+	_, url, _ := localplatform.Start(t, local.Options{Topology: top, Registry: reg, WatchInterval: 50 * time.Millisecond})
 	body := `{"specversion":"1.0","id":"o-1","source":"shop","type":"io.eventplane.demo.order.placed.v1","time":"2026-11-26T17:10:00Z",` +
 		`"datacontenttype":"application/json","data":{"orderId":"o-1","customerId":"c-1","currency":"EUR","total":5,"items":[{"sku":"a","quantity":1,"price":5}]}}`
 	resp, err := http.Post(url+"/events", "application/cloudevents+json", strings.NewReader(body))

@@ -41,7 +41,7 @@ func TestRenamedTopologyRunsLocally(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, url := localplatform.Start(t, local.Options{Topology: top, BackoffBase: 100 * time.Millisecond})
+	p, url, _ := localplatform.Start(t, local.Options{Topology: top, BackoffBase: 100 * time.Millisecond})
 	resp, err := http.Post(url+"/events", "application/cloudevents-batch+json", strings.NewReader("["+order("r-1", 12)+"]"))
 	if err != nil {
 		t.Fatal(err)

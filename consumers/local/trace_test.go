@@ -29,7 +29,7 @@ func TestOneTraceFromProducerToSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, url := localplatform.Start(t, local.Options{Topology: top, Getenv: func(string) string { return "" },
+	_, url, _ := localplatform.Start(t, local.Options{Topology: top, Getenv: func(string) string { return "" },
 		Tracer: tp, BackoffBase: 100 * time.Millisecond})
 
 	// The producer's own trace context, in the HTTP binding's traceparent.

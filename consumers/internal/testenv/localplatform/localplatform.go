@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/eventplane/eventplane/api/events"
@@ -16,10 +17,10 @@ import (
 
 // Start builds the platform from opts (Dir defaults to a test temporary
 // folder, Logger to a discarding one), serves its API with the repository's
-// event schemas and runs it. It returns the platform and the API's base URL.
-// At the test's end the platform is stopped and an error from its run fails
-// the test.
-func Start(t testing.TB, opts local.Options) (*local.Platform, string) {
+// event schemas and runs it. It returns the platform, the API's base URL and
+// stop, which stops the platform (as at the test's end, where it is called
+// too; a second call does nothing): an error from its run fails the test.
+func Start(t testing.TB, opts local.Options) (p *local.Platform, url string, stop func()) {
 	t.Helper()
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
@@ -39,12 +40,16 @@ func Start(t testing.TB, opts local.Options) (*local.Platform, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with: %v", err)
-		}
-		srv.Close()
-	})
-	return p, srv.URL
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("platform stopped with: %v", err)
+			}
+			srv.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return p, srv.URL, stop
 }

@@ -6,16 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eventplane/eventplane/api/events"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/localplatform"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 	"github.com/eventplane/eventplane/consumers/local"
@@ -45,35 +43,9 @@ func start(t testing.TB, dir string, getenv func(string) string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := local.New(context.Background(), local.Options{Topology: top, Dir: dir, Getenv: getenv,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), WatchInterval: 50 * time.Millisecond,
+	p, url, stop := localplatform.Start(t, local.Options{Topology: top, Dir: dir, Getenv: getenv, WatchInterval: 50 * time.Millisecond,
 		RetryBase: 10 * time.Millisecond, BackoffBase: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := events.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p.Handler(schemas))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	s := &stack{t: t, p: p, url: srv.URL, dir: dir}
-	stopped := false
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with: %v", err)
-		}
-		srv.Close()
-	}
-	t.Cleanup(s.stop)
-	return s
+	return &stack{t: t, p: p, url: url, dir: dir, stop: stop}
 }
 
 func (s *stack) post(body string) {

@@ -241,12 +241,40 @@ func tables(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 			return fmt.Errorf("table %s: %w", tb.Name, err)
 		}
 		if tb.TTLAttribute != "" {
-			if _, err := c.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
-				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(tb.TTLAttribute), Enabled: aws.Bool(true)}}); err != nil &&
-				!strings.Contains(err.Error(), "already enabled") {
-				return fmt.Errorf("table %s TTL: %w", tb.Name, err)
+			if err := ensureTTL(ctx, c, tb.Name, name, tb.TTLAttribute); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// ensureTTL turns TTL on for attr unless it already is. DynamoDB answers an
+// UpdateTimeToLive on a table whose TTL is already on — and any second change
+// within an hour of the first — with a ValidationException (UpdateTimeToLive
+// API reference), an error code shared with every malformed request; so the
+// state is read (DescribeTimeToLive) rather than the error guessed from its
+// text. TTL on another attribute is an error: DynamoDB changes the attribute
+// only by turning TTL off and on again, which bootstrap must not do by itself.
+func ensureTTL(ctx context.Context, c Clients, logical, table, attr string) error {
+	d, err := c.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("table %s TTL: %w", logical, err)
+	}
+	if desc := d.TimeToLiveDescription; desc != nil {
+		switch current := aws.ToString(desc.AttributeName); desc.TimeToLiveStatus {
+		case ddbtypes.TimeToLiveStatusEnabled, ddbtypes.TimeToLiveStatusEnabling:
+			if current == attr {
+				return nil
+			}
+			return fmt.Errorf("table %s: TTL is on attribute %q but the topology asks for %q; DynamoDB changes it only by turning TTL off and on again, which bootstrap does not do", logical, current, attr)
+		case ddbtypes.TimeToLiveStatusDisabling:
+			return fmt.Errorf("table %s: TTL (attribute %q) is being turned off; run again once DescribeTimeToLive reports DISABLED", logical, current)
+		}
+	}
+	if _, err := c.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(table),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)}}); err != nil {
+		return fmt.Errorf("table %s TTL: %w", logical, err)
 	}
 	return nil
 }

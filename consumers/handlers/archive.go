@@ -56,6 +56,7 @@ type Archive struct {
 
 	mu      sync.Mutex
 	batches map[string]*batch
+	closed  bool
 }
 
 type batch struct {
@@ -128,6 +129,10 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	}
 	p := partition(e)
 	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return fmt.Errorf("archive: closed, event %s not written", e.ID())
+	}
 	b := a.batches[p]
 	if b == nil {
 		b = &batch{partition: p, done: make(chan struct{})}
@@ -149,6 +154,26 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	case <-ctx.Done():
 		return ctx.Err() // the batch may still be written: the lake is at-least-once
 	}
+}
+
+// Close writes the batches still waiting for MaxAge or MaxEvents (stopping
+// their timers) and wakes their waiters; later events are refused. It is an
+// io.Closer, which the engine closes at shutdown after the last Handle.
+func (a *Archive) Close() error {
+	a.mu.Lock()
+	a.closed = true
+	pending := make([]*batch, 0, len(a.batches))
+	for _, b := range a.batches {
+		pending = append(pending, b)
+	}
+	a.mu.Unlock()
+	var errs []error
+	for _, b := range pending {
+		a.flush(b)
+		<-b.done // flushed here or by its timer: b.err is set before done closes
+		errs = append(errs, b.err)
+	}
+	return errors.Join(errs...)
 }
 
 // flush writes a batch once and wakes its waiters.

@@ -18,9 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/eventplane/eventplane/api/events"
-	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -324,5 +324,19 @@ func TestFunctionTargetDeadLettersPermanentFailures(t *testing.T) {
 		if r["name"] == "uploads-incoming" && (r["delivered"].(float64) != 1 || r["failed"].(float64) != 0) {
 			t.Errorf("rule %v: want the invocation delivered once and not failed", r)
 		}
+	}
+}
+
+// Started tells a caller (eventplane dev) when the consumers are polling,
+// so it prints "up" without polling Ready in a sleep loop.
+func TestStartedIsClosedWhenTheConsumersPoll(t *testing.T) {
+	s := start(t, t.TempDir(), func(string) string { return "" })
+	select {
+	case <-s.p.Started():
+	case <-time.After(15 * time.Second):
+		t.Fatal("Started not closed 15s after Run began")
+	}
+	if !s.p.Ready() {
+		t.Fatal("Started closed while Ready reports false")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -375,5 +376,44 @@ func TestS3VirtualHostedStyle(t *testing.T) {
 	list, err := c.ListObjectsV2(ctx(t), &s3.ListObjectsV2Input{Bucket: aws.String("local-quiet")})
 	if err != nil || !slices.Equal(listKeys(list), []string{"vh/k.txt"}) {
 		t.Errorf("virtual-hosted list: %v %v", list, err)
+	}
+}
+
+// CopyObject and DeleteObjects work over the folders too, and a body that
+// does not match its Content-MD5 is refused with BadDigest and not stored.
+func TestS3CopyDeleteObjectsAndContentMD5(t *testing.T) {
+	s := start(t, bucketsTopology)
+	c := s.s3()
+	for _, k := range []string{"a.txt", "b.txt"} {
+		if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.CopyObject(ctx(t), &s3.CopyObjectInput{Bucket: aws.String("local-drops"), Key: aws.String("copied/a.txt"), CopySource: aws.String("local-quiet/a.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.dir, "buckets", "local-drops", "copied", "a.txt")); err != nil || string(b) != "a.txt" {
+		t.Errorf("copied object holds %q (%v)", b, err)
+	}
+	del, err := c.DeleteObjects(ctx(t), &s3.DeleteObjectsInput{Bucket: aws.String("local-quiet"), Delete: &s3types.Delete{
+		Objects: []s3types.ObjectIdentifier{{Key: aws.String("a.txt")}, {Key: aws.String("b.txt")}, {Key: aws.String("x/../../y")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(del.Deleted) != 2 || len(del.Errors) != 1 || aws.ToString(del.Errors[0].Code) != "InvalidArgument" {
+		t.Errorf("DeleteObjects: deleted %v errors %v", del.Deleted, del.Errors)
+	}
+	if objs, _ := os.ReadDir(filepath.Join(s.dir, "buckets", "local-quiet")); len(objs) != 0 {
+		t.Errorf("bucket folder after DeleteObjects: %v", objs)
+	}
+	sum := md5.Sum([]byte("other bytes"))
+	_, err = c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("bad.txt"), Body: strings.NewReader("bytes"),
+		ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:]))})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "BadDigest" {
+		t.Errorf("PutObject with a wrong Content-MD5: %v, want BadDigest", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "buckets", "local-quiet", "bad.txt")); !os.IsNotExist(err) {
+		t.Errorf("an object with a wrong Content-MD5 was stored: %v", err)
 	}
 }

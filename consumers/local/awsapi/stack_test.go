@@ -32,7 +32,7 @@ type stack struct {
 
 // start runs the platform of a topology file (no PostgreSQL: the
 // analytics consumer stays stopped and its queue keeps the messages).
-func start(t *testing.T, topo string) *stack {
+func start(t testing.TB, topo string) *stack {
 	t.Helper()
 	top, err := topology.Load(topo)
 	if err != nil {

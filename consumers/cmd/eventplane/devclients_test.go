@@ -344,3 +344,120 @@ func TestConsumerBinaryAgainstDev(t *testing.T) {
 		t.Errorf("ext-1 handled %d times, want 1", handled["ext-1"])
 	}
 }
+
+// The issue's "done when": the four flows driven entirely by the aws CLI
+// against `eventplane dev`, results read back with the CLI where they land
+// in a bucket or queue (tables through the dashboard's state API until
+// DynamoDB is served).
+//  1. aws s3 cp under incoming/ (files Lambda) and batch/ (files consumer)
+//     -> rows in the files table.
+//  2. aws sqs send-message of an order to the orders queue -> orders table
+//     and the lake archive (events/ in local-lake).
+//  3. aws events put-events of a 1500 order -> order-events topic ->
+//     order-analytics (received with the CLI) and order-alerts (alerts
+//     topic published once).
+//  4. aws sqs send-message of EventBridge's Scheduled Event to reports ->
+//     the hourly report in local-lake reports/.
+func TestFourFlowsByAWSCLI(t *testing.T) {
+	awsBin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatal("the aws CLI is not installed: run hack/awscli.sh (hack/setup.sh test does)")
+	}
+	s := startAWSDev(t)
+	work := t.TempDir()
+	cfg := filepath.Join(work, "config")
+	aws := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(awsBin, args...)
+		cmd.Dir = work
+		cmd.Env = append(s.environ(), "AWS_CONFIG_FILE="+cfg)
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		return string(b)
+	}
+	eventually := func(what string, f func() (bool, string)) {
+		t.Helper()
+		var last string
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			var ok bool
+			if ok, last = f(); ok {
+				return
+			}
+		}
+		t.Fatalf("%s: not within 30 s; last: %s", what, last)
+	}
+	aws("configure", "set", "default.s3.addressing_style", "path")
+	queue := func(name string) string { return s.awsURL + "/000000000000/" + name }
+
+	// Flow 1.
+	for _, sub := range []string{"incoming", "batch"} {
+		f := filepath.Join(work, sub+".csv")
+		if err := os.WriteFile(f, []byte("orderId,customerId,total\n"+sub+"-1,c-1,12.5\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		aws("s3", "cp", f, "s3://local-uploads/"+sub+"/orders.csv")
+	}
+	s.waitRows(t, "files", 2)
+
+	// Flow 2.
+	order := func(id string, total int) string {
+		return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"shop","type":"io.eventplane.demo.order.placed.v1","time":"2026-11-26T17:10:00Z",`+
+			`"datacontenttype":"application/json","data":{"orderId":%q,"customerId":"c-1","currency":"EUR","total":%d,"items":[{"sku":"a","quantity":1,"price":%d}]}}`, id, id, total, total)
+	}
+	aws("sqs", "send-message", "--queue-url", queue("orders"), "--message-body", order("cli-sqs-1", 40))
+	s.waitRows(t, "orders", 1)
+	eventually("the order archived in the lake", func() (bool, string) {
+		out := aws("s3api", "list-objects-v2", "--bucket", "local-lake", "--prefix", "events/", "--output", "json")
+		return strings.Contains(out, `"Key": "events/`), out
+	})
+
+	// Flow 3.
+	ev := `[{"Source":"shop","DetailType":"io.eventplane.demo.order.placed.v1","EventBusName":"local-main",` +
+		`"Detail":"{\"_cloudevent\":{\"specversion\":\"1.0\",\"id\":\"cli-bus-1\",\"source\":\"shop\",\"datacontenttype\":\"application/json\"},` +
+		`\"orderId\":\"cli-bus-1\",\"customerId\":\"c-1\",\"currency\":\"EUR\",\"total\":1500,\"items\":[{\"sku\":\"a\",\"quantity\":1,\"price\":1500}]}"}]`
+	if err := os.WriteFile(filepath.Join(work, "test-event.json"), []byte(ev), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	aws("events", "put-events", "--entries", "file://test-event.json")
+	got := aws("sqs", "receive-message", "--queue-url", queue("order-analytics"), "--wait-time-seconds", "10", "--output", "json")
+	if !strings.Contains(got, `cli-bus-1`) {
+		t.Errorf("order-analytics: %s", got)
+	}
+	s.waitRows(t, "orders", 2)
+	eventually("the alert published", func() (bool, string) {
+		resp, err := http.Get(s.url + "/api/state")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		var st struct{ Topics []map[string]any }
+		_ = json.NewDecoder(resp.Body).Decode(&st)
+		for _, tp := range st.Topics {
+			if tp["name"] == "alerts" {
+				return tp["published"] == float64(1), fmt.Sprint(tp)
+			}
+		}
+		return false, fmt.Sprint(st.Topics)
+	})
+
+	// Flow 4: what EventBridge Scheduler delivers to the reports queue.
+	sched := fmt.Sprintf(`{"version":"0","id":"cli-sched-1","detail-type":"Scheduled Event","source":"aws.events","account":"000000000000",`+
+		`"time":%q,"region":"local","resources":["arn:aws:scheduler:local:000000000000:schedule/default/local-hourly-report"],"detail":{}}`,
+		time.Now().UTC().Format(time.RFC3339))
+	aws("sqs", "send-message", "--queue-url", queue("reports"), "--message-body", sched)
+	var key string
+	eventually("the hourly report in the lake", func() (bool, string) {
+		out := aws("s3api", "list-objects-v2", "--bucket", "local-lake", "--prefix", "reports/", "--output", "json")
+		var l struct{ Contents []struct{ Key string } }
+		_ = json.Unmarshal([]byte(out), &l)
+		if len(l.Contents) > 0 {
+			key = l.Contents[0].Key
+		}
+		return key != "", out
+	})
+	if rep := aws("s3", "cp", "s3://local-lake/"+key, "-"); !strings.Contains(rep, "orders-hourly") {
+		t.Errorf("report %s: %s", key, rep)
+	}
+}

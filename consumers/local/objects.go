@@ -303,3 +303,18 @@ func (o *Objects) Open(bucket, key string) (*os.File, Object, error) {
 	f := out.Body.(*os.File)
 	return f, Object{Bucket: bucket, Key: key, Size: aws.ToInt64(out.ContentLength), Modified: aws.ToTime(out.LastModified)}, nil
 }
+
+// md5 is the hex MD5 of an object's bytes (S3's ETag of a single-part
+// upload).
+func (o *Objects) md5(bucket, key string) (string, error) {
+	f, _, err := o.Open(bucket, key)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

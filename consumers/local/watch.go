@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,7 +50,12 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		if time.Since(o.Modified) < p.opts.WatchInterval {
 			continue
 		}
-		if err := p.announce(ctx, o, "Object Created", "PutObject", map[string]any{"size": o.Size, "etag": strconv.FormatInt(o.Modified.UnixNano(), 16)}); err != nil {
+		// S3 puts the object's ETag in the event: the MD5 of its bytes.
+		etag, err := p.Objects.md5(o.Bucket, o.Key)
+		if err != nil {
+			continue // removed or unreadable meanwhile: the next scan sees it
+		}
+		if err := p.announce(ctx, o, "Object Created", "PutObject", map[string]any{"size": o.Size, "etag": etag}); err != nil {
 			p.log.Error("announce upload", "object", id, "error", err)
 			continue
 		}

@@ -273,6 +273,11 @@ func TestS3PutAndDeleteRaiseEventBridgeEvents(t *testing.T) {
 			t.Errorf("Object Created detail field %q: the API's and the dropped file's differ: %v vs %v", f, cd, hand["detail"])
 		}
 	}
+	// S3's etag in the event is the MD5 of the bytes, whichever way the
+	// file came: the same value HeadObject answers.
+	if e := hand["detail"].(map[string]any)["object"].(map[string]any)["etag"]; e != md5hex([]byte("a,b\n")) {
+		t.Errorf("Object Created of the dropped file: etag %v, want the MD5 of its bytes %s", e, md5hex([]byte("a,b\n")))
+	}
 	if dd := deleted["detail"].(map[string]any); dd["reason"] != "DeleteObject" || dd["deletion-type"] != "Permanently Deleted" {
 		t.Errorf("Object Deleted detail: %v", dd)
 	}

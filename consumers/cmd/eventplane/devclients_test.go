@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -181,6 +182,22 @@ func TestAWSCLIS3AgainstDev(t *testing.T) {
 	out, err = aws("s3", "ls", "s3://no-such-bucket/")
 	if err == nil || !strings.Contains(out, "NoSuchBucket") {
 		t.Errorf("ls of an unknown bucket: %v %s, want NoSuchBucket", err, out)
+	}
+	if out := must("s3", "ls"); !strings.Contains(out, "local-uploads") || !strings.Contains(out, "local-lake") {
+		t.Errorf("aws s3 ls: %s", out)
+	}
+	// Over 8 MiB the CLI uploads in parts (CreateMultipartUpload, UploadPart,
+	// CompleteMultipartUpload): the object is whole in the folder.
+	big := make([]byte, 9<<20)
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	if err := os.WriteFile(filepath.Join(work, "big.bin"), big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must("s3", "cp", "big.bin", "s3://local-lake/big/big.bin")
+	if b, err := os.ReadFile(filepath.Join(s.dir, "buckets", "local-lake", "big", "big.bin")); err != nil || !bytes.Equal(b, big) {
+		t.Errorf("multipart upload stored %d bytes (%v), want %d", len(b), err, len(big))
 	}
 	must("s3", "rm", "s3://local-uploads/incoming/orders.csv")
 	if _, err := os.Stat(filepath.Join(s.dir, "buckets", "local-uploads", "incoming", "orders.csv")); !os.IsNotExist(err) {

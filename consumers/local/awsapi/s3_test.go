@@ -422,3 +422,30 @@ func TestS3CopyDeleteObjectsAndContentMD5(t *testing.T) {
 		t.Errorf("an object with a wrong Content-MD5 was stored: %v", err)
 	}
 }
+
+// Buckets come from the topology: CreateBucket of one of them succeeds (it
+// exists, as S3's us-east-1 answers its owner), any other is refused with
+// a message that says so, and ListBuckets lists the topology's.
+func TestS3BucketsAreTheTopologys(t *testing.T) {
+	s := start(t, bucketsTopology)
+	c := s.s3()
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("local-drops")}); err != nil {
+		t.Errorf("CreateBucket of a topology bucket: %v", err)
+	}
+	_, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("made-up")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NotImplemented" || !strings.Contains(ae.ErrorMessage(), "topology") {
+		t.Errorf("CreateBucket of another bucket: %v, want NotImplemented naming the topology", err)
+	}
+	list, err := c.ListBuckets(ctx(t), &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range list.Buckets {
+		names = append(names, aws.ToString(b.Name))
+	}
+	if !slices.Equal(names, []string{"local-drops", "local-quiet"}) {
+		t.Errorf("ListBuckets: %v", names)
+	}
+}

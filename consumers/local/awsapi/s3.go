@@ -229,6 +229,12 @@ func (s *s3Backend) remember(bucket string, o ObjectInfo, md5 []byte) {
 	s.mu.Unlock()
 }
 
+func (s *s3Backend) forget(bucket, key string) {
+	s.mu.Lock()
+	delete(s.sums, bucket+"/"+key)
+	s.mu.Unlock()
+}
+
 func (s *s3Backend) ListBuckets() ([]gofakes3.BucketInfo, error) {
 	var out []gofakes3.BucketInfo
 	for _, b := range s.b.BucketNames() {
@@ -254,8 +260,8 @@ func (s *s3Backend) ListBucket(name string, prefix *gofakes3.Prefix, page gofake
 	}
 	out := gofakes3.NewObjectList()
 	var n int64
-	last := ""
-	for i, o := range objs {
+	last := "" // the last key or common prefix listed
+	for _, o := range objs {
 		if page.HasMarker && o.Key <= page.Marker {
 			continue
 		}
@@ -263,10 +269,15 @@ func (s *s3Backend) ListBucket(name string, prefix *gofakes3.Prefix, page gofake
 		if !prefix.Match(o.Key, &m) {
 			continue
 		}
+		if m.CommonPrefix && (m.MatchedPart == last || (page.HasMarker && m.MatchedPart == page.Marker)) {
+			continue // a key under a common prefix already listed
+		}
+		if page.MaxKeys > 0 && n >= page.MaxKeys {
+			// One more entry exists: the page is full and there is another.
+			out.IsTruncated, out.NextMarker = true, last
+			break
+		}
 		if m.CommonPrefix {
-			if m.MatchedPart == last || (page.HasMarker && m.MatchedPart == page.Marker) {
-				continue
-			}
 			out.AddPrefix(m.MatchedPart)
 			last = m.MatchedPart
 		} else {
@@ -278,13 +289,7 @@ func (s *s3Backend) ListBucket(name string, prefix *gofakes3.Prefix, page gofake
 				Size: o.Size, StorageClass: gofakes3.StorageStandard})
 			last = o.Key
 		}
-		if n++; page.MaxKeys > 0 && n >= page.MaxKeys {
-			out.IsTruncated = i < len(objs)-1
-			if out.IsTruncated {
-				out.NextMarker = last
-			}
-			break
-		}
+		n++
 	}
 	return out, nil
 }
@@ -333,7 +338,7 @@ func (s *s3Backend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 
 // PutObject stores the object; user metadata and Content-Type are not
 // kept (a bucket is a folder of plain files).
-func (s *s3Backend) PutObject(bucket, key string, _ map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+func (s *s3Backend) PutObject(bucket, key string, _ map[string]string, input io.Reader, _ int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
 	var check func(*ObjectInfo) error
 	if cond != nil && (cond.IfMatch != nil || cond.IfNoneMatch != nil) {
 		check = func(cur *ObjectInfo) error {
@@ -348,7 +353,9 @@ func (s *s3Backend) PutObject(bucket, key string, _ map[string]string, input io.
 			return gofakes3.CheckPutConditions(cond, info)
 		}
 	}
-	o, sum, err := s.b.PutObject(context.Background(), bucket, key, io.LimitReader(input, size), check)
+	// input ends at the request's Content-Length (or the decoded length of
+	// an aws-chunked body), where gofakes3's reader checks Content-MD5.
+	o, sum, err := s.b.PutObject(context.Background(), bucket, key, input, check)
 	if err != nil {
 		return gofakes3.PutObjectResult{}, s3Err(bucket, key, err)
 	}
@@ -357,13 +364,17 @@ func (s *s3Backend) PutObject(bucket, key string, _ map[string]string, input io.
 }
 
 func (s *s3Backend) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
-	return gofakes3.ObjectDeleteResult{}, s3Err(bucket, key, s.b.DeleteObject(context.Background(), bucket, key))
+	err := s.b.DeleteObject(context.Background(), bucket, key)
+	s.forget(bucket, key)
+	return gofakes3.ObjectDeleteResult{}, s3Err(bucket, key, err)
 }
 
 func (s *s3Backend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
 	var out gofakes3.MultiDeleteResult
 	for _, k := range keys {
-		if err := s.b.DeleteObject(context.Background(), bucket, k); err != nil {
+		err := s.b.DeleteObject(context.Background(), bucket, k)
+		s.forget(bucket, k)
+		if err != nil {
 			var ge *gofakes3.ErrorResponse
 			code, msg := gofakes3.ErrInternal, err.Error()
 			if errors.As(s3Err(bucket, k, err), &ge) {

@@ -120,6 +120,14 @@ func TestS3OperationsOverFolderBuckets(t *testing.T) {
 	if keys := listKeys(dl); !slices.Equal(keys, []string{"in/a.csv", "in/b.txt"}) || !slices.Equal(prefixes, []string{"in/sub/"}) {
 		t.Errorf("ListObjectsV2 in/ with delimiter: keys %v prefixes %v", keys, prefixes)
 	}
+	// A full page with nothing after it under the prefix is the last page.
+	full, err := c.ListObjectsV2(ctx(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("in/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToBool(full.IsTruncated) || len(full.Contents)+len(full.CommonPrefixes) != 3 {
+		t.Errorf("ListObjectsV2 in/ of 3 entries, MaxKeys 3: truncated %v, %d keys %d prefixes", aws.ToBool(full.IsTruncated), len(full.Contents), len(full.CommonPrefixes))
+	}
 	// Pages of one key, through the SDK's paginator.
 	var paged []string
 	pages := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(1)})

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,7 +111,7 @@ func (o *Objects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 	}
 	f, err := r.Open(rel)
 	if err != nil {
-		if os.IsNotExist(err) {
+		if os.IsNotExist(err) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: a key under an object
 			return nil, &s3types.NoSuchKey{Message: aws.String(fmt.Sprintf("s3://%s/%s does not exist (%s)", aws.ToString(in.Bucket), aws.ToString(in.Key),
 				filepath.Join(o.root, aws.ToString(in.Bucket), rel)))}
 		}
@@ -218,6 +219,16 @@ func (o *Objects) Store(bucket, key string, body io.Reader, check func(current *
 	}
 	if strings.HasPrefix(filepath.Base(rel), ".") {
 		return Object{}, nil, fmt.Errorf("object key %q is not valid locally: a name starting with \".\" is a hidden file of the bucket folder, which is neither listed nor announced", key)
+	}
+	// S3 keeps "a" and "a/b" side by side; a folder cannot.
+	segs := strings.Split(key, "/")
+	for i := 1; i < len(segs); i++ {
+		if st, err := r.Lstat(filepath.FromSlash(strings.Join(segs[:i], "/"))); err == nil && !st.IsDir() {
+			return Object{}, nil, fmt.Errorf("object key %q is not valid locally: %q is an object, and a bucket folder cannot hold keys under an object", key, strings.Join(segs[:i], "/"))
+		}
+	}
+	if st, err := r.Lstat(rel); err == nil && st.IsDir() {
+		return Object{}, nil, fmt.Errorf("object key %q is not valid locally: keys under %q exist (%s/...), and a bucket folder cannot hold an object there too", key, key, key)
 	}
 	dir := filepath.Dir(rel)
 	if dir != "." {

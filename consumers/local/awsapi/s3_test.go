@@ -206,6 +206,29 @@ func TestS3KeysAFolderCannotHoldAreRefused(t *testing.T) {
 			t.Errorf("PutObject %q: %v, want InvalidArgument", key, err)
 		}
 	}
+	// An object and a key under it cannot both be files: the second is
+	// refused naming the object in the way, and reading under an object
+	// is NoSuchKey.
+	if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("obj"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("obj/under"), Body: strings.NewReader("x")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidArgument" || !strings.Contains(ae.ErrorMessage(), `"obj" is an object`) {
+		t.Errorf("PutObject under an object: %v, want InvalidArgument naming obj", err)
+	}
+	if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("dir/k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("dir"), Body: strings.NewReader("x")})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidArgument" || !strings.Contains(ae.ErrorMessage(), `keys under "dir" exist`) {
+		t.Errorf("PutObject over keys under it: %v, want InvalidArgument", err)
+	}
+	_, err = c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("obj/under")})
+	var nk *s3types.NoSuchKey
+	if !errors.As(err, &nk) {
+		t.Errorf("GetObject under an object: %v, want NoSuchKey", err)
+	}
 	if _, err := os.Stat(filepath.Join(s.dir, "escape")); !os.IsNotExist(err) {
 		t.Errorf("a key escaped the bucket folder: %v", err)
 	}

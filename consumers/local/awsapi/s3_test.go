@@ -387,10 +387,23 @@ func TestS3ChunkedUploadsStoreTheBytes(t *testing.T) {
 	}
 }
 
-// Virtual-hosted-style requests (the SDK's default addressing:
-// http://BUCKET.localhost:PORT/KEY) reach the same bucket.
+// Virtual-hosted-style requests (the SDK's default addressing for a host
+// name: http://BUCKET.localhost:PORT/KEY) reach the same bucket; against
+// an IP address an SDK with no S3 options at all (default checksums, no
+// UsePathStyle) addresses path-style by itself (the S3 endpoint rules do
+// for an IP host) and works.
 func TestS3VirtualHostedStyle(t *testing.T) {
 	s := start(t, bucketsTopology)
+	plain := s3.NewFromConfig(s.cfg)
+	if _, err := plain.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("local-quiet"), Key: aws.String("plain.txt"), Body: strings.NewReader("plain")}); err != nil {
+		t.Fatalf("PutObject with the SDK's defaults: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.dir, "buckets", "local-quiet", "plain.txt")); err != nil || string(b) != "plain" {
+		t.Fatalf("default-SDK put stored %q (%v)", b, err)
+	}
+	if err := os.Remove(filepath.Join(s.dir, "buckets", "local-quiet", "plain.txt")); err != nil {
+		t.Fatal(err)
+	}
 	u, _ := url.Parse(s.url)
 	_, port, _ := net.SplitHostPort(u.Host)
 	// BUCKET.localhost resolves to loopback (RFC 6761); dial it so

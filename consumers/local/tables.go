@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/eventplane/eventplane/consumers/local/ddbjson"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -295,170 +295,16 @@ func orEmpty(m map[string]types.AttributeValue) map[string]types.AttributeValue 
 	return m
 }
 
-// av is the stored form of an attribute value (DynamoDB's JSON shape).
-type av struct {
-	S    *string       `json:"S,omitempty"`
-	N    *string       `json:"N,omitempty"`
-	B    *string       `json:"B,omitempty"`
-	BOOL *bool         `json:"BOOL,omitempty"`
-	NULL bool          `json:"NULL,omitempty"`
-	L    []av          `json:"L,omitempty"`
-	M    map[string]av `json:"M,omitempty"`
-	SS   []string      `json:"SS,omitempty"`
-	NS   []string      `json:"NS,omitempty"`
-	BS   []string      `json:"BS,omitempty"`
-}
-
-func fromAV(a av) types.AttributeValue {
-	switch {
-	case a.S != nil:
-		return &types.AttributeValueMemberS{Value: *a.S}
-	case a.N != nil:
-		return &types.AttributeValueMemberN{Value: *a.N}
-	case a.B != nil:
-		b, _ := base64.StdEncoding.DecodeString(*a.B)
-		return &types.AttributeValueMemberB{Value: b}
-	case a.BOOL != nil:
-		return &types.AttributeValueMemberBOOL{Value: *a.BOOL}
-	case a.NULL:
-		return &types.AttributeValueMemberNULL{Value: true}
-	case a.SS != nil:
-		return &types.AttributeValueMemberSS{Value: a.SS}
-	case a.NS != nil:
-		return &types.AttributeValueMemberNS{Value: a.NS}
-	case a.BS != nil:
-		var bs [][]byte
-		for _, s := range a.BS {
-			b, _ := base64.StdEncoding.DecodeString(s)
-			bs = append(bs, b)
-		}
-		return &types.AttributeValueMemberBS{Value: bs}
-	case a.L != nil:
-		l := make([]types.AttributeValue, len(a.L))
-		for i, e := range a.L {
-			l[i] = fromAV(e)
-		}
-		return &types.AttributeValueMemberL{Value: l}
-	}
-	m := map[string]types.AttributeValue{}
-	for k, e := range a.M {
-		m[k] = fromAV(e)
-	}
-	return &types.AttributeValueMemberM{Value: m}
-}
-
-// encodeItem writes an item in DynamoDB's JSON shape (what decodeItem and
-// the dashboard read) without reflection: it is on every write's path.
 func encodeItem(item map[string]types.AttributeValue) ([]byte, error) {
-	b := make([]byte, 0, 256)
-	return appendMap(b, item)
-}
-
-func appendMap(b []byte, m map[string]types.AttributeValue) ([]byte, error) {
-	b = append(b, '{')
-	first := true
-	for k, v := range m {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendString(b, k)
-		b = append(b, ':')
-		var err error
-		if b, err = appendAV(b, v); err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-	}
-	return append(b, '}'), nil
-}
-
-func appendStrings(b []byte, tag string, ss []string) []byte {
-	b = append(b, `{"`+tag+`":[`...)
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, "]}"...)
-}
-
-func appendAV(b []byte, v types.AttributeValue) ([]byte, error) {
-	switch x := v.(type) {
-	case *types.AttributeValueMemberS:
-		return append(appendString(append(b, `{"S":`...), x.Value), '}'), nil
-	case *types.AttributeValueMemberN:
-		return append(appendString(append(b, `{"N":`...), x.Value), '}'), nil
-	case *types.AttributeValueMemberB:
-		return append(appendString(append(b, `{"B":`...), base64.StdEncoding.EncodeToString(x.Value)), '}'), nil
-	case *types.AttributeValueMemberBOOL:
-		if x.Value {
-			return append(b, `{"BOOL":true}`...), nil
-		}
-		return append(b, `{"BOOL":false}`...), nil
-	case *types.AttributeValueMemberNULL:
-		return append(b, `{"NULL":true}`...), nil
-	case *types.AttributeValueMemberSS:
-		return appendStrings(b, "SS", x.Value), nil
-	case *types.AttributeValueMemberNS:
-		return appendStrings(b, "NS", x.Value), nil
-	case *types.AttributeValueMemberBS:
-		var ss []string
-		for _, e := range x.Value {
-			ss = append(ss, base64.StdEncoding.EncodeToString(e))
-		}
-		return appendStrings(b, "BS", ss), nil
-	case *types.AttributeValueMemberL:
-		b = append(b, `{"L":[`...)
-		for i, e := range x.Value {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendAV(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, "]}"...), nil
-	case *types.AttributeValueMemberM:
-		b = append(b, `{"M":`...)
-		b, err := appendMap(b, x.Value)
-		if err != nil {
-			return nil, err
-		}
-		return append(b, '}'), nil
-	}
-	return nil, fmt.Errorf("attribute value of type %T is not supported", v)
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	const hexdigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
+	return ddbjson.AppendItem(make([]byte, 0, 256), item)
 }
 
 func decodeItem(raw []byte) (map[string]types.AttributeValue, error) {
-	var m map[string]av
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("stored item: %w", err)
+	item, err := ddbjson.DecodeItem(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stored %w", err)
 	}
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, a := range m {
-		out[k] = fromAV(a)
-	}
-	return out, nil
+	return item, nil
 }
 
 // Items returns up to limit items of a table as plain JSON objects, for
@@ -486,8 +332,11 @@ func plain(item map[string]types.AttributeValue) map[string]any {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b, _ := appendAV(nil, item[k])
+		b, _ := ddbjson.AppendValue(nil, item[k])
 		out[k] = json.RawMessage(b)
 	}
 	return out
 }
+
+// appendString appends s as a JSON string (the bus writes events with it).
+var appendString = ddbjson.AppendString

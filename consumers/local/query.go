@@ -612,7 +612,9 @@ func (t *Tables) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dy
 }
 
 // tableARN is a local table's ARN.
-func tableARN(name string) string { return "arn:aws:dynamodb:" + region + ":" + account + ":table/" + name }
+func tableARN(name string) string {
+	return "arn:aws:dynamodb:" + region + ":" + account + ":table/" + name
+}
 
 // DescribeTable implements the DynamoDB operation: an ACTIVE,
 // on-demand table with the topology's key schema and indexes, and its
@@ -698,4 +700,3 @@ func (t *Tables) ListTables(_ context.Context, in *dynamodb.ListTablesInput, _ .
 	}
 	return out, nil
 }
-

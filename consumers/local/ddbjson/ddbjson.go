@@ -47,12 +47,22 @@ func decode(raw []byte, strict bool) (map[string]types.AttributeValue, error) {
 	for k, a := range m {
 		v, err := a.attributeValue(strict)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
+			return nil, &InvalidError{Attribute: k, Err: err}
 		}
 		out[k] = v
 	}
 	return out, nil
 }
+
+// InvalidError is a value DynamoDB would refuse (ValidationException).
+type InvalidError struct {
+	Attribute string
+	Err       error
+}
+
+func (e *InvalidError) Error() string { return "attribute " + e.Attribute + ": " + e.Err.Error() }
+
+func (e *InvalidError) Unwrap() error { return e.Err }
 
 // value is one attribute value in DynamoDB's JSON form.
 type value struct {
@@ -309,23 +319,11 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberB:
 		return len(x.Value)
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range x.Value {
-			n += len(s)
-		}
-		return n
+		return sum(x.Value, func(s string) int { return len(s) })
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range x.Value {
-			n += num(s)
-		}
-		return n
+		return sum(x.Value, num)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range x.Value {
-			n += len(b)
-		}
-		return n
+		return sum(x.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range x.Value {
@@ -336,4 +334,12 @@ func valueSize(v types.AttributeValue) int {
 		return 3 + len(x.Value) + Size(x.Value)
 	}
 	return 1
+}
+
+func sum[E any](xs []E, size func(E) int) int {
+	n := 0
+	for _, x := range xs {
+		n += size(x)
+	}
+	return n
 }

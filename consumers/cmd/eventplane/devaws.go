@@ -21,7 +21,7 @@ type awsServer struct {
 // Close stops it (long polls in progress end with the request context).
 func (a *awsServer) Close() { _ = a.srv.Close() }
 
-// serveAWS serves SQS, EventBridge and SNS over the platform on addr;
+// serveAWS serves SQS, EventBridge, SNS and DynamoDB over the platform on addr;
 // a serve error goes to served.
 func serveAWS(ctx context.Context, addr string, p *local.Platform, log *slog.Logger, served chan<- error) (*awsServer, error) {
 	ln, err := net.Listen("tcp", addr)
@@ -47,6 +47,6 @@ func serveAWS(ctx context.Context, addr string, p *local.Platform, log *slog.Log
 // the aws CLI v1 ignores AWS_ENDPOINT_URL for sqs
 // (awscli/customizations/overridesslcommonname.py).
 func awsHint(url string) string {
-	return url + "   (SQS, EventBridge, SNS; credentials are not checked)\n" +
+	return url + "   (SQS, EventBridge, SNS, DynamoDB; credentials are not checked)\n" +
 		"              export AWS_ENDPOINT_URL=" + url + " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=local"
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -92,5 +93,18 @@ func TestKeyOfTheWrongTypeIsRefused(t *testing.T) {
 	_, err := tb.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("kv"), Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberN{Value: "1"}}})
 	if !isValidation(err) {
 		t.Errorf("PutItem with an N key on an S table: %v, want ValidationException", err)
+	}
+}
+
+// An operator the store does not evaluate is refused by name, also when
+// the attribute it compares is missing (DynamoDB's IN and BETWEEN in a
+// condition).
+func TestUnsupportedOperatorIsNamedOnAMissingAttribute(t *testing.T) {
+	env := exprEnv{values: map[string]types.AttributeValue{":a": &types.AttributeValueMemberS{Value: "x"}, ":b": &types.AttributeValueMemberS{Value: "y"}}}
+	for expr, op := range map[string]string{"missing IN (:a, :b)": "IN", "missing BETWEEN :a AND :b": "BETWEEN"} {
+		_, err := evalCondition(expr, map[string]types.AttributeValue{}, env)
+		if err == nil || !strings.Contains(err.Error(), `operator "`+op+`"`) {
+			t.Errorf("%s: %v, want an error naming the operator %s", expr, err, op)
+		}
 	}
 }

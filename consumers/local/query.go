@@ -516,6 +516,32 @@ func (s schema) keyCondition(expr string, env exprEnv) (types.AttributeValue, *s
 	return hash, sortCond, nil
 }
 
+// filterOnKey refuses a Query's FilterExpression on the key attributes
+// the query reads by, as DynamoDB does (they belong in the key condition).
+func (s schema) filterOnKey(filter string, env exprEnv) error {
+	t, err := lex(filter)
+	if err != nil {
+		return asInvalid(err)
+	}
+	for i, tok := range t.toks {
+		switch strings.ToUpper(tok) {
+		case "AND", "OR", "NOT", "BETWEEN", "IN", "(", ")", ",", "=", "<>", "<", "<=", ">", ">=":
+			continue
+		}
+		if strings.HasPrefix(tok, ":") || (i+1 < len(t.toks) && t.toks[i+1] == "(") {
+			continue
+		}
+		name := tok
+		if strings.HasPrefix(tok, "#") {
+			name = env.names[tok]
+		}
+		if name == s.hash.Name || (s.rng != nil && name == s.rng.Name) {
+			return invalid("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", name)
+		}
+	}
+	return nil
+}
+
 func rangeName(k *topology.Key) string {
 	if k == nil {
 		return ""
@@ -536,6 +562,9 @@ func (t *Tables) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dy
 	s := p.s
 	hash, sortCond, err := s.keyCondition(aws.ToString(in.KeyConditionExpression), p.env)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.filterOnKey(aws.ToString(in.FilterExpression), p.env); err != nil {
 		return nil, err
 	}
 	type candidate struct {

@@ -78,7 +78,11 @@ func (t *Tables) Count() map[string]int {
 }
 
 func (t *Tables) table(name *string) (topology.Table, error) {
-	tb, ok := t.keys[aws.ToString(name)]
+	n := aws.ToString(name)
+	if i := strings.Index(n, ":table/"); strings.HasPrefix(n, "arn:") && i >= 0 {
+		n = n[i+len(":table/"):] // DynamoDB takes a table's ARN for its name
+	}
+	tb, ok := t.keys[n]
 	if !ok {
 		return tb, &types.ResourceNotFoundException{Message: aws.String(fmt.Sprintf("Requested resource not found: table %q is not in the topology", aws.ToString(name)))}
 	}

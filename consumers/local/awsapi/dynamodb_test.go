@@ -200,6 +200,14 @@ func TestDynamoDBQueryPagesInSortKeyOrder(t *testing.T) {
 	_, err = c.Query(ctx(t), &dynamodb.QueryInput{TableName: aws.String("local-readings"), IndexName: aws.String("nope"),
 		KeyConditionExpression: aws.String("site = :s"), ExpressionAttributeValues: item{":s": str("x")}})
 	wantValidation(t, "Query of a missing index", err, "nope")
+	_, err = c.Query(ctx(t), &dynamodb.QueryInput{TableName: aws.String("local-readings"), KeyConditionExpression: aws.String("device = :d"),
+		FilterExpression: aws.String("#a > :a"), ExpressionAttributeNames: map[string]string{"#a": "at"}, ExpressionAttributeValues: item{":d": str("d1"), ":a": num("1")}})
+	wantValidation(t, "Query filtering on the sort key", err, "non-primary key attributes")
+	arn, err := c.Query(ctx(t), &dynamodb.QueryInput{TableName: aws.String("arn:aws:dynamodb:local:000000000000:table/local-readings"),
+		KeyConditionExpression: aws.String("device = :d"), ExpressionAttributeValues: item{":d": str("d2")}})
+	if err != nil || arn.Count != 2 {
+		t.Errorf("Query by the table's ARN: %v %v", arn, err)
+	}
 }
 
 // Scan pages through the whole table by Limit; parallel segments cover

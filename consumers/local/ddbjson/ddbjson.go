@@ -184,7 +184,7 @@ func canonicalNumber(s string) (string, error) {
 	}
 	if f.Sign() != 0 {
 		e := f.MantExp(nil)
-		if e > 419 || e < -432 { // 2^419 ~ 1E126, 2^-432 ~ 1E-130
+		if f.IsInf() || e > 419 || e < -432 { // 2^419 ~ 1E126, 2^-432 ~ 1E-130
 			return "", fmt.Errorf("number %q overflows or underflows DynamoDB's range (1E-130 to 9.9E125)", s)
 		}
 	}

@@ -16,12 +16,13 @@ import (
 // the wire).
 func TestRequestValuesAreCheckedAsDynamoDBDoes(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"a":{}}`:                "empty",
-		`{"a":{"S":"x","N":"1"}}`: "more than one",
-		`{"a":{"N":"1x"}}`:        "numeric",
-		`{"a":{"N":"0x10"}}`:      "numeric",
-		`{"a":{"N":"Inf"}}`:       "numeric",
-		`{"a":{"N":"1e200"}}`:     "range",
+		`{"a":{}}`:                   "empty",
+		`{"a":{"S":"x","N":"1"}}`:    "more than one",
+		`{"a":{"N":"1x"}}`:           "numeric",
+		`{"a":{"N":"0x10"}}`:         "numeric",
+		`{"a":{"N":"Inf"}}`:          "numeric",
+		`{"a":{"N":"1e1000000000"}}`: "range",
+		`{"a":{"N":"1e200"}}`:        "range",
 		`{"a":{"N":"123456789012345678901234567890123456789"}}`: "38 significant digits",
 		`{"a":{"NS":["1","1.0"]}}`:                              "duplicates",
 		`{"a":{"SS":[]}}`:                                       "empty",

@@ -226,8 +226,12 @@ func tables(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 				attrs[g.RangeKey.Name] = g.RangeKey.Type
 				ks = append(ks, ddbtypes.KeySchemaElement{AttributeName: aws.String(g.RangeKey.Name), KeyType: ddbtypes.KeyTypeRange})
 			}
+			projection := ddbtypes.ProjectionTypeAll
+			if g.ProjectionType != "" {
+				projection = ddbtypes.ProjectionType(g.ProjectionType)
+			}
 			gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(g.Name), KeySchema: ks,
-				Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}})
+				Projection: &ddbtypes.Projection{ProjectionType: projection}})
 		}
 		var defs []ddbtypes.AttributeDefinition
 		for n, typ := range attrs {

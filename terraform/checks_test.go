@@ -1,11 +1,12 @@
-// Package terraform holds offline checks of the Terraform configuration:
-// no provider can be downloaded here, so `terraform validate` cannot run.
-// These tests read the HCL with hashicorp/terraform-config-inspect and
-// hashicorp/hcl/v2 and check what validate would, plus the platform's own
-// rules: every module call passes only declared variables and every required
-// one, every variable is typed and described, every output described, every
-// topology entry is consistent and created, and no IAM statement grants every
-// action on every resource.
+// Package terraform holds offline checks of the Terraform configuration
+// beside `make iac` (which validates and plans every environment against the
+// real providers' schemas, hack/tfplan.sh). These tests read the HCL with
+// hashicorp/terraform-config-inspect and hashicorp/hcl/v2 and check the
+// platform's own rules: every module call passes only declared variables and
+// every required one, every variable is typed and described, every output
+// described, every topology entry is consistent and created, no IAM
+// statement grants every action on every resource, and the EKS nodes'
+// instance metadata is out of the pods' reach.
 package terraform
 
 import (

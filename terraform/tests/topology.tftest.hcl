@@ -50,7 +50,8 @@ run "repository_topology" {
   }
 }
 
-# Every optional field set in some entry and left out in another.
+# Every optional field set in some entry and left out in another. (make iac
+# also plans dev and prod with it given as the topology variable.)
 run "variant_topology" {
   command = plan
 
@@ -87,19 +88,5 @@ run "variant_topology" {
   assert {
     condition     = contains(keys(local.publishers), "pager") && !contains(keys(local.publishers), "alerts")
     error_message = "the daily summary publishes to the alarm topic"
-  }
-}
-
-# The same topology given as a variable (how trivy's evaluator gets it).
-run "topology_as_variable" {
-  command = plan
-
-  variables {
-    topology = yamldecode(file("testdata/topology-variants.yaml"))
-  }
-
-  assert {
-    condition     = length(local.tables) == 3 && local.tables[1].rangeKey.type == "N"
-    error_message = "the topology variable is read like the file"
   }
 }

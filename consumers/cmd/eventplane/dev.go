@@ -19,8 +19,8 @@ import (
 
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
-	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
+	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 

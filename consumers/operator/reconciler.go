@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -370,15 +371,36 @@ func (r *Reconciler) create(ctx context.Context, ec *v1alpha1.EventConsumer, obj
 	if isDeployment {
 		keep = fieldpath.NewSet(fieldpath.MakePathOrDie("spec", "replicas"))
 	}
-	mf, err := handOver(first.GetManagedFields(), keep)
-	if err != nil {
-		return fmt.Errorf("created %s %s: %w", kind, obj.GetName(), err)
+	live := r.APIReader
+	if live == nil {
+		live = r.Client
 	}
-	first.SetManagedFields(mf)
-	first.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
-	// An update carries the created object's resourceVersion: it fails
-	// (and is retried by the next reconcile's apply) if anything changed.
-	if err := r.Update(ctx, first, client.FieldOwner(FieldOwner)); err != nil {
+	// The update carries the resourceVersion it read: a controller that
+	// wrote meanwhile (the Deployment controller's first status) makes it
+	// 409, and it is redone on the object as it is now, provided that is
+	// still the one created here.
+	cur, uid := first, first.GetUID()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		mf, err := handOver(cur.GetManagedFields(), keep)
+		if err != nil {
+			return err
+		}
+		cur.SetManagedFields(mf)
+		err = r.Update(ctx, cur, client.FieldOwner(FieldOwner))
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		fresh, _ := obj.DeepCopyObject().(client.Object)
+		if gerr := live.Get(ctx, client.ObjectKeyFromObject(obj), fresh); gerr != nil {
+			return gerr
+		}
+		if fresh.GetUID() != uid {
+			return fmt.Errorf("replaced since it was created: %w", err)
+		}
+		cur = fresh
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("created %s %s: hand its fields to the apply: %w", kind, obj.GetName(), err)
 	}
 	return nil

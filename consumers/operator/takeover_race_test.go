@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,6 +62,12 @@ func startRace(t *testing.T) *raceHarness {
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			before(obj.GetName())
 			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			if _, ok := obj.(*appsv1.Deployment); ok {
+				before("update Deployment " + obj.GetName())
+			}
+			return c.Update(ctx, obj, opts...)
 		},
 		Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
 			if n, ok := obj.(interface{ GetName() string }); ok {
@@ -171,13 +178,31 @@ func TestNoTakeOverOfAnObjectReplacedBetweenCheckAndApply(t *testing.T) {
 // the EventConsumer no longer asks for goes from the Deployment (before,
 // the Deployment's create recorded every field under an Update entry that
 // kept them, so a removed env var stayed), while the replica count the
-// create set stays with KEDA (not reset to the API's default of 1).
+// create set stays with KEDA (not reset to the API's default of 1). The
+// hand-over survives another writer between the create and it (the
+// Deployment controller's first status write, here an annotation).
 func TestAFieldDroppedFromTheSpecLeavesTheCreatedChild(t *testing.T) {
 	h := startRace(t)
 	ec := consumer("drop", "https://sqs.us-east-1.amazonaws.com/123456789012/drop")
 	ec.Spec.Env = append(ec.Spec.Env, corev1.EnvVar{Name: "DROP_ME", Value: "1"})
 	kubetest.Must(t, "create EventConsumer", h.raw.Create(h.ctx, ec))
+	interfered := false
+	h.onFirstWrite("update Deployment drop", func() {
+		interfered = true
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "drop", Namespace: "default"}}
+		kubetest.Must(t, "another writer", h.raw.Patch(h.ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"someone":"else"}}}`)), client.FieldOwner("someone-else")))
+	})
 	kubetest.Must(t, "first reconcile", h.reconcile("drop"))
+	if !interfered {
+		t.Fatal("the hook did not run: no update of Deployment drop after its create")
+	}
+	d := &appsv1.Deployment{}
+	kubetest.Must(t, "get Deployment", h.raw.Get(h.ctx, client.ObjectKey{Namespace: "default", Name: "drop"}, d))
+	for _, e := range d.ManagedFields {
+		if e.Manager == operator.FieldOwner && e.Operation != metav1.ManagedFieldsOperationApply {
+			t.Errorf("managed fields keep an %s entry of %s after the create: %s", e.Operation, e.Manager, e.FieldsV1.GetRawBytes())
+		}
+	}
 	env := func() (map[string]string, int32) {
 		d := &appsv1.Deployment{}
 		kubetest.Must(t, "get Deployment", h.raw.Get(h.ctx, client.ObjectKey{Namespace: "default", Name: "drop"}, d))

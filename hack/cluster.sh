@@ -194,7 +194,7 @@ wait_for "KEDA's CRDs established" 60 bash -c 'for c in scaledobjects.keda.sh tr
   kubectl get crd "$c" -o jsonpath="{.status.conditions[?(@.type==\"Established\")].status}" | grep -q True || exit 1; done'
 kubectl create namespace keda >/dev/null
 POD_NAMESPACE=keda KEDA_CLUSTER_OBJECT_NAMESPACE=keda WATCH_NAMESPACE="" KEDA_HTTP_DEFAULT_TIMEOUT=3000 start keda "$KEDA/keda" \
-  --leader-elect=false --log-level=info \
+  --leader-elect=false --zap-log-level=info \
   --metrics-bind-address "127.0.0.1:$KEDA_METRICS" --health-probe-bind-address "127.0.0.1:$KEDA_PROBE" \
   --metrics-service-bind-address "127.0.0.1:$KEDA_GRPC" --cert-dir "$STATE/keda-certs" \
   --enable-cert-rotation=false --enable-webhook-patching=false --enable-apiservice-patching=false

@@ -50,6 +50,10 @@ func TestCRDValidation(t *testing.T) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// A CRD the API server refuses fails Start after etcd and
+		// kube-apiserver are up: stop them, or they outlive the test.
+		_ = env.Stop()
+		_ = os.RemoveAll(tmp)
 		t.Fatal(err)
 	}
 	defer func() { _ = env.Stop(); _ = os.RemoveAll(tmp) }()

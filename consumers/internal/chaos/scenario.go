@@ -8,6 +8,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/idempotency"
 )
 
 // Scenario is one row of the table.
@@ -37,6 +41,7 @@ type Run struct {
 	tally    *Tally
 	consumer *Consumer
 	starts   int
+	lives    []Life // ended consumers
 	flags    []string
 	log      *slog.Logger
 
@@ -57,6 +62,9 @@ type Row struct {
 }
 
 func (r *Run) restart() error {
+	if r.consumer != nil {
+		r.lives = append(r.lives, r.consumer.life)
+	}
 	r.starts++
 	c, err := r.env.startConsumer(r.world, r.sc.Name, r.starts, r.flags)
 	if err != nil {
@@ -112,6 +120,7 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	if err != nil {
 		return Row{}, err
 	}
+	e.Proxy.ResetCalls()
 	r := &Run{env: e, sc: sc, world: w, log: log, tally: &Tally{effects: map[string]int{}, dlq: map[string][]string{}, last: time.Now()}}
 	r.flags = append([]string{}, sc.Flags...)
 	if sc.Idempotency {
@@ -176,6 +185,8 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 			r.note("final SIGTERM: %v", err)
 		}
 		_ = took
+		r.consumer.life.How = "final SIGTERM"
+		r.lives = append(r.lives, r.consumer.life)
 		r.consumer = nil
 	}
 	// Late effects and DLQ copies: wait until both queues stay quiet.
@@ -184,6 +195,18 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	if sc.FIFOTopic {
 		e.readEffects(context.WithoutCancel(ctx), w, r.tally)
+	}
+	keyOf := func(string) string { return "" }
+	if sc.Idempotency {
+		keyOf = func(id string) string {
+			ev := ce.New()
+			ev.SetSource("chaos")
+			ev.SetID(id)
+			return idempotency.Key("effects", &ev)
+		}
+	}
+	if rp := Attribute(e.Proxy.Calls(), r.lives, "publish", keyOf).String(); rp != "" {
+		r.note("%s", rp)
 	}
 	return r.row(msgs, drained), nil
 }

@@ -305,6 +305,15 @@ type Consumer struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
+	life Life
+}
+
+// Life is one consumer process's lifetime and how it ended: the suite's
+// attribution of repeated effects reads it.
+type Life struct {
+	N          int
+	Start, End time.Time // End: when the signal was sent (zero: still running)
+	How        string    // "kill -9", "SIGTERM" (mid-run), "final SIGTERM"
 }
 
 func (e *Env) startConsumer(w *World, name string, n int, flags []string) (*Consumer, error) {
@@ -323,13 +332,16 @@ func (e *Env) startConsumer(w *World, name string, n int, flags []string) (*Cons
 		logf.Close()
 		return nil, err
 	}
-	c := &Consumer{cmd: cmd, done: make(chan struct{})}
+	c := &Consumer{cmd: cmd, done: make(chan struct{}), life: Life{N: n, Start: time.Now()}}
 	go func() { c.err = cmd.Wait(); logf.Close(); close(c.done) }()
 	return c, nil
 }
 
 // kill sends SIGKILL and waits.
 func (c *Consumer) kill() {
+	if c.life.End.IsZero() {
+		c.life.End, c.life.How = time.Now(), "kill -9"
+	}
 	_ = c.cmd.Process.Signal(syscall.SIGKILL)
 	<-c.done
 }
@@ -338,6 +350,7 @@ func (c *Consumer) kill() {
 // killed after limit).
 func (c *Consumer) term(limit time.Duration) (time.Duration, error) {
 	start := time.Now()
+	c.life.End, c.life.How = start, "SIGTERM"
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done:

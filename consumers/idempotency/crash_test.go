@@ -172,3 +172,61 @@ func TestMarkerWriteFailureDoesNotRepeatTheEffect(t *testing.T) {
 		t.Fatalf("the message was not acknowledged after its effect: queue %+v", s)
 	}
 }
+
+// slowMarker is a store whose Complete takes delay (a slow DynamoDB).
+type slowMarker struct {
+	*Memory
+	delay time.Duration
+}
+
+func (s *slowMarker) Complete(ctx context.Context, key, token string, ttl time.Duration) error {
+	time.Sleep(s.delay)
+	return s.Memory.Complete(ctx, key, token, ttl)
+}
+
+// SIGTERM never repeats a finished effect: a handler that returned success
+// within the grace period has its marker written and its message deleted
+// even when the marker write runs past the grace period's end (when the
+// handlers' context is cancelled), so the next consumer neither finds the
+// message nor runs the effect again.
+func TestShutdownNeverRepeatsAFinishedEffect(t *testing.T) {
+	q := memqueue.New(memqueue.Config{Name: "term", WaitTime: 20 * time.Millisecond, VisibilityTimeout: 2 * time.Second, MaxReceiveCount: 5})
+	store := &slowMarker{Memory: NewMemory(), delay: time.Second}
+	var calls atomic.Int32
+	started := make(chan struct{}, 1)
+	newEngine := func() *engine.Engine {
+		eng, err := engine.New(engine.Options{Source: q, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			ShutdownGrace: 300 * time.Millisecond,
+			Middlewares:   []delivery.Middleware{Middleware(store, Options{Lease: 10 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})},
+			Routes: []route.Route[delivery.Handler]{{Name: "fx", Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error {
+				calls.Add(1)
+				started <- struct{}{}
+				time.Sleep(200 * time.Millisecond) // finishes inside the grace period
+				return nil
+			})}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng
+	}
+	q.Send(`{"specversion":"1.0","id":"t1","source":"test","type":"t.v1"}`, nil, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = newEngine().Run(ctx); close(done) }()
+	<-started
+	cancel() // SIGTERM while the handler runs
+	<-done
+	if s := q.Stats(); s.Visible+s.InFlight+s.Delayed != 0 {
+		t.Fatalf("a finished effect's message was not deleted at shutdown: queue %+v", s)
+	}
+	// The next consumer, after the old receipt's visibility would have ended.
+	ctx, cancel = context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() { _ = newEngine().Run(ctx); close(done) }()
+	time.Sleep(3 * time.Second)
+	cancel()
+	<-done
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the effect ran %d times across a SIGTERM", n)
+	}
+}

@@ -241,6 +241,7 @@ type Call struct {
 	// ID is the event id of a publish or put; Key the idempotency record's
 	// key (or the put's table key).
 	ID, Key, Table    string
+	Topic             string // a publish's TopicArn
 	Arrived, Answered time.Time
 	Status            int  // moto's HTTP status (0: not forwarded)
 	ClientGone        bool // the client's connection was closed when moto answered
@@ -272,7 +273,7 @@ func (p *Proxy) record(svc, op string, body []byte, arrived time.Time, status in
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal([]byte(v.Get("Message")), &ev)
-		c.Kind, c.ID = "publish", ev.ID
+		c.Kind, c.ID, c.Topic = "publish", ev.ID, v.Get("TopicArn")
 	case svc == "dynamodb":
 		var in struct {
 			TableName                 string

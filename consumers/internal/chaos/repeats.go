@@ -28,10 +28,11 @@ const (
 	whyNoMarker     = "no idempotency marker (idempotency off)"
 )
 
-// Attribute reads calls (in the order moto answered them) of effect kind
-// ("publish" or "put"): keyOf maps an event id to its idempotency record
-// key ("" when idempotency is off).
-func Attribute(calls []Call, lives []Life, kind string, keyOf func(id string) string) Repeats {
+// Attribute reads calls (in the order moto answered them): effect tells the
+// effects of the row's sink (a publish to its topic, a put to its table),
+// keyOf maps an event id to its idempotency record key ("" when
+// idempotency is off).
+func Attribute(calls []Call, lives []Life, effect func(Call) bool, keyOf func(id string) string) Repeats {
 	rp := Repeats{ByWhy: map[string]int{}, ByLife: map[int]int{}, lives: lives}
 	lifeAt := func(t time.Time) *Life {
 		for i := range lives {
@@ -46,7 +47,7 @@ func Attribute(calls []Call, lives []Life, kind string, keyOf func(id string) st
 	var ids []string
 	for _, c := range calls {
 		switch {
-		case c.Kind == kind && c.Status == 200:
+		case effect(c) && c.Status == 200:
 			if len(effects[c.ID]) == 0 {
 				ids = append(ids, c.ID)
 			}

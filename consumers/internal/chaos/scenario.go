@@ -23,7 +23,10 @@ type Scenario struct {
 	Poison      int // malformed bodies among them
 	Idempotency bool
 	// FIFOTopic publishes to an SNS FIFO topic (deduplication by event id).
-	FIFOTopic  bool
+	FIFOTopic bool
+	// Sink is where the effect lands: SinkSNS (default), SinkStore or
+	// SinkDownstream.
+	Sink       string
 	Visibility int // work queue's visibility timeout, seconds (default 30)
 	Flags      []string
 	// Deadline bounds the whole run (default 10m).
@@ -40,10 +43,13 @@ type Run struct {
 	world    *World
 	tally    *Tally
 	consumer *Consumer
-	starts   int
-	lives    []Life // ended consumers
-	flags    []string
-	log      *slog.Logger
+	// downstream is the downstream consumer of SinkDownstream (never
+	// interrupted: the row shows what it drops).
+	downstream *Consumer
+	starts     int
+	lives      []Life // ended consumers
+	flags      []string
+	log        *slog.Logger
 
 	// Filled by Drive.
 	outageRPS float64
@@ -66,7 +72,7 @@ func (r *Run) restart() error {
 		r.lives = append(r.lives, r.consumer.life)
 	}
 	r.starts++
-	c, err := r.env.startConsumer(r.world, r.sc.Name, r.starts, r.flags)
+	c, err := r.env.startConsumer(r.world.QueueURL, r.world.Routes(), r.sc.Name, r.starts, r.flags)
 	if err != nil {
 		return err
 	}
@@ -86,6 +92,9 @@ func (r *Run) progress() float64 {
 		return 1 - float64(depth)/float64(r.sc.Events+r.sc.Poison)
 	}
 	fx, dl := r.tally.progress()
+	if r.sc.Sink == SinkStore {
+		fx = len(r.env.puts(r.world))
+	}
 	return float64(fx+dl) / float64(r.sc.Events+r.sc.Poison)
 }
 
@@ -116,7 +125,7 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, sc.Deadline)
 	defer cancel()
-	w, err := e.newWorld(ctx, sc.Visibility, sc.FIFOTopic)
+	w, err := e.newWorld(ctx, sc.Visibility, sc.FIFOTopic, sc.Sink)
 	if err != nil {
 		return Row{}, err
 	}
@@ -143,9 +152,18 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	if err := r.restart(); err != nil {
 		return Row{}, err
 	}
+	if sc.Sink == SinkDownstream {
+		if r.downstream, err = e.startConsumer(w.EffectsURL, w.DownstreamRoutes(), sc.Name+"-downstream", 1,
+			[]string{"--idempotency-table", w.Table}); err != nil {
+			return Row{}, err
+		}
+	}
 	defer func() {
 		if r.consumer != nil {
 			r.consumer.kill()
+		}
+		if r.downstream != nil {
+			r.downstream.kill()
 		}
 		e.Proxy.SetFault("", Fault{})
 	}()
@@ -175,6 +193,11 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 			if err != nil || depth > 0 || r.tally.quietFor() < 3*time.Second {
 				continue
 			}
+			if sc.Sink == SinkDownstream {
+				if depth, err := e.queueDepth(ctx, w.EffectsURL); err != nil || depth > 0 {
+					continue
+				}
+			}
 		}
 		break
 	}
@@ -188,6 +211,12 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 		r.consumer.life.How = "final SIGTERM"
 		r.lives = append(r.lives, r.consumer.life)
 		r.consumer = nil
+	}
+	if r.downstream != nil {
+		if _, err := r.downstream.term(90 * time.Second); err != nil {
+			r.note("downstream SIGTERM: %v", err)
+		}
+		r.downstream = nil
 	}
 	// Late effects and DLQ copies: wait until both queues stay quiet.
 	for i := 0; i < 20 && r.tally.quietFor() < 3*time.Second; i++ {
@@ -205,7 +234,19 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 			return idempotency.Key("effects", &ev)
 		}
 	}
-	if rp := Attribute(e.Proxy.Calls(), r.lives, "publish", keyOf).String(); rp != "" {
+	effect := func(c Call) bool { return c.Kind == "publish" && c.Topic == w.TopicARN }
+	switch sc.Sink {
+	case SinkStore:
+		effect = func(c Call) bool { return c.Kind == "put" && c.Table == w.StoreTable }
+		r.storeNote(ctx)
+	case SinkDownstream:
+		var up int
+		for _, n := range r.env.publishes(w.TopicARN) {
+			up += n - 1
+		}
+		r.note("%d repeats reached the SNS standard topic; the downstream consumer dropped them by CloudEvent id, duplicates counted after it", up)
+	}
+	if rp := Attribute(e.Proxy.Calls(), r.lives, effect, keyOf).String(); rp != "" {
 		r.note("%s", rp)
 	}
 	return r.row(msgs, drained), nil
@@ -269,4 +310,30 @@ func (r *Run) row(msgs []Msg, drain time.Duration) Row {
 	}
 	row.Note = strings.Join(notes, "; ")
 	return row
+}
+
+// storeNote fills the tally from the store sink: each event's effects are
+// the PutItems moto applied for it (a second one would be an overwrite), and
+// the note gives the table's item count and the conditional writes the
+// table refused (repeats it detected).
+func (r *Run) storeNote(ctx context.Context) {
+	puts := r.env.puts(r.world)
+	refused := 0
+	for _, c := range r.env.Proxy.Calls() {
+		if c.Kind == "put" && c.Table == r.world.StoreTable && c.Status == 400 {
+			refused++
+		}
+	}
+	r.tally.mu.Lock()
+	overwrites := 0
+	for id, n := range puts {
+		r.tally.effects[id] = n
+		overwrites += n - 1
+	}
+	r.tally.mu.Unlock()
+	items, err := r.env.items(context.WithoutCancel(ctx), r.world.StoreTable)
+	if err != nil {
+		r.note("scan %s: %v", r.world.StoreTable, err)
+	}
+	r.note("%d items, %d overwrites, %d repeated writes refused by the table's condition", items, overwrites, refused)
 }

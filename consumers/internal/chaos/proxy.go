@@ -133,6 +133,8 @@ func (p *Proxy) FirstPublishAfter(t time.Time) time.Time {
 	return time.Time{}
 }
 
+var attemptRE = regexp.MustCompile(`attempt=(\d+)`)
+
 var scopeRE = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/`)
 
 // service reads the SigV4 credential scope's service ("sqs", "sns", "dynamodb").
@@ -205,7 +207,7 @@ func (p *Proxy) handler(faulty bool) http.HandlerFunc {
 		arrived := time.Now()
 		status, hdr, out, err := p.forward(r, svc, op, body)
 		if faulty {
-			p.record(svc, op, body, arrived, status, err, r.Context().Err() != nil)
+			p.record(r, svc, op, body, arrived, status, err)
 		}
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -244,6 +246,7 @@ type Call struct {
 	Topic             string // a publish's TopicArn
 	Arrived, Answered time.Time
 	Status            int  // moto's HTTP status (0: not forwarded)
+	Attempt           int  // the SDK's attempt number (amz-sdk-request), 0 if absent
 	ClientGone        bool // the client's connection was closed when moto answered
 }
 
@@ -261,8 +264,12 @@ func (p *Proxy) ResetCalls() {
 	p.calls, p.okAt = nil, nil
 }
 
-func (p *Proxy) record(svc, op string, body []byte, arrived time.Time, status int, err error, gone bool) {
-	c := Call{Arrived: arrived, Answered: time.Now(), Status: status, ClientGone: gone}
+func (p *Proxy) record(r *http.Request, svc, op string, body []byte, arrived time.Time, status int, err error) {
+	c := Call{Arrived: arrived, Answered: time.Now(), Status: status, ClientGone: r.Context().Err() != nil}
+	// "attempt=2; max=3": the SDK retrying a call.
+	if m := attemptRE.FindStringSubmatch(r.Header.Get("Amz-Sdk-Request")); m != nil {
+		c.Attempt, _ = strconv.Atoi(m[1])
+	}
 	if err != nil {
 		c.Status = 0
 	}

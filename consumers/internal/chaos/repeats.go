@@ -20,7 +20,8 @@ type Repeats struct {
 
 // Repeat causes.
 const (
-	whySameProcess  = "same process published twice (SDK retry of a Publish whose answer was lost or late)"
+	whySameProcess  = "same process wrote it twice"
+	whySDKRetry     = "SDK retry of a call whose attempt timed out and was applied late"
 	whyInFlight     = "effect in flight at the kill (moto applied it after the process died)"
 	whyBeforeMarker = "effect answered, marker not yet sent"
 	whyMarkerLost   = "marker sent, not applied"
@@ -67,6 +68,14 @@ func Attribute(calls []Call, lives []Life, effect func(Call) bool, keyOf func(id
 				why = "effect outside any consumer's life"
 			case lifeAt(cur.Arrived) == l:
 				why = whySameProcess
+				if cur.Attempt > 1 && prev.ClientGone {
+					why = whySDKRetry
+				}
+				for _, m := range markers[keyOf(id)] {
+					if m.Status == 200 && m.Answered.Before(cur.Arrived) && keyOf(id) != "" {
+						why = whyMarkerLate
+					}
+				}
 			case keyOf(id) != "":
 				why = whyBeforeMarker
 				for _, m := range markers[keyOf(id)] {
@@ -83,7 +92,7 @@ func Attribute(calls []Call, lives []Life, effect func(Call) bool, keyOf func(id
 					why = whyInFlight
 				}
 			}
-			if l != nil && why != whySameProcess {
+			if l != nil && l.How != "" && why != whySameProcess && why != whySDKRetry {
 				why = l.How + ": " + why
 				rp.ByLife[l.N]++
 			}

@@ -23,7 +23,8 @@ func TestAttributeNamesEachRepeatsCause(t *testing.T) {
 		pub("inflight", 9.5, 10.5), pub("inflight", 12, 12.1),
 		pub("answered", 9.0, 9.1), pub("answered", 12, 12.1),
 		pub("marked", 5, 5.1), done("marked", 5.2), pub("marked", 13, 13.1),
-		pub("retried", 14, 18), pub("retried", 18, 18.1),
+		{Kind: "publish", ID: "retried", Topic: "t", Arrived: at(14), Answered: at(18.5), Status: 200, Attempt: 1, ClientGone: true},
+		{Kind: "publish", ID: "retried", Topic: "t", Arrived: at(18), Answered: at(18.6), Status: 200, Attempt: 2},
 		pub("once", 1, 1.1), done("once", 1.2),
 		{Kind: "publish", ID: "once", Topic: "other", Arrived: at(22), Answered: at(22.1), Status: 200},
 	}
@@ -32,7 +33,7 @@ func TestAttributeNamesEachRepeatsCause(t *testing.T) {
 		"kill -9: " + whyInFlight:     1,
 		"kill -9: " + whyBeforeMarker: 1,
 		"kill -9: " + whyMarkerLate:   1,
-		whySameProcess:                1,
+		whySDKRetry:                   1,
 	}
 	if rp.Total != 4 || len(rp.ByWhy) != len(want) {
 		t.Fatalf("attribution %v (total %d), want %v", rp.ByWhy, rp.Total, want)

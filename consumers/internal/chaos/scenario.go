@@ -175,8 +175,14 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	var drained time.Duration
 	driving := true
+	var downstreamDone <-chan struct{}
+	if r.downstream != nil {
+		downstreamDone = r.downstream.done
+	}
 	for {
 		select {
+		case <-downstreamDone:
+			return Row{}, fmt.Errorf("%s: the downstream consumer exited by itself (%v): see its log in %s", sc.Name, r.downstream.err, e.LogDir)
 		case err := <-driveErr:
 			if err != nil && ctx.Err() == nil {
 				return Row{}, fmt.Errorf("%s: %w", sc.Name, err)
@@ -212,7 +218,9 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 		r.lives = append(r.lives, r.consumer.life)
 		r.consumer = nil
 	}
+	var downstream Life
 	if r.downstream != nil {
+		downstream = r.downstream.life
 		if _, err := r.downstream.term(90 * time.Second); err != nil {
 			r.note("downstream SIGTERM: %v", err)
 		}
@@ -244,7 +252,16 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 		for _, n := range r.env.publishes(w.TopicARN) {
 			up += n - 1
 		}
-		r.note("%d repeats reached the SNS standard topic; the downstream consumer dropped them by CloudEvent id, duplicates counted after it", up)
+		r.note("%d repeats reached the SNS standard topic (duplicates are counted after the downstream consumer)", up)
+		keyOf2 := func(id string) string {
+			ev := ce.New()
+			ev.SetSource("chaos")
+			ev.SetID(id)
+			return idempotency.Key("downstream", &ev)
+		}
+		if rp := Attribute(e.Proxy.Calls(), []Life{downstream}, func(c Call) bool { return c.Kind == "publish" && c.Topic == w.Topic2ARN }, keyOf2); rp.Total > 0 {
+			r.note("downstream: %s", rp)
+		}
 	}
 	if rp := Attribute(e.Proxy.Calls(), r.lives, effect, keyOf).String(); rp != "" {
 		r.note("%s", rp)

@@ -375,7 +375,7 @@ type Life struct {
 
 func (e *Env) startConsumer(queueURL, routes, name string, n int, flags []string) (*Consumer, error) {
 	args := append([]string{"--queue-url", queueURL, "--endpoint", e.Proxy.FaultyURL(), "--region", motoserver.Region,
-		"--admin-addr=", "--log-level", "warn", "--routes", routes}, flags...)
+		"--admin-addr=", "--debug-addr=", "--log-level", "warn", "--routes", routes}, flags...)
 	cmd := exec.Command(e.Bin, args...)
 	cmd.Env = append(os.Environ(), e.Moto.Env()...)
 	logf, err := os.Create(filepath.Join(e.LogDir, fmt.Sprintf("%s-consumer-%d.log", name, n)))

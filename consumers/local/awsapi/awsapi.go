@@ -1,5 +1,6 @@
 // Package awsapi serves the AWS wire protocols of SQS (AWS JSON 1.0),
-// EventBridge (AWS JSON 1.1) and SNS (query protocol) on one HTTP handler,
+// EventBridge (AWS JSON 1.1), SNS (query protocol) and S3 (REST, s3.go) on
+// one HTTP handler,
 // over the local platform's own queues, bus and topics, so the aws CLI, any
 // AWS SDK and a user's own consumer work against `eventplane dev` as they
 // do against AWS. One handler tells the services apart the way AWS
@@ -45,6 +46,8 @@ type Platform interface {
 	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
 	// TopicARNs returns the ARNs of the topology's topics.
 	TopicARNs() []string
+	// Buckets are the topology's buckets (S3, s3.go).
+	Buckets
 }
 
 // Queue is one queue of the platform.
@@ -70,6 +73,7 @@ type Server struct {
 	p       Platform
 	log     *slog.Logger
 	sqs     *sqsService
+	s3      http.Handler
 	started time.Time
 }
 
@@ -80,6 +84,7 @@ func New(p Platform, log *slog.Logger) *Server {
 	}
 	s := &Server{p: p, log: log, started: time.Now()}
 	s.sqs = newSQS(s)
+	s.s3 = newS3(p)
 	return s
 }
 
@@ -97,6 +102,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.json(w, r, "1.0", op, s.sqs.ops, sqsError)
 	case service == "AWSEvents":
 		s.json(w, r, "1.1", op, eventsOps(s), eventsError)
+	case isS3(r):
+		s.s3.ServeHTTP(w, r)
 	case target == "" && r.Method == http.MethodPost:
 		s.query(w, r)
 	default:

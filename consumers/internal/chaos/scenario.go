@@ -259,8 +259,29 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 			ev.SetID(id)
 			return idempotency.Key("downstream", &ev)
 		}
+		// The downstream consumer's promise: its handler completes once per
+		// event id, whatever copies arrive (a second completed marker for a
+		// key would be a second run). Its own publish to the second SNS
+		// standard topic is again at least once: those repeats, which the
+		// duplicates column counts, are attributed separately.
+		completes := map[string]int{}
+		for _, c := range e.Proxy.Calls() {
+			if c.Kind == "complete" && c.Status == 200 {
+				completes[c.Key]++
+			}
+		}
+		runs, again := 0, 0
+		for _, m := range msgs {
+			if !m.Good {
+				continue
+			}
+			n := completes[keyOf2("evt-"+strings.TrimPrefix(m.ID, "g"))]
+			runs += min(n, 1)
+			again += max(n-1, 0)
+		}
+		r.note("downstream handler completed %d events, %d of them more than once", runs, again)
 		if rp := Attribute(e.Proxy.Calls(), []Life{downstream}, func(c Call) bool { return c.Kind == "publish" && c.Topic == w.Topic2ARN }, keyOf2); rp.Total > 0 {
-			r.note("downstream: %s", rp)
+			r.note("downstream's own publishes: %s", rp)
 		}
 	}
 	if rp := Attribute(e.Proxy.Calls(), r.lives, effect, keyOf).String(); rp != "" {

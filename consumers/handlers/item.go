@@ -8,7 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/tidwall/gjson"
+
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
 // jsonItem turns a JSON object into the attribute values that decoding it
@@ -21,7 +22,7 @@ import (
 func jsonItem(data []byte) (map[string]types.AttributeValue, error) {
 	if i := skipSpace(data); i < len(data) && data[i] == '{' && utf8.Valid(data) &&
 		!bytes.Contains(data, []byte(`\u`)) && json.Valid(data) {
-		if av, ok := jsonAV(gjson.ParseBytes(data)); ok {
+		if av, ok := jsonAV(string(data[i:])); ok {
 			return av.(*types.AttributeValueMemberM).Value, nil
 		}
 	}
@@ -46,43 +47,66 @@ func skipSpace(b []byte) int {
 }
 
 // jsonAV converts one valid JSON value; false when the slow path must
-// answer.
-func jsonAV(r gjson.Result) (types.AttributeValue, bool) {
-	switch r.Type {
-	case gjson.String:
-		return &types.AttributeValueMemberS{Value: r.Str}, true
-	case gjson.Number:
-		f, err := strconv.ParseFloat(r.Raw, 64)
-		if err != nil {
-			return nil, false
-		}
-		return &types.AttributeValueMemberN{Value: strconv.FormatFloat(f, 'f', -1, 64)}, true
-	case gjson.True, gjson.False:
-		return &types.AttributeValueMemberBOOL{Value: r.Type == gjson.True}, true
-	case gjson.Null:
+// answer. Iterators, not callbacks: the handler runs on fresh goroutines,
+// whose stacks a callback per member grew (gjson's ForEach cost more in
+// stack copies than in parsing).
+func jsonAV(raw string) (types.AttributeValue, bool) {
+	switch raw[0] {
+	case '"':
+		s, _ := jsonscan.String(raw)
+		return &types.AttributeValueMemberS{Value: s}, true
+	case 't', 'f':
+		return &types.AttributeValueMemberBOOL{Value: raw[0] == 't'}, true
+	case 'n':
 		return &types.AttributeValueMemberNULL{Value: true}, true
-	}
-	ok := true
-	if r.IsArray() {
+	case '[':
 		l := &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
-		r.ForEach(func(_, v gjson.Result) bool {
-			var av types.AttributeValue
-			av, ok = jsonAV(v)
+		for it := jsonscan.ArrayElements(raw); it.Next(); {
+			av, ok := jsonAV(it.Value)
+			if !ok {
+				return nil, false
+			}
 			l.Value = append(l.Value, av)
-			return ok
-		})
-		return l, ok
+		}
+		return l, true
+	case '{':
+		m := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+		for it := jsonscan.ObjectMembers(raw); it.Next(); {
+			if it.Key == "" {
+				return nil, false // MarshalMap refuses an empty key
+			}
+			av, ok := jsonAV(it.Value)
+			if !ok {
+				return nil, false
+			}
+			m.Value[it.Key] = av
+		}
+		return m, true
 	}
-	m := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
-	r.ForEach(func(k, v gjson.Result) bool {
-		if k.Str == "" {
-			ok = false // MarshalMap refuses an empty key
+	if plainInteger(raw) {
+		return &types.AttributeValueMemberN{Value: raw}, true // float64 holds it exactly
+	}
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return nil, false
+	}
+	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(f, 'f', -1, 64)}, true
+}
+
+// plainInteger reports whether the JSON number raw is an integer of at most
+// 15 digits: its float64 is exact and strconv's shortest form is raw.
+func plainInteger(raw string) bool {
+	d := raw
+	if d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 15 {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
 			return false
 		}
-		var av types.AttributeValue
-		av, ok = jsonAV(v)
-		m.Value[k.Str] = av
-		return ok
-	})
-	return m, ok
+	}
+	return true
 }

@@ -131,28 +131,6 @@ func partition(e *ce.Event) string {
 	return string(b)
 }
 
-var lineBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// marshalLine writes into buf the bytes json.Marshal(e) gives: sdk-go's
-// MarshalJSON compacted, with <, >, & and U+2028/U+2029 escaped. Compacting
-// straight into a reused buffer saves json.Marshal's own buffer, copy and
-// validation pass; the rare event holding an HTML-escaped character takes
-// json.Marshal itself.
-func marshalLine(buf *bytes.Buffer, e *ce.Event) error {
-	buf.Reset()
-	raw, err := e.MarshalJSON()
-	if err != nil {
-		_, err = json.Marshal(e) // the error json.Marshal reports
-		return err
-	}
-	if bytes.ContainsAny(raw, "<>&\u2028\u2029") {
-		line, err := json.Marshal(e)
-		buf.Write(line)
-		return err
-	}
-	return json.Compact(buf, raw)
-}
-
 // partitionType keeps an event type from adding path levels (one Replacer
 // for all events: building one per event was a tenth of the handler).
 var partitionType = strings.NewReplacer("/", "_", "=", "_")
@@ -174,12 +152,10 @@ func appendPadded(b []byte, n, width int) []byte {
 
 // Handle implements delivery.Handler.
 func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
-	buf := lineBuffers.Get().(*bytes.Buffer)
-	if err := marshalLine(buf, e); err != nil {
-		lineBuffers.Put(buf)
+	line, err := json.Marshal(e)
+	if err != nil {
 		return delivery.Permanentf("archive: event %s does not marshal: %v", e.ID(), err)
 	}
-	line := buf.Bytes()
 	p := partition(e)
 	a.mu.Lock()
 	b := a.batches[p]
@@ -194,7 +170,6 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	b.n++
 	full := b.n >= a.opt.MaxEvents || b.lines.Len() >= a.opt.MaxBytes
 	a.mu.Unlock()
-	lineBuffers.Put(buf) // line is copied into the batch
 	if full {
 		a.flush(b)
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -125,49 +124,6 @@ func TestPartitionName(t *testing.T) {
 		want := fmt.Sprintf("type=%s/year=%04d/month=%02d/day=%02d/hour=%02d", strings.NewReplacer("/", "_", "=", "_").Replace(tc.typ), u.Year(), u.Month(), u.Day(), u.Hour())
 		if got := partition(&e); got != want {
 			t.Errorf("partition(%s, %v) = %s, want %s", tc.typ, tc.at, got, want)
-		}
-	}
-}
-
-// An archive line is the bytes json.Marshal gives for the event, for data
-// with whitespace, HTML characters, U+2028, binary data and extensions.
-func TestArchiveLineIsJSONMarshal(t *testing.T) {
-	datas := []struct {
-		ct   string
-		data []byte
-	}{
-		{"application/json", []byte(`{"orderId":"o-1","total":12.5}`)},
-		{"application/json", []byte("{ \"a\" : [ 1, 2 ],\n\t\"b\": \"x y\" }")},
-		{"application/json", []byte(`{"html":"<b>&amp;</b>"}`)},
-		{"application/json", []byte("{\"ls\":\"a\u2028b\u2029c\"}")},
-		{"text/plain", []byte("plain text <with> & spaces\n")},
-		{"application/octet-stream", []byte{0, 1, 2, 0xff}},
-		{"", nil},
-	}
-	buf := new(bytes.Buffer)
-	for i, d := range datas {
-		e := ce.New()
-		e.SetID(fmt.Sprintf("id-%d", i))
-		e.SetSource("/orders")
-		e.SetType("io.eventplane.demo.order.placed.v1")
-		e.SetTime(time.Date(2026, 12, 2, 3, 4, 5, 6, time.UTC))
-		e.SetSubject("o & <1>")
-		e.SetExtension("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-		e.SetExtension("count", 7)
-		if d.data != nil {
-			if err := e.SetData(d.ct, d.data); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := json.Marshal(&e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := marshalLine(buf, &e); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(buf.Bytes(), want) {
-			t.Errorf("data %q:\n got  %s\n want %s", d.data, buf.Bytes(), want)
 		}
 	}
 }

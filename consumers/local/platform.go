@@ -146,6 +146,21 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		}
 		p.consumers = append(p.consumers, lc)
 	}
+	// A lambda-sqs function is the consumer core behind an event source
+	// mapping: locally it consumes its queue with its routes, settled by the
+	// same processor (a failed record is retried after its visibility
+	// timeout and redriven by the queue's policy, as Lambda's partial batch
+	// responses do).
+	for _, l := range t.Lambdas {
+		if l.Handler != "lambda-sqs" {
+			continue
+		}
+		lc, err := p.consumer(ctx, reg, deps, topology.Consumer{Name: "lambda:" + l.Name, Queue: l.Queue, Uses: l.Uses, Routes: l.Routes})
+		if err != nil {
+			return nil, err
+		}
+		p.consumers = append(p.consumers, lc)
+	}
 	return p, nil
 }
 
@@ -234,11 +249,14 @@ func (p *Platform) buildRules(ctx context.Context, reg *handlers.Registry, deps 
 		rl := &rule{name: r.Name, count: c}
 		for _, tg := range r.Targets {
 			x := target{spec: tg, queue: p.queues[tg.Queue], topic: topics[tg.Topic]}
+			var err error
+			if x.input, err = compileInput(tg, r.Name, ruleARN(p.busName(r.Bus), r.Name)); err != nil {
+				return fmt.Errorf("rule %s: %w", r.Name, err)
+			}
 			if tg.DeadLetterQueue != "" {
 				x.dlq = p.queues[tg.DeadLetterQueue]
 			}
 			if tg.Lambda != "" {
-				var err error
 				if x.fn, err = p.function(ctx, reg, deps, tg.Lambda); err != nil {
 					return fmt.Errorf("rule %s: %w", r.Name, err)
 				}

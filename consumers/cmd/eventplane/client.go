@@ -107,6 +107,7 @@ rejected or could not be sent, 2 for unreadable input (nothing is sent).`, stdou
 	region := fs.String("region", "", "AWS `REGION` for --bus (default: AWS_REGION or the profile's)")
 	awsEndpoint := fs.String("aws-endpoint", "", "EventBridge endpoint `URL` for --bus (emulators)")
 	profile := fs.String("profile", "", "AWS `PROFILE` for --bus (default: AWS_PROFILE)")
+	attempt := fs.Duration("aws-attempt-timeout", awsconf.DefaultAttemptTimeout, "time limit of one AWS request attempt for --bus (`DURATION`; the SDK retries a timed-out attempt)")
 	batch := fs.Int("batch", 100, "`N` events per request to the ingest API (1 to 100)")
 	if code, ok := c.parse(args); !ok {
 		return code
@@ -125,7 +126,7 @@ rejected or could not be sent, 2 for unreadable input (nothing is sent).`, stdou
 	r := &report{progress: newProgress(stderr, len(evs)), stderr: stderr}
 	ctx := context.Background()
 	if *busName != "" {
-		err = sendToBus(ctx, evs, *busName, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile}, r)
+		err = sendToBus(ctx, evs, *busName, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile, AttemptTimeout: *attempt}, r)
 	} else {
 		err = sendToIngest(ctx, evs, strings.TrimSuffix(*endpoint, "/"), *batch, r)
 	}
@@ -497,18 +498,19 @@ func tailAdmin(ctx context.Context, adminURL string, n int, since time.Time, fol
 // dev` by queue name, or of an SQS queue (--queue-url) in the cloud.
 func dlqCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("dlq", "dlq list|redrive QUEUE [flags]\n       eventplane dlq list|redrive|stats --queue-url URL [flags]", `Lists a queue's dead-letter messages with their reasons, or redrives them
-(moves them back to the queue to be processed again — after the consumer or
-the data was fixed). stats (cloud only) prints the queue's and its DLQ's
-depths without receiving anything: it needs only sqs:GetQueueAttributes,
-which is what the chart's helm test checks with each consumer's identity. QUEUE is a queue of eventplane dev (--endpoint); in the
-cloud, --queue-url names the SQS queue and its DLQ comes from its redrive
-policy.`, stdout, stderr)
+(moves them back to the queue to be processed again, once the consumer or a
+dependency it needs is fixed). QUEUE is a queue of eventplane dev
+(--endpoint); in the cloud, --queue-url names the SQS queue and its DLQ comes
+from its redrive policy. stats (--queue-url only) prints the queue's and the
+DLQ's depths without receiving anything: it needs only
+sqs:GetQueueAttributes, and is what the chart's helm test runs.`, stdout, stderr)
 	fs := c.fs
 	endpoint := fs.String("endpoint", defaultEndpoint, "`URL` of eventplane dev")
 	queueURL := fs.String("queue-url", "", "an SQS queue `URL` (its DLQ comes from the redrive policy) instead of eventplane dev")
 	region := fs.String("region", "", "AWS `REGION` for --queue-url")
 	awsEndpoint := fs.String("aws-endpoint", "", "SQS endpoint `URL` for --queue-url (emulators)")
 	profile := fs.String("profile", "", "AWS `PROFILE` for --queue-url (default: AWS_PROFILE)")
+	attempt := fs.Duration("aws-attempt-timeout", awsconf.DefaultAttemptTimeout, "time limit of one AWS request attempt for --queue-url (`DURATION`; the SDK retries a timed-out attempt)")
 	verb := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		verb, args = args[0], args[1:]
@@ -536,7 +538,7 @@ policy.`, stdout, stderr)
 	var err error
 	switch {
 	case *queueURL != "":
-		err = dlqCloud(ctx, verb, *queueURL, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile}, stdout)
+		err = dlqCloud(ctx, verb, *queueURL, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile, AttemptTimeout: *attempt}, stdout)
 	case queue != "":
 		err = dlqLocal(ctx, verb, strings.TrimSuffix(*endpoint, "/"), queue, stdout)
 	default:

@@ -16,8 +16,8 @@ BENCHTIME="${BENCHTIME:-1s}"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 
-go test -run '^$' -bench 'BenchmarkNormalize|BenchmarkRouter|BenchmarkSetRules' -benchmem \
-  -count "$COUNT" -benchtime "$BENCHTIME" ./consumers/event ./consumers/route | tee "$out"
+go test -run '^$' -bench 'BenchmarkNormalize|BenchmarkRouter|BenchmarkSetRules|BenchmarkStoreItem' -benchmem \
+  -count "$COUNT" -benchtime "$BENCHTIME" ./consumers/event ./consumers/route ./consumers/handlers | tee "$out"
 
 echo
 echo "== medians and ratios (baseline ns/op divided by ns/op; for the matcher's rule counts, ns/op divided by the 10-rule baseline's) =="

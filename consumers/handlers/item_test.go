@@ -127,3 +127,26 @@ func TestPartitionName(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStoreItem: the order data of the local platform's benchmark to
+// attribute values, against decoding it into a map for
+// attributevalue.MarshalMap (the store's way before).
+func BenchmarkStoreItem(b *testing.B) {
+	data := []byte(`{"orderId":"b-40000-17","customerId":"c-1","currency":"EUR","total":10,"items":[{"sku":"a","quantity":1,"price":10}]}`)
+	b.Run("baseline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := viaMap(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("jsonItem", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jsonItem(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -75,7 +75,7 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (eng *engine.Engine
 		}
 		store := idempotency.NewDynamoDB(p.Idempotency, k.IdempotencyTable)
 		middlewares = append(middlewares, idempotency.Middleware(store, idempotency.Options{
-			Lease: lease, TTL: k.IdempotencyTTL.D()}))
+			Lease: lease, TTL: k.IdempotencyTTL.D(), Logger: p.Logger}))
 	}
 	return engine.New(engine.Options{
 		Middlewares:    middlewares,

@@ -140,6 +140,8 @@ func queues(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 		if q.RetentionSeconds > 0 {
 			attrs["MessageRetentionPeriod"] = strconv.Itoa(q.RetentionSeconds)
 		}
+		// Always set, so that removing the field resets SQS's delay to 0.
+		attrs["DelaySeconds"] = strconv.Itoa(q.DelaySeconds)
 		out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(Name(r.Prefix, q.Name))})
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", q.Name, err)
@@ -226,8 +228,12 @@ func tables(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 				attrs[g.RangeKey.Name] = g.RangeKey.Type
 				ks = append(ks, ddbtypes.KeySchemaElement{AttributeName: aws.String(g.RangeKey.Name), KeyType: ddbtypes.KeyTypeRange})
 			}
+			projection := ddbtypes.ProjectionTypeAll
+			if g.ProjectionType != "" {
+				projection = ddbtypes.ProjectionType(g.ProjectionType)
+			}
 			gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(g.Name), KeySchema: ks,
-				Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}})
+				Projection: &ddbtypes.Projection{ProjectionType: projection}})
 		}
 		var defs []ddbtypes.AttributeDefinition
 		for n, typ := range attrs {
@@ -330,15 +336,17 @@ func rules(ctx context.Context, c Clients, t *topology.Topology, r *Resources) e
 		var targets []ebtypes.Target
 		for i, tg := range rule.Targets {
 			var arn string
+			var sqsParams *ebtypes.SqsParameters
 			switch {
 			case tg.Queue != "":
 				arn = r.QueueARNs[tg.Queue]
+				sqsParams = fifoGroup(tg.Queue)
 			case tg.Topic != "":
 				arn = r.Topics[tg.Topic]
 			default:
 				continue // Lambda targets are deployed by Terraform
 			}
-			et := ebtypes.Target{Id: aws.String(strconv.Itoa(i)), Arn: aws.String(arn)}
+			et := ebtypes.Target{Id: aws.String(strconv.Itoa(i)), Arn: aws.String(arn), SqsParameters: sqsParams}
 			if tg.DeadLetterQueue != "" {
 				et.DeadLetterConfig = &ebtypes.DeadLetterConfig{Arn: aws.String(r.QueueARNs[tg.DeadLetterQueue])}
 			}
@@ -348,6 +356,9 @@ func rules(ctx context.Context, c Clients, t *topology.Topology, r *Resources) e
 			}
 			if tg.InputPath != "" {
 				et.InputPath = aws.String(tg.InputPath)
+			}
+			if it := tg.InputTransformer; it != nil {
+				et.InputTransformer = &ebtypes.InputTransformer{InputPathsMap: it.InputPathsMap, InputTemplate: aws.String(it.InputTemplate)}
 			}
 			targets = append(targets, et)
 		}
@@ -375,9 +386,19 @@ func schedules(ctx context.Context, c Clients, t *topology.Topology, r *Resource
 		}
 		r.Rules[s.Name] = aws.ToString(out.RuleArn)
 		if _, err := c.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name),
-			Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(r.QueueARNs[s.Queue])}}}); err != nil {
+			Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(r.QueueARNs[s.Queue]), SqsParameters: fifoGroup(s.Queue)}}}); err != nil {
 			return fmt.Errorf("schedule %s target: %w", s.Name, err)
 		}
 	}
 	return nil
+}
+
+// fifoGroup is the SqsParameters of a target queue: a FIFO queue needs a
+// MessageGroupId (EventBridge's SQS target parameters: "required for FIFO
+// queues"); one group, "eventbridge", as the local bus uses.
+func fifoGroup(queue string) *ebtypes.SqsParameters {
+	if !strings.HasSuffix(queue, ".fifo") {
+		return nil
+	}
+	return &ebtypes.SqsParameters{MessageGroupId: aws.String("eventbridge")}
 }

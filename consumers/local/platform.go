@@ -250,11 +250,14 @@ func (p *Platform) buildRules(ctx context.Context, reg *handlers.Registry, deps 
 		rl := &rule{name: r.Name, count: c}
 		for _, tg := range r.Targets {
 			x := target{spec: tg, queue: p.queues[tg.Queue], topic: topics[tg.Topic]}
+			var err error
+			if x.input, err = compileInput(tg, r.Name, ruleARN(p.busName(r.Bus), r.Name)); err != nil {
+				return fmt.Errorf("rule %s: %w", r.Name, err)
+			}
 			if tg.DeadLetterQueue != "" {
 				x.dlq = p.queues[tg.DeadLetterQueue]
 			}
 			if tg.Lambda != "" {
-				var err error
 				if x.fn, err = p.function(ctx, reg, deps, tg.Lambda); err != nil {
 					return fmt.Errorf("rule %s: %w", r.Name, err)
 				}

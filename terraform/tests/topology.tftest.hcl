@@ -85,6 +85,20 @@ run "variant_topology" {
     condition     = local.lambda_environment["parse"]["EVENTPLANE_FILES_TABLE"] == "eventplane-dev-indexed" && local.lambda_environment["parse"]["EVENTPLANE_BUS"] == "eventplane-dev-audit" && local.lambda_environment["http-in"]["EVENTPLANE_BUS"] == "eventplane-dev-business"
     error_message = "each function gets its own table and bus"
   }
+  # lambda-sqs exits at start without EVENTPLANE_ROUTES; its references
+  # resolve to this environment's names.
+  assert {
+    condition     = jsondecode(local.lambda_environment["drain"]["EVENTPLANE_ROUTES"])[0].options == { table = "eventplane-dev-plain", key = { pk = "{{id}}" } }
+    error_message = "drain gets its routes with the table reference resolved"
+  }
+  assert {
+    condition     = jsondecode(local.lambda_environment["bare"]["EVENTPLANE_ROUTES"]) == [{ name = "all", handler = "log" }] && !contains(keys(local.lambda_environment["parse"]), "EVENTPLANE_ROUTES")
+    error_message = "only lambda-sqs functions get routes"
+  }
+  assert {
+    condition     = contains(keys(local.lambda_environment["drain"]), "EVENTPLANE_DEAD_LETTER_URL") && local.idempotency_table == null
+    error_message = "drain dead-letters to its queue's dead-letter queue; the variant has no idempotency table"
+  }
   assert {
     condition     = contains(keys(local.publishers), "pager") && !contains(keys(local.publishers), "alerts")
     error_message = "the daily summary publishes to the alarm topic"

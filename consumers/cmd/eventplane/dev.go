@@ -33,7 +33,7 @@ Data is kept in --dir across restarts. Stop with Ctrl-C (exit 0).`, stdout, stde
 	topo := fs.String("topology", "api/topology.yaml", "topology `FILE`")
 	dir := fs.String("dir", ".eventplane", "data `DIR`: tables.db, buckets/ (drop uploads into buckets/local-uploads/), queues/")
 	addr := fs.String("addr", "127.0.0.1:4000", "`HOST:PORT` of the ingest API and the dashboard")
-	awsAddr := fs.String("aws-addr", "127.0.0.1:4566", "`HOST:PORT` of the AWS APIs (SQS, EventBridge, SNS) for the aws CLI and SDKs; \"\" for none")
+	awsAddr := fs.String("aws-addr", "127.0.0.1:4566", "`HOST:PORT` of the AWS APIs (SQS, EventBridge, SNS, DynamoDB, S3) for the aws CLI and SDKs; \"\" for none")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
 	postgres := fs.Bool("postgres", true, "start a private PostgreSQL (data in DIR/postgres) from the system's binaries for sql routes, unless "+pgEnv+" is set")
 	if code, ok := c.parse(args); !ok {
@@ -131,8 +131,11 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() { ran <- p.Run(runCtx) }()
-	for !p.Ready() && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-p.Started():
+	case <-ctx.Done():
+	case err := <-ran:
+		ran <- err // Run ended before the consumers polled: the select below reports it
 	}
 	url := "http://" + ln.Addr().String()
 	uploads := filepath.Join(dir, "buckets", p.Names.Buckets[p.Topology().UploadsBucket()])

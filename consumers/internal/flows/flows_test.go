@@ -431,7 +431,11 @@ func (p *platform) analyticsAndAlerts(t *testing.T, dsn string) (rows, notify de
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(sql.Close)
+	t.Cleanup(func() {
+		if err := sql.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	pub, err := handlers.NewPublish(handlers.PublishOptions{TopicARN: p.res.Topics["alerts"]}, nil, p.c.SNS, nil)
 	if err != nil {
 		t.Fatal(err)

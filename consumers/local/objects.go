@@ -321,7 +321,7 @@ func (o *Objects) md5(bucket, key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	h := md5.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err

@@ -302,7 +302,7 @@ func (t *Tables) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dyna
 		if err := checkKey(tb, in.ExclusiveStartKey, false); err != nil {
 			return nil, invalid("The provided starting key is invalid: %v", err)
 		}
-		start, _ = t.key(tb, in.ExclusiveStartKey)
+		start = t.key(tb, in.ExclusiveStartKey)
 	}
 	more := false
 	err = t.db.View(func(tx *bolt.Tx) error {
@@ -339,7 +339,7 @@ func (t *Tables) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dyna
 
 func segmentOf(tb topology.Table, item map[string]types.AttributeValue, total int32) int32 {
 	h := fnv.New32a()
-	k, _ := (&Tables{}).key(topology.Table{HashKey: tb.HashKey}, item)
+	k := (&Tables{}).key(topology.Table{HashKey: tb.HashKey}, item)
 	h.Write(k)
 	return int32(h.Sum32() % uint32(total))
 }
@@ -576,7 +576,7 @@ func (t *Tables) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dy
 		c := tx.Bucket([]byte(s.tb.Name)).Cursor()
 		var prefix []byte // the partition of a table read
 		if s.index == "" {
-			prefix, _ = t.key(topology.Table{HashKey: s.hash}, map[string]types.AttributeValue{s.hash.Name: hash})
+			prefix = t.key(topology.Table{HashKey: s.hash}, map[string]types.AttributeValue{s.hash.Name: hash})
 			if s.tb.RangeKey != nil {
 				prefix = append(prefix, 0)
 			}
@@ -623,7 +623,7 @@ func (t *Tables) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dy
 		if n, ok := compare(start[s.hash.Name], hash); !ok || n != 0 {
 			return nil, invalid("The provided starting key is outside query boundaries based on provided conditions")
 		}
-		k, _ := t.key(s.tb, start)
+		k := t.key(s.tb, start)
 		sc := candidate{item: start, key: k}
 		from = sort.Search(len(cands), func(i int) bool { return order(cands[i], sc) > 0 })
 	}

@@ -188,7 +188,7 @@ func typeName(v types.AttributeValue) string {
 }
 
 // key encodes an item's primary key (checked with checkKey).
-func (t *Tables) key(tb topology.Table, item map[string]types.AttributeValue) ([]byte, error) {
+func (t *Tables) key(tb topology.Table, item map[string]types.AttributeValue) []byte {
 	part := func(k topology.Key) []byte {
 		switch v := item[k.Name].(type) {
 		case *types.AttributeValueMemberS:
@@ -202,9 +202,9 @@ func (t *Tables) key(tb topology.Table, item map[string]types.AttributeValue) ([
 	}
 	h := part(tb.HashKey)
 	if tb.RangeKey == nil {
-		return h, nil
+		return h
 	}
-	return append(append(h, 0), part(*tb.RangeKey)...), nil
+	return append(append(h, 0), part(*tb.RangeKey)...)
 }
 
 func conditionFailed(old map[string]types.AttributeValue, rv types.ReturnValuesOnConditionCheckFailure) error {
@@ -226,10 +226,7 @@ func (t *Tables) write(name *string, key map[string]types.AttributeValue, exact 
 	if err := checkKey(tb, key, exact); err != nil {
 		return nil, nil, err
 	}
-	k, err := t.key(tb, key)
-	if err != nil {
-		return nil, nil, err
-	}
+	k := t.key(tb, key)
 	// Batch coalesces concurrent writes (a consumer's in-flight events)
 	// into one transaction; it may run fn again, which only reads and
 	// writes this key.
@@ -325,10 +322,7 @@ func (t *Tables) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func
 	if err != nil {
 		return nil, err
 	}
-	k, err := t.key(tb, in.Key)
-	if err != nil {
-		return nil, err
-	}
+	k := t.key(tb, in.Key)
 	out := &dynamodb.GetItemOutput{}
 	err = t.db.View(func(tx *bolt.Tx) error {
 		if raw := tx.Bucket([]byte(tb.Name)).Get(k); raw != nil {
@@ -461,7 +455,7 @@ func (t *Tables) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemIn
 					return nil, err
 				}
 			}
-			k, _ := t.key(tb, key)
+			k := t.key(tb, key)
 			if seen[table+"\x00"+string(k)] {
 				return nil, invalid("Provided list of item keys contains duplicates")
 			}

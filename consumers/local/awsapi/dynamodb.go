@@ -160,7 +160,7 @@ func (w write) expected() map[string]types.ExpectedAttributeValue {
 	return map[string]types.ExpectedAttributeValue{}
 }
 
-func putItem(ctx context.Context, t Tables, body []byte) (any, error) {
+func putItem(ctx context.Context, t Tables, body []byte) (any, error) { //nolint:dupl // PutItem and DeleteItem share a wire shape; each reads best whole
 	var in struct {
 		write
 		Item ddbjson.Item
@@ -200,7 +200,7 @@ func updateItem(ctx context.Context, t Tables, body []byte) (any, error) {
 	return attributes(out.Attributes), nil
 }
 
-func deleteItem(ctx context.Context, t Tables, body []byte) (any, error) {
+func deleteItem(ctx context.Context, t Tables, body []byte) (any, error) { //nolint:dupl // PutItem and DeleteItem share a wire shape; each reads best whole
 	var in struct {
 		write
 		Key ddbjson.Item

@@ -31,12 +31,12 @@ const bucketsTopology = "testdata/buckets.yaml"
 
 // s3 is an S3 client as the TESTBED notes set one up for an emulator:
 // path style, checksums only when required, plain http.
-func (s *stack) s3(opts ...func(*s3.Options)) *s3.Client {
-	return s3.NewFromConfig(s.cfg, append([]func(*s3.Options){func(o *s3.Options) {
+func (s *stack) s3() *s3.Client {
+	return s3.NewFromConfig(s.cfg, func(o *s3.Options) {
 		o.UsePathStyle = true
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}}, opts...)...)
+	})
 }
 
 func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }

@@ -229,7 +229,11 @@ func TestSQLSignsInWithRDSIAMToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if err := s.Handle(ctx, order("iam-1", 3, time.Now())); err != nil {
 		t.Fatal(err)
 	}

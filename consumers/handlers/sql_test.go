@@ -18,13 +18,19 @@ func TestSQLInsertsEachEventOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	// A second handler on the same table: the migration is idempotent.
 	s2, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: "order_events"}, SQLAuth{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2.Close()
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
 	at := time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC)
 	for _, e := range []string{"a", "b", "a"} {
 		if err := s.Handle(ctx, order(e, 12.5, at)); err != nil {
@@ -71,7 +77,7 @@ func TestSQLReplicasMigrateTogether(t *testing.T) {
 				<-start
 				s, err := NewSQL(ctx, pg.DSN, SQLOptions{Table: table}, SQLAuth{})
 				if err == nil {
-					s.Close()
+					err = s.Close()
 				}
 				errs <- err
 			}()

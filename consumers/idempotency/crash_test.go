@@ -162,7 +162,7 @@ func TestMarkerWriteFailureDoesNotRepeatTheEffect(t *testing.T) {
 	done := make(chan struct{})
 	go func() { _ = eng.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	q.Send(`{"specversion":"1.0","id":"m1","source":"test","type":"t.v1"}`, nil, "")
+	send(t, q, `{"specversion":"1.0","id":"m1","source":"test","type":"t.v1"}`)
 	// Long enough for a retry to outwait the claim and run the handler again.
 	time.Sleep(lease + 3*time.Second)
 	if n := calls.Load(); n != 1 {
@@ -209,7 +209,7 @@ func TestShutdownNeverRepeatsAFinishedEffect(t *testing.T) {
 		}
 		return eng
 	}
-	q.Send(`{"specversion":"1.0","id":"t1","source":"test","type":"t.v1"}`, nil, "")
+	send(t, q, `{"specversion":"1.0","id":"t1","source":"test","type":"t.v1"}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = newEngine().Run(ctx); close(done) }()

@@ -70,9 +70,9 @@ func startAWSDev(t *testing.T) *devStack {
 
 // environ is the process environment of a client: PATH, a HOME of its
 // own, no AWS config of the machine, and the banner's variables.
-func (s *devStack) environ(extra ...string) []string {
+func (s *devStack) environ() []string {
 	env := []string{"HOME=" + s.home, "PATH=" + os.Getenv("PATH"), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
-	return append(append(env, s.env...), extra...)
+	return append(env, s.env...)
 }
 
 // tableRows is the number of items of a topology table, from the

@@ -401,12 +401,20 @@ func (b *bench) profileRun(ctx context.Context) error {
 		cmd.Env = append(cmd.Env, "EVENTPLANE_DEBUG_ADDR="+debug, "EVENTPLANE_PPROF=true")
 		return cmd, func(ctx context.Context) {
 			for ctx.Err() == nil { // until the debug server answers
-				if fetch(ctx, "http://"+debug+"/debug/pprof/profile?seconds="+strconv.Itoa(b.o.profileSeconds), filepath.Join(b.o.profile, "cpu.pprof")) == nil {
+				if fetch(ctx, "http://"+debug+"/debug/pprof/", filepath.Join(b.o.profile, "index.html")) == nil {
 					break
 				}
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(10 * time.Millisecond)
 			}
-			_ = fetch(context.WithoutCancel(ctx), "http://"+debug+"/debug/pprof/heap", filepath.Join(b.o.profile, "heap.pprof"))
+			// The profile runs its whole length even when the queue is empty
+			// sooner (an idle consumer adds next to nothing to it).
+			ctx = context.WithoutCancel(ctx)
+			if err := fetch(ctx, "http://"+debug+"/debug/pprof/profile?seconds="+strconv.Itoa(b.o.profileSeconds), filepath.Join(b.o.profile, "cpu.pprof")); err != nil {
+				fmt.Fprintf(os.Stderr, "floorbench: CPU profile: %v\n", err)
+			}
+			if err := fetch(ctx, "http://"+debug+"/debug/pprof/heap", filepath.Join(b.o.profile, "heap.pprof")); err != nil {
+				fmt.Fprintf(os.Stderr, "floorbench: heap profile: %v\n", err)
+			}
 		}, nil
 	}}
 	r, err := b.drain(ctx, "profile", c)

@@ -7,7 +7,8 @@
 # Then the consumer runtime: 10,000 events through the in-memory source
 # (events/s, allocs/event) and 500 events from a moto queue (SQS requests per
 # event, consumer CPU-seconds per 1,000 events); moto_server must be installed
-# (hack/moto.sh).
+# (hack/moto.sh). Then eventplane dev's AWS APIs: an SQS receive + delete-batch round
+# trip against it and moto (ratio), and the platform fed by an SDK producer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-5}"
@@ -66,6 +67,24 @@ awk '/EndToEnd/ {for (i = 2; i <= NF; i++) if ($i == "events/s") e = e " " $(i-1
      function median(list,   n, a, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }
      END { printf "median %.0f events/s end to end; the embedded table alone (same 100-way concurrency) %.0f writes/s: the platform runs at %.2fx its storage floor\n", median(e), median(b), median(e) / median(b) }' "$out.local"
 rm -f "$out.local"
+
+aws_apis() {
+  # eventplane dev's AWS APIs (consumers/local/awsapi) over loopback: a
+  # consumer's poll round trip (ReceiveMessage of 10 + DeleteMessageBatch)
+  # against eventplane dev's SQS and moto in the same run, and the platform
+  # end to end fed by an aws-sdk-go-v2 PutEvents producer.
+  echo
+  echo "== AWS APIs of eventplane dev: SQS ReceiveMessage + DeleteMessageBatch round trip (10 messages), vs moto =="
+  go test -run '^$' -bench 'BenchmarkSQSRoundTrip' -benchtime 50x -count 3 ./consumers/local/awsapi | grep -E '^Benchmark' | tee "$out.aws"
+  awk '/RoundTrip\/eventplane/ {e = e " " $3} /RoundTrip\/moto/ {m = m " " $3}
+       function median(list,   n, a, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }
+       END { printf "median round trip: eventplane dev %.0f us, moto %.0f us: eventplane dev is %.0fx faster\n", median(e) / 1000, median(m) / 1000, median(m) / median(e) }' "$out.aws"
+  rm -f "$out.aws"
+  echo
+  echo "== local platform end to end fed over the AWS API (SDK PutEvents, 8 clients -> rule -> queue -> consumer -> table), 20,000 events =="
+  go test -run '^$' -bench 'BenchmarkAWSEndToEnd' -benchtime 20000x -count 3 ./consumers/local/awsapi | grep -E '^Benchmark'
+}
+aws_apis
 
 echo
 echo "== Lambda functions under the Runtime Interface Emulator =="

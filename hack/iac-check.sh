@@ -2,7 +2,7 @@
 # Offline checks of the infrastructure code:
 #   1. formatting: terraform fmt -check (or hclfmt when terraform is absent)
 #   2. terraform init -backend=false, validate and plan of dev, staging and
-#      prod, with the repository's topology and with a second, differently
+#      prod with the repository's topology, of dev and prod with a second, differently
 #      shaped one (terraform/testdata/topology-variants.yaml), and terraform
 #      test of every module with tests/ — all against the real providers'
 #      schemas served by hack/tfprovider (hack/tfplan.sh): no error, no warning
@@ -35,10 +35,11 @@ fi
 if command -v terraform >/dev/null 2>&1; then
   start=$SECONDS
   hack/tfplan.sh plan dev staging prod
-  echo "== the same plans with terraform/testdata/topology-variants.yaml"
-  TOPOLOGY_FILE=terraform/testdata/topology-variants.yaml hack/tfplan.sh plan dev staging prod
+  echo "== dev and prod with terraform/testdata/topology-variants.yaml"
+  # staging differs from prod in sizing only
+  TOPOLOGY_FILE=terraform/testdata/topology-variants.yaml hack/tfplan.sh plan dev prod
   hack/tfplan.sh test
-  echo "   (terraform validate, 6 plans and the tests: $((SECONDS - start)) s)"
+  echo "   (terraform validate, 5 plans and the tests: $((SECONDS - start)) s)"
 else
   echo "hack/iac-check.sh: terraform is not installed: validate, plan and test cannot run" >&2
   exit 1

@@ -40,6 +40,7 @@ test_tools() {
   step postgresql hack/postgres.sh
   step schemathesis hack/schemathesis.sh
   step awscli hack/awscli.sh
+  step boto3 hack/boto3.sh
   step chromium hack/chromium.sh
   step kubectl kubectl_present
   step aws-lambda-rie hack/tools.sh aws-lambda-rie

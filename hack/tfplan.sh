@@ -57,6 +57,13 @@ provider_installation {
 CFG
 export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 
+# The Lambda zips the plans hash are `make lambda`'s output (arm64: the
+# environments' architecture).
+lambda_zips() {
+  ls build/lambda/lambda-files-arm64.zip build/lambda/lambda-ingest-arm64.zip build/lambda/lambda-sqs-arm64.zip >/dev/null 2>&1 ||
+    LAMBDA_ARCHS=arm64 hack/lambda.sh >/dev/null
+}
+
 cleanup=()
 trap 'rm -f "${cleanup[@]}"' EXIT
 
@@ -71,6 +78,7 @@ init() {
 mode=plan
 if [[ "${1:-}" == plan || "${1:-}" == test ]]; then mode="$1"; shift; fi
 
+lambda_zips
 if [[ "$mode" == test ]]; then
   mods=("$@")
   if [[ ${#mods[@]} -eq 0 ]]; then
@@ -86,10 +94,6 @@ if [[ "$mode" == test ]]; then
   exit 0
 fi
 
-# The Lambda zips the plan hashes are `make lambda`'s output.
-if ! ls build/lambda/lambda-files-arm64.zip build/lambda/lambda-ingest-arm64.zip >/dev/null 2>&1; then
-  hack/lambda.sh >/dev/null
-fi
 
 envs=("$@")
 [[ ${#envs[@]} -gt 0 ]] || envs=(dev staging prod)

@@ -110,8 +110,12 @@ locals {
     reservedConcurrency = lookup(l, "reservedConcurrency", null)
     table               = lookup(l, "table", null)
     bus                 = lookup(l, "bus", null)
+    queue               = lookup(l, "queue", null) # lambda-sqs: its trigger
+    batchSize           = lookup(l, "batchSize", null)
+    routes              = jsonencode(lookup(l, "routes", []))
     uses                = { for k in ["tables", "buckets", "topics", "buses"] : k => lookup(lookup(l, "uses", {}), k, []) }
   }]
+  idempotency_table = one([for t in lookup(local.topology, "tables", []) : t.name if lookup(t, "purpose", null) == "idempotency"])
   consumers = [for c in lookup(local.topology, "consumers", []) : {
     name  = c.name
     queue = c.queue
@@ -152,11 +156,29 @@ locals {
   # terraform/checks_test.go and tests/topology.tftest.hcl): the function's
   # bus and results table, and the failure queue it dead-letters permanent
   # failures to, so that Lambda does not retry them.
+  # A lambda-sqs function (a queue trigger) gets its routes with their
+  # ${kind.name} references resolved, like a consumer's options
+  # (consumers/topology/refs.go), and dead-letters to its queue's own
+  # dead-letter queue when it has one.
   lambda_environment = { for f in local.lambdas : f.name => merge(
-    { EVENTPLANE_ENVIRONMENT = var.environment, EVENTPLANE_DEAD_LETTER_URL = module.sqs.queue_urls[local.failure_queue] },
+    { EVENTPLANE_ENVIRONMENT = var.environment, EVENTPLANE_DEAD_LETTER_URL = f.queue == null ? module.sqs.queue_urls[local.failure_queue] : lookup(module.sqs.dlq_urls, f.queue, module.sqs.queue_urls[local.failure_queue]) },
     f.bus == null ? {} : { EVENTPLANE_BUS = "${local.prefix}-${f.bus}" },
     f.table == null ? {} : { EVENTPLANE_FILES_TABLE = module.dynamodb.table_names[f.table] },
+    f.queue == null ? {} : { EVENTPLANE_ROUTES = templatestring(local.lambda_routes[f.name], local.ref_names) },
+    f.queue != null && local.idempotency_table != null && contains(f.uses.tables, coalesce(local.idempotency_table, "-")) ? { EVENTPLANE_IDEMPOTENCY_TABLE = module.dynamodb.table_names[local.idempotency_table] } : {},
   ) }
+  lambda_routes = { for f in local.lambdas : f.name => f.routes }
+  # The physical names a ${kind.name} reference resolves to (as
+  # hack/helm-values.sh resolves consumers'): the ${...} of the topology's
+  # options are HCL template syntax, so templatestring resolves them; a
+  # reference of another kind fails the plan, as the topology check fails it.
+  ref_names = {
+    tables  = module.dynamodb.table_names
+    buckets = module.s3.bucket_names
+    topics  = local.topic_arn
+    buses   = { for b in local.buses : b.name => "${local.prefix}-${b.name}" }
+    queues  = module.sqs.queue_urls
+  }
 
   # ARNs from a topology entry's "uses", keyed "lambda:<name>" and
   # "consumer:<name>" (a function and a consumer may share a name).
@@ -241,6 +263,7 @@ module "lambda" {
     timeoutSeconds      = f.timeoutSeconds
     reservedConcurrency = f.reservedConcurrency
     environment         = local.lambda_environment[f.name]
+    queue_trigger       = f.queue == null ? null : { queue_arn = module.sqs.queue_arns[f.queue], dlq_arn = lookup(module.sqs.dlq_arns, f.queue, null), batch_size = f.batchSize }
   }]
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../build/lambda")
   architecture  = var.lambda_architecture
@@ -256,6 +279,10 @@ module "lambda" {
     length(local.uses["lambda:${f.name}"].buses) == 0 ? [] : [{
       actions   = ["events:PutEvents"]
       resources = local.uses["lambda:${f.name}"].buses
+    }],
+    length(local.uses["lambda:${f.name}"].topics) == 0 ? [] : [{
+      actions   = ["sns:Publish"]
+      resources = local.uses["lambda:${f.name}"].topics
     }],
   ) }
   # enabled is known at plan time; the queue's ARN only after apply.

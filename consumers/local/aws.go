@@ -59,6 +59,8 @@ func (a awsPlatform) Publish(ctx context.Context, in *sns.PublishInput, opts ...
 	return a.p.Topics.Publish(ctx, in, opts...)
 }
 
+func (a awsPlatform) DynamoDB() awsapi.Tables { return a.p.Tables }
+
 func (a awsPlatform) TopicARNs() []string {
 	var out []string
 	for _, t := range a.p.top.Topics {

@@ -158,6 +158,11 @@ func parsePrimary(t *tokens, item map[string]types.AttributeValue, env exprEnv) 
 		return false, err
 	}
 	op := t.next()
+	switch op {
+	case "=", "<>", "<", "<=", ">", ">=":
+	default: // refused before a missing attribute could make it false
+		return false, fmt.Errorf("expression %q: unsupported operator %q (supported: = <> < <= > >= AND OR NOT attribute_exists attribute_not_exists)", t.src, op)
+	}
 	right, err := env.operand(t.next(), item)
 	if err != nil {
 		return false, err
@@ -177,10 +182,8 @@ func parsePrimary(t *tokens, item map[string]types.AttributeValue, env exprEnv) 
 		return comparable && c <= 0, nil
 	case ">":
 		return comparable && c > 0, nil
-	case ">=":
-		return comparable && c >= 0, nil
 	}
-	return false, fmt.Errorf("expression %q: unsupported operator %q (supported: = <> < <= > >= AND OR NOT attribute_exists attribute_not_exists)", t.src, op)
+	return comparable && c >= 0, nil // >=
 }
 
 // path resolves an attribute name (#placeholder or plain; no nested paths).

@@ -18,9 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/eventplane/eventplane/api/events"
-	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 

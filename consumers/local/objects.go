@@ -11,8 +11,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +32,8 @@ import (
 type Objects struct {
 	root    string
 	buckets map[string]*os.Root
-	dirs    sync.Map // bucket/folder known to exist
+	dirs    sync.Map   // bucket/folder known to exist
+	storeMu sync.Mutex // Store's check and rename
 }
 
 // NewObjects uses root as the parent folder of the buckets.
@@ -108,7 +111,7 @@ func (o *Objects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 	}
 	f, err := r.Open(rel)
 	if err != nil {
-		if os.IsNotExist(err) {
+		if os.IsNotExist(err) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: a key under an object
 			return nil, &s3types.NoSuchKey{Message: aws.String(fmt.Sprintf("s3://%s/%s does not exist (%s)", aws.ToString(in.Bucket), aws.ToString(in.Key),
 				filepath.Join(o.root, aws.ToString(in.Bucket), rel)))}
 		}
@@ -199,4 +202,130 @@ func (o *Objects) List(bucket string) ([]Object, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Store writes bucket/key from body as S3 does a PUT: whole or not at all.
+// The bytes go to a hidden file beside the key (List skips it, so neither
+// the upload watcher nor a listing sees a partial object) that is renamed
+// over the key once complete. check, when set, runs just before the rename
+// with the object the key holds then (nil for none) and may refuse the
+// write (S3's conditional PUT); the renames of one Objects are serialised
+// so that check and rename are one step. It returns the stored object and
+// the MD5 of its bytes (S3's ETag of a single-part upload).
+func (o *Objects) Store(bucket, key string, body io.Reader, check func(current *Object) error) (Object, []byte, error) {
+	r, rel, err := o.locate(bucket, key)
+	if err != nil {
+		return Object{}, nil, err
+	}
+	if strings.HasPrefix(filepath.Base(rel), ".") {
+		return Object{}, nil, fmt.Errorf("object key %q is not valid locally: a name starting with \".\" is a hidden file of the bucket folder, which is neither listed nor announced", key)
+	}
+	// S3 keeps "a" and "a/b" side by side; a folder cannot.
+	segs := strings.Split(key, "/")
+	for i := 1; i < len(segs); i++ {
+		if st, err := r.Lstat(filepath.FromSlash(strings.Join(segs[:i], "/"))); err == nil && !st.IsDir() {
+			return Object{}, nil, fmt.Errorf("object key %q is not valid locally: %q is an object, and a bucket folder cannot hold keys under an object", key, strings.Join(segs[:i], "/"))
+		}
+	}
+	if st, err := r.Lstat(rel); err == nil && st.IsDir() {
+		return Object{}, nil, fmt.Errorf("object key %q is not valid locally: keys under %q exist (%s/...), and a bucket folder cannot hold an object there too", key, key, key)
+	}
+	dir := filepath.Dir(rel)
+	if dir != "." {
+		if err := r.MkdirAll(dir, 0o750); err != nil {
+			return Object{}, nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+		}
+	}
+	tmp := filepath.Join(dir, "."+filepath.Base(rel)+"."+newID()+".part")
+	f, err := r.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return Object{}, nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	}
+	h := md5.New()
+	_, err = io.Copy(io.MultiWriter(f, h), body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		o.storeMu.Lock()
+		defer o.storeMu.Unlock()
+		if check != nil {
+			var cur *Object
+			if st, serr := r.Stat(rel); serr == nil && !st.IsDir() {
+				cur = &Object{Bucket: bucket, Key: key, Size: st.Size(), Modified: st.ModTime()}
+			}
+			err = check(cur)
+		}
+	}
+	if err == nil {
+		err = r.Rename(tmp, rel)
+	}
+	if err != nil {
+		_ = r.Remove(tmp)
+		return Object{}, nil, err
+	}
+	st, err := r.Stat(rel)
+	if err != nil {
+		return Object{}, nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	}
+	return Object{Bucket: bucket, Key: key, Size: st.Size(), Modified: st.ModTime()}, h.Sum(nil), nil
+}
+
+// Delete removes bucket/key and reports whether it existed (deleting a
+// missing key is no error, as in S3). Folders the key leaves empty stay:
+// a bucket folder has no objects for them.
+func (o *Objects) Delete(bucket, key string) (bool, error) {
+	r, rel, err := o.locate(bucket, key)
+	if err != nil {
+		return false, err
+	}
+	st, err := r.Lstat(rel)
+	switch {
+	case os.IsNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	case st.IsDir():
+		return false, nil // a folder is no object
+	}
+	if err := r.Remove(rel); err != nil && !os.IsNotExist(err) {
+		return false, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// Buckets returns the names of the buckets.
+func (o *Objects) Buckets() []string {
+	out := make([]string, 0, len(o.buckets))
+	for b := range o.buckets {
+		out = append(out, b)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Open opens bucket/key for reading, with its size and modification time;
+// errors as GetObject's (NoSuchBucket, NoSuchKey).
+func (o *Objects) Open(bucket, key string) (*os.File, Object, error) {
+	out, err := o.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, Object{}, err
+	}
+	f := out.Body.(*os.File)
+	return f, Object{Bucket: bucket, Key: key, Size: aws.ToInt64(out.ContentLength), Modified: aws.ToTime(out.LastModified)}, nil
+}
+
+// md5 is the hex MD5 of an object's bytes (S3's ETag of a single-part
+// upload).
+func (o *Objects) md5(bucket, key string) (string, error) {
+	f, _, err := o.Open(bucket, key)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -146,6 +146,21 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		}
 		p.consumers = append(p.consumers, lc)
 	}
+	// A lambda-sqs function is the consumer core behind an event source
+	// mapping: locally it consumes its queue with its routes, settled by the
+	// same processor (a failed record is retried after its visibility
+	// timeout and redriven by the queue's policy, as Lambda's partial batch
+	// responses do).
+	for _, l := range t.Lambdas {
+		if l.Handler != "lambda-sqs" {
+			continue
+		}
+		lc, err := p.consumer(ctx, reg, deps, topology.Consumer{Name: "lambda:" + l.Name, Queue: l.Queue, Uses: l.Uses, Routes: l.Routes})
+		if err != nil {
+			return nil, err
+		}
+		p.consumers = append(p.consumers, lc)
+	}
 	return p, nil
 }
 

@@ -17,7 +17,9 @@ import (
 
 // A topology that shares no name with api/topology.yaml: the platform finds
 // the ingest bus and the idempotency table by their roles, so an event
-// posted to the ingest API reaches the consumer and its table.
+// posted to the ingest API reaches the consumer and its table, and a
+// lambda-sqs function on a second queue (run locally like a consumer of its
+// queue, with its routes) writes its own record.
 const renamedTopology = `
 version: 1
 ingest: { bus: commerce }
@@ -26,8 +28,12 @@ rules:
   - name: to-sink
     bus: commerce
     pattern: { detail-type: [{ prefix: "io.eventplane.demo.order.placed." }] }
-    targets: [{ queue: sink }]
-queues: [{ name: sink, visibilityTimeoutSeconds: 30, maxReceiveCount: 3 }]
+    targets: [{ queue: sink }, { queue: fn-in }]
+failures: { queue: undeliverable }
+queues:
+  - { name: sink, visibilityTimeoutSeconds: 30, maxReceiveCount: 3 }
+  - { name: fn-in, visibilityTimeoutSeconds: 60, maxReceiveCount: 3 }
+  - { name: undeliverable, deadLetter: false }
 tables:
   - { name: dedupe, purpose: idempotency, hashKey: { name: pk, type: S }, ttlAttribute: expiresAt }
   - { name: records, hashKey: { name: pk, type: S }, rangeKey: { name: sk, type: S } }
@@ -37,6 +43,13 @@ consumers:
     uses: { tables: [records, dedupe] }
     routes:
       - { name: keep, handler: store, options: { table: "${tables.records}", key: { pk: "order#{{data.orderId}}", sk: state } } }
+lambdas:
+  - name: keeper-fn
+    handler: lambda-sqs
+    queue: fn-in
+    uses: { tables: [records, dedupe] }
+    routes:
+      - { name: keep, handler: store, options: { table: "${tables.records}", key: { pk: "fn#{{data.orderId}}", sk: state } } }
 `
 
 func TestRenamedTopologyRunsLocally(t *testing.T) {
@@ -79,11 +92,11 @@ func TestRenamedTopologyRunsLocally(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(items) == 1 {
+		if len(items) == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("records holds %d items, want the posted order", len(items))
+			t.Fatalf("records holds %d items, want the posted order from the consumer and from the function", len(items))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,7 +38,6 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		p.log.Error("watch bucket", "bucket", bucket, "error", err)
 		return
 	}
-	seenFile := p.seenFile(bucket)
 	p.seenMu.Lock()
 	defer p.seenMu.Unlock()
 	changed := false
@@ -52,16 +50,12 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		if time.Since(o.Modified) < p.opts.WatchInterval {
 			continue
 		}
-		detail, _ := json.Marshal(map[string]any{
-			"version": "0", "bucket": map[string]string{"name": o.Bucket},
-			"object":     map[string]any{"key": o.Key, "size": o.Size, "etag": strconv.FormatInt(o.Modified.UnixNano(), 16)},
-			"request-id": newID(), "requester": account, "reason": "PutObject",
-		})
-		_, err := p.Bus.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-			Source: aws.String("aws.s3"), DetailType: aws.String("Object Created"), Detail: aws.String(string(detail)),
-			Resources: []string{"arn:aws:s3:::" + o.Bucket}, EventBusName: aws.String("default"),
-		}}})
+		// S3 puts the object's ETag in the event: the MD5 of its bytes.
+		etag, err := p.Objects.md5(o.Bucket, o.Key)
 		if err != nil {
+			continue // removed or unreadable meanwhile: the next scan sees it
+		}
+		if err := p.announce(ctx, o, "Object Created", "PutObject", map[string]any{"size": o.Size, "etag": etag}); err != nil {
 			p.log.Error("announce upload", "object", id, "error", err)
 			continue
 		}
@@ -70,9 +64,35 @@ func (p *Platform) scanBucket(ctx context.Context, bucket string) {
 		p.log.Info("upload announced", "bucket", o.Bucket, "key", o.Key, "size", o.Size)
 	}
 	if changed {
-		b, _ := json.Marshal(p.seen)
-		_ = os.WriteFile(seenFile, b, 0o600)
+		p.saveSeen(bucket)
 	}
+}
+
+// announce puts S3's EventBridge notification of an object on the default
+// bus: detail-type "Object Created" or "Object Deleted", the reason (the S3
+// operation), the object fields of that event type and any other detail
+// fields (deletion-type).
+func (p *Platform) announce(ctx context.Context, o Object, detailType, reason string, object map[string]any, more ...string) error {
+	object["key"] = o.Key
+	d := map[string]any{
+		"version": "0", "bucket": map[string]string{"name": o.Bucket}, "object": object,
+		"request-id": newID(), "requester": account, "reason": reason,
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		d[more[i]] = more[i+1]
+	}
+	detail, _ := json.Marshal(d)
+	_, err := p.Bus.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source: aws.String("aws.s3"), DetailType: aws.String(detailType), Detail: aws.String(string(detail)),
+		Resources: []string{"arn:aws:s3:::" + o.Bucket}, EventBusName: aws.String("default"),
+	}}})
+	return err
+}
+
+// saveSeen writes what was announced; the caller holds seenMu.
+func (p *Platform) saveSeen(bucket string) {
+	b, _ := json.Marshal(p.seen)
+	_ = os.WriteFile(p.seenFile(bucket), b, 0o600)
 }
 
 // seenFile remembers which objects of a bucket were announced, so a

@@ -22,11 +22,11 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/engine"
-	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/motoserver"
+	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Main(m)) }

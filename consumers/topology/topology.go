@@ -181,7 +181,13 @@ type Lambda struct {
 	// (EVENTPLANE_BUS); both must be in uses.
 	Table string `json:"table,omitempty"`
 	Bus   string `json:"bus,omitempty"`
-	Uses  Uses   `json:"uses"`
+	// Queue triggers a lambda-sqs function (an SQS event source mapping
+	// with partial batch responses), whose Routes are its EVENTPLANE_ROUTES,
+	// as a consumer's; BatchSize is the mapping's (default 10).
+	Queue     string  `json:"queue,omitempty"`
+	Routes    []Route `json:"routes,omitempty"`
+	BatchSize int     `json:"batchSize,omitempty"`
+	Uses      Uses    `json:"uses"`
 }
 
 // Consumer reads one queue and routes its events to handlers.

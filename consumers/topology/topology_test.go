@@ -128,3 +128,55 @@ lambdas:
 		}
 	}
 }
+
+// A lambda-sqs function is triggered by a queue and routes like a consumer.
+// Lambda refuses an SQS event source mapping whose queue's visibility
+// timeout is shorter than the function's timeout ("Your function's timeout
+// must be less than or equal to the queue's visibility timeout", AWS Lambda
+// Developer Guide, services-sqs-configure): terraform plan cannot see that,
+// apply fails, so the topology refuses it.
+func TestLambdaSQSNeedsQueueAndRoutes(t *testing.T) {
+	doc := `
+version: 1
+failures: { queue: dead }
+queues: [{name: dead}, {name: work}, {name: slow, visibilityTimeoutSeconds: 60}]
+tables: [{name: t, hashKey: {name: pk, type: S}}]
+lambdas:
+  - {name: bare, handler: lambda-sqs}
+  - {name: short, handler: lambda-sqs, queue: work, timeoutSeconds: 120, routes: [{name: all, handler: log}]}
+  - {name: refs, handler: lambda-sqs, queue: slow, timeoutSeconds: 60, routes: [{name: put, handler: store, options: {table: "${tables.t}"}}]}
+  - {name: files, handler: lambda-files, table: t, uses: {tables: [t]}, queue: work, routes: [{name: all, handler: log}]}
+  - {name: ghost, handler: lambda-sqs, queue: nope, routes: [{name: all, handler: log}]}
+`
+	_, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatal("invalid lambda-sqs functions accepted")
+	}
+	for _, want := range []string{
+		`lambdas[bare].queue: required: lambda-sqs is triggered by this queue (an SQS event source mapping)`,
+		`lambdas[bare].routes: required: at least one route (EVENTPLANE_ROUTES)`,
+		`lambdas[short].timeoutSeconds: 120 s is longer than queue "work"'s visibility timeout (30 s): Lambda refuses the event source mapping`,
+		`lambdas[refs].routes[0].options: ${tables.t} is not in uses.tables`,
+		`lambdas[files].queue: only a lambda-sqs function has a queue`,
+		`lambdas[files].routes: only a lambda-sqs function has routes`,
+		`lambdas[ghost].queue: "nope" is not a declared queue`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	ok := `
+version: 1
+failures: { queue: dead }
+queues: [{name: dead, deadLetter: false}, {name: work, visibilityTimeoutSeconds: 180, maxReceiveCount: 5}]
+lambdas:
+  - {name: worker, handler: lambda-sqs, queue: work, timeoutSeconds: 30, batchSize: 10, routes: [{name: all, handler: log}]}
+`
+	top, err := Parse([]byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := top.Lambda("worker"); l.Queue != "work" || len(l.Routes) != 1 || l.BatchSize != 10 {
+		t.Fatalf("lambda read as %+v", l)
+	}
+}

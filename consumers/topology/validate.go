@@ -301,6 +301,52 @@ func (v *validator) validateLambda(l Lambda) {
 		if l.Bus == "" {
 			v.bad(where+".bus", "required: lambda-ingest puts events on this bus (EVENTPLANE_BUS)")
 		}
+	case "lambda-sqs":
+		v.validateLambdaQueue(where, l)
+		return
+	}
+	if l.Queue != "" {
+		v.bad(where+".queue", "only a lambda-sqs function has a queue")
+	}
+	if len(l.Routes) > 0 {
+		v.bad(where+".routes", "only a lambda-sqs function has routes")
+	}
+}
+
+// validateLambdaQueue checks a lambda-sqs function's trigger and routes.
+// Lambda validates, when the event source mapping is created, that the
+// function's timeout is at most the queue's visibility timeout (and
+// recommends six times): an error only apply would show.
+func (v *validator) validateLambdaQueue(where string, l Lambda) {
+	if l.Queue == "" {
+		v.bad(where+".queue", "required: lambda-sqs is triggered by this queue (an SQS event source mapping)")
+	} else {
+		v.ref(where+".queue", "queue", l.Queue, v.queues)
+	}
+	if len(l.Routes) == 0 {
+		v.bad(where+".routes", "required: at least one route (EVENTPLANE_ROUTES)")
+	}
+	v.routes(where, l.Routes, l.Uses)
+	if l.BatchSize < 0 || l.BatchSize > 10000 {
+		v.bad(where+".batchSize", "%d is outside 1..10000", l.BatchSize)
+	}
+	for _, q := range v.t.Queues {
+		if q.Name != l.Queue {
+			continue
+		}
+		if q.FIFO && l.BatchSize > 10 {
+			v.bad(where+".batchSize", "%d: a FIFO queue's event source mapping takes at most 10", l.BatchSize)
+		}
+		visibility, timeout := q.VisibilityTimeoutSeconds, l.TimeoutSeconds
+		if visibility == 0 {
+			visibility = 30 // SQS's default, as the sqs module's
+		}
+		if timeout == 0 {
+			timeout = 30 // the lambda module's default
+		}
+		if timeout > visibility {
+			v.bad(where+".timeoutSeconds", "%d s is longer than queue %q's visibility timeout (%d s): Lambda refuses the event source mapping", timeout, q.Name, visibility)
+		}
 	}
 }
 
@@ -311,8 +357,13 @@ func (v *validator) validateConsumer(c Consumer) {
 	if len(c.Routes) == 0 {
 		v.bad(where+".routes", "at least one route is required")
 	}
+	v.routes(where, c.Routes, c.Uses)
+}
+
+// routes checks a consumer's or a lambda-sqs function's routes.
+func (v *validator) routes(where string, routes []Route, u Uses) {
 	seen := map[string]bool{}
-	for i, r := range c.Routes {
+	for i, r := range routes {
 		rw := fmt.Sprintf("%s.routes[%d]", where, i)
 		if r.Name == "" || seen[r.Name] {
 			v.bad(rw+".name", "%q: routes need unique, non-empty names", r.Name)
@@ -329,7 +380,7 @@ func (v *validator) validateConsumer(c Consumer) {
 		if len(r.Options) > 0 && !json.Valid(r.Options) {
 			v.bad(rw+".options", "not valid JSON")
 		}
-		for _, p := range checkRefs(rw+".options", r.Options, c.Uses, v.queues) {
+		for _, p := range checkRefs(rw+".options", r.Options, u, v.queues) {
 			v.errs = append(v.errs, errors.New(p))
 		}
 	}

@@ -497,12 +497,12 @@ func tailAdmin(ctx context.Context, adminURL string, n int, since time.Time, fol
 // dev` by queue name, or of an SQS queue (--queue-url) in the cloud.
 func dlqCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("dlq", "dlq list|redrive QUEUE [flags]\n       eventplane dlq list|redrive|stats --queue-url URL [flags]", `Lists a queue's dead-letter messages with their reasons, or redrives them
-(moves them back to the queue to be processed again — after the consumer or
-the data was fixed). stats (cloud only) prints the queue's and its DLQ's
-depths without receiving anything: it needs only sqs:GetQueueAttributes,
-which is what the chart's helm test checks with each consumer's identity. QUEUE is a queue of eventplane dev (--endpoint); in the
-cloud, --queue-url names the SQS queue and its DLQ comes from its redrive
-policy.`, stdout, stderr)
+(moves them back to the queue to be processed again, once the consumer or a
+dependency it needs is fixed). QUEUE is a queue of eventplane dev
+(--endpoint); in the cloud, --queue-url names the SQS queue and its DLQ comes
+from its redrive policy. stats (--queue-url only) prints the queue's and the
+DLQ's depths without receiving anything: it needs only
+sqs:GetQueueAttributes, and is what the chart's helm test runs.`, stdout, stderr)
 	fs := c.fs
 	endpoint := fs.String("endpoint", defaultEndpoint, "`URL` of eventplane dev")
 	queueURL := fs.String("queue-url", "", "an SQS queue `URL` (its DLQ comes from the redrive policy) instead of eventplane dev")

@@ -19,8 +19,8 @@ import (
 
 	"github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
-	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
+	"github.com/eventplane/eventplane/consumers/local"
 	"github.com/eventplane/eventplane/consumers/topology"
 )
 
@@ -33,7 +33,7 @@ Data is kept in --dir across restarts. Stop with Ctrl-C (exit 0).`, stdout, stde
 	topo := fs.String("topology", "api/topology.yaml", "topology `FILE`")
 	dir := fs.String("dir", ".eventplane", "data `DIR`: tables.db, buckets/ (drop uploads into buckets/local-uploads/), queues/")
 	addr := fs.String("addr", "127.0.0.1:4000", "`HOST:PORT` of the ingest API and the dashboard")
-	awsAddr := fs.String("aws-addr", "127.0.0.1:4566", "`HOST:PORT` of the AWS APIs (SQS, EventBridge, SNS) for the aws CLI and SDKs; \"\" for none")
+	awsAddr := fs.String("aws-addr", "127.0.0.1:4566", "`HOST:PORT` of the AWS APIs (SQS, EventBridge, SNS, DynamoDB, S3) for the aws CLI and SDKs; \"\" for none")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
 	postgres := fs.Bool("postgres", true, "start a private PostgreSQL (data in DIR/postgres) from the system's binaries for sql routes, unless "+pgEnv+" is set")
 	if code, ok := c.parse(args); !ok {

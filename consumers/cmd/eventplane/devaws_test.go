@@ -120,6 +120,7 @@ func TestAWSCLIAgainstDev(t *testing.T) {
 	if a, _ := attrs["Attributes"].(map[string]any); a["ApproximateNumberOfMessagesNotVisible"] != "1" {
 		t.Errorf("get-queue-attributes: %v", attrs)
 	}
+	cliDynamoDB(t, run)
 
 }
 

@@ -28,10 +28,10 @@ import (
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/ingest"
-	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/pgserver"
-	"github.com/eventplane/eventplane/consumers/route"
 	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
+	"github.com/eventplane/eventplane/consumers/metrics"
+	"github.com/eventplane/eventplane/consumers/route"
 )
 
 // A producer's retry (the same source and id posted twice to the ingest

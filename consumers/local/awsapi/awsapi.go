@@ -1,6 +1,7 @@
 // Package awsapi serves the AWS wire protocols of SQS (AWS JSON 1.0),
-// EventBridge (AWS JSON 1.1) and SNS (query protocol) on one HTTP handler,
-// over the local platform's own queues, bus and topics, so the aws CLI, any
+// EventBridge (AWS JSON 1.1), SNS (query protocol), DynamoDB (AWS JSON 1.0)
+// and S3 (REST, s3.go) on one HTTP handler, over the local platform's own
+// queues, bus, topics, tables and buckets, so the aws CLI, any
 // AWS SDK and a user's own consumer work against `eventplane dev` as they
 // do against AWS. One handler tells the services apart the way AWS
 // endpoints do not need to: by the X-Amz-Target header of the JSON
@@ -45,6 +46,10 @@ type Platform interface {
 	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
 	// TopicARNs returns the ARNs of the topology's topics.
 	TopicARNs() []string
+	// Buckets are the topology's buckets (S3, s3.go).
+	Buckets
+	// DynamoDB returns the topology's tables.
+	DynamoDB() Tables
 }
 
 // Queue is one queue of the platform.
@@ -70,6 +75,7 @@ type Server struct {
 	p       Platform
 	log     *slog.Logger
 	sqs     *sqsService
+	s3      http.Handler
 	started time.Time
 }
 
@@ -80,12 +86,13 @@ func New(p Platform, log *slog.Logger) *Server {
 	}
 	s := &Server{p: p, log: log, started: time.Now()}
 	s.sqs = newSQS(s)
+	s.s3 = newS3(p)
 	return s
 }
 
-// maxBody bounds a request body: SQS's largest batch is 10 messages of
-// 256 KiB (SendMessageBatch's 256 KiB total, 1 MiB since 2025).
-const maxBody = 2 << 20
+// maxBody bounds a request body: DynamoDB's BatchWriteItem takes up to
+// 16 MB; SQS's largest batch is 1 MiB (and SQS checks its own limits).
+const maxBody = 16 << 20
 
 // ServeHTTP dispatches a request to its service.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -97,13 +104,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.json(w, r, "1.0", op, s.sqs.ops, sqsError)
 	case service == "AWSEvents":
 		s.json(w, r, "1.1", op, eventsOps(s), eventsError)
+	case service == "DynamoDB_20120810":
+		s.json(w, r, "1.0", op, dynamoOps(s), dynamoError)
+	case isS3(r):
+		s.s3.ServeHTTP(w, r)
 	case target == "" && r.Method == http.MethodPost:
 		s.query(w, r)
 	default:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "UnknownOperationException",
-			"message": fmt.Sprintf("eventplane dev serves SQS (AmazonSQS.*), EventBridge (AWSEvents.*) and SNS (query protocol); not %s %s (X-Amz-Target %q)", r.Method, r.URL.Path, target)})
+			"message": fmt.Sprintf("eventplane dev serves SQS (AmazonSQS.*), EventBridge (AWSEvents.*), DynamoDB (DynamoDB_20120810.*) and SNS (query protocol); not %s %s (X-Amz-Target %q)", r.Method, r.URL.Path, target)})
 	}
 }
 
@@ -115,6 +126,9 @@ type apiError struct {
 	Message string
 	Status  int // default 400
 	Server  bool
+	// Fields are more members of the error shape (the Item of DynamoDB's
+	// ConditionalCheckFailedException).
+	Fields map[string]any
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -144,7 +158,11 @@ func (s *Server) json(w http.ResponseWriter, r *http.Request, version, op string
 			}
 		}
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": e.Message})
+		body := map[string]any{"__type": typ, "message": e.Message}
+		for k, v := range e.Fields {
+			body[k] = v
+		}
+		_ = json.NewEncoder(w).Encode(body)
 	}
 	f, ok := ops[op]
 	if !ok || r.Method != http.MethodPost {

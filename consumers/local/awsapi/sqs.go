@@ -119,36 +119,57 @@ func (q *sqsService) names() []string {
 	return out
 }
 
+// queueRef is the QueueUrl member of a request on one queue.
+type queueRef struct {
+	QueueUrl string //nolint:revive // the API's member name
+}
+
+func (r queueRef) queueURL() string { return r.QueueUrl }
+
+// request decodes the body of a request on one queue (a struct embedding
+// queueRef) and resolves its queue.
+func request[T any, P interface {
+	*T
+	queueURL() string
+}](q *sqsService, body []byte) (Queue, *T, error) {
+	in := new(T)
+	if err := decode(body, in); err != nil {
+		return Queue{}, nil, err
+	}
+	x, err := q.queue(P(in).queueURL())
+	return x, in, err
+}
+
 func (q *sqsService) getQueueURL(_ context.Context, r *http.Request, body []byte) (any, error) {
+	_, url, err := q.named(r, body)
+	return url, err
+}
+
+// named decodes a request naming a queue by QueueName and answers its URL.
+func (q *sqsService) named(r *http.Request, body []byte) (string, map[string]string, error) {
 	var in struct{ QueueName string }
 	if err := decode(body, &in); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if in.QueueName == "" {
-		return nil, missingParam("QueueName")
+		return "", nil, missingParam("QueueName")
 	}
 	x, err := q.queue(in.QueueName)
 	if err != nil {
-		return nil, err
+		return in.QueueName, nil, err
 	}
-	return map[string]string{"QueueUrl": queueURL(r, x.Name())}, nil
+	return in.QueueName, map[string]string{"QueueUrl": queueURL(r, x.Name())}, nil
 }
 
 // createQueue answers for the topology's queues only: the topology is the
 // one source of resources, in the cloud (Terraform) and locally.
 func (q *sqsService) createQueue(_ context.Context, r *http.Request, body []byte) (any, error) {
-	var in struct{ QueueName string }
-	if err := decode(body, &in); err != nil {
-		return nil, err
+	name, url, err := q.named(r, body)
+	var e *apiError
+	if errors.As(err, &e) && e.Code == "QueueDoesNotExist" {
+		return nil, errorf("UnsupportedOperation", "eventplane dev creates no queues: declare queue %s in the topology file and restart (it serves: %s)", name, strings.Join(q.names(), ", "))
 	}
-	if in.QueueName == "" {
-		return nil, missingParam("QueueName")
-	}
-	x, err := q.queue(in.QueueName)
-	if err != nil {
-		return nil, errorf("UnsupportedOperation", "eventplane dev creates no queues: declare queue %s in the topology file and restart (it serves: %s)", in.QueueName, strings.Join(q.names(), ", "))
-	}
-	return map[string]string{"QueueUrl": queueURL(r, x.Name())}, nil
+	return url, err
 }
 
 func (q *sqsService) listQueues(_ context.Context, r *http.Request, body []byte) (any, error) {
@@ -181,14 +202,10 @@ func (q *sqsService) listQueues(_ context.Context, r *http.Request, body []byte)
 }
 
 func (q *sqsService) getQueueAttributes(_ context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl       string //nolint:revive // the API's member name
+	x, in, err := request[struct {
+		queueRef
 		AttributeNames []string
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	}](q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -456,14 +473,10 @@ func md5Hex(b []byte) string {
 }
 
 func (q *sqsService) sendMessage(_ context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl string //nolint:revive // the API's member name
+	x, in, err := request[struct {
+		queueRef
 		sendEntry
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	}](q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -519,15 +532,28 @@ type batchResult struct {
 	Failed     []batchFailure
 }
 
+// batch runs do on each entry of a checked batch: an entry that fails is
+// in Failed with its error's code; the others are in Successful with the
+// members do returned and their Id.
+func batch[E any](entries []E, id func(E) string, do func(E) (map[string]any, error)) batchResult {
+	out := batchResult{Successful: []map[string]any{}, Failed: []batchFailure{}}
+	for _, e := range entries {
+		res, err := do(e)
+		if err != nil {
+			out.Failed = append(out.Failed, failure(id(e), err))
+			continue
+		}
+		res["Id"] = id(e)
+		out.Successful = append(out.Successful, res)
+	}
+	return out
+}
+
 func (q *sqsService) sendMessageBatch(_ context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl string //nolint:revive // the API's member name
-		Entries  []sendEntry
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	x, in, err := request[struct {
+		queueRef
+		Entries []sendEntry
+	}](q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -545,17 +571,7 @@ func (q *sqsService) sendMessageBatch(_ context.Context, _ *http.Request, body [
 	if total > 1<<20 {
 		return nil, errorf("BatchRequestTooLong", "the batch's messages are %d bytes, over 1 MiB", total)
 	}
-	out := batchResult{Successful: []map[string]any{}, Failed: []batchFailure{}}
-	for _, e := range in.Entries {
-		res, err := q.send(x, e)
-		if err != nil {
-			out.Failed = append(out.Failed, failure(e.ID, err))
-			continue
-		}
-		res["Id"] = e.ID
-		out.Successful = append(out.Successful, res)
-	}
-	return out, nil
+	return batch(in.Entries, func(e sendEntry) string { return e.ID }, func(e sendEntry) (map[string]any, error) { return q.send(x, e) }), nil
 }
 
 type receivedMessage struct {
@@ -569,19 +585,15 @@ type receivedMessage struct {
 }
 
 func (q *sqsService) receiveMessage(ctx context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl                    string //nolint:revive // the API's member name
+	x, in, err := request[struct {
+		queueRef
 		AttributeNames              []string
 		MessageSystemAttributeNames []string
 		MessageAttributeNames       []string
 		MaxNumberOfMessages         *int
 		VisibilityTimeout           *int
 		WaitTimeSeconds             *int
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	}](q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -696,14 +708,10 @@ func deleteOne(ctx context.Context, x Queue, h string) error {
 }
 
 func (q *sqsService) deleteMessage(ctx context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl      string //nolint:revive // the API's member name
+	x, in, err := request[struct {
+		queueRef
 		ReceiptHandle string
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	}](q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -719,15 +727,13 @@ type receiptEntry struct {
 	VisibilityTimeout *int
 }
 
+func (e receiptEntry) id() string { return e.ID }
+
 func (q *sqsService) receiptBatch(body []byte) (Queue, []receiptEntry, error) {
-	var in struct {
-		QueueUrl string //nolint:revive // the API's member name
-		Entries  []receiptEntry
-	}
-	if err := decode(body, &in); err != nil {
-		return Queue{}, nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	x, in, err := request[struct {
+		queueRef
+		Entries []receiptEntry
+	}](q, body)
 	if err != nil {
 		return Queue{}, nil, err
 	}
@@ -743,15 +749,9 @@ func (q *sqsService) deleteMessageBatch(ctx context.Context, _ *http.Request, bo
 	if err != nil {
 		return nil, err
 	}
-	out := batchResult{Successful: []map[string]any{}, Failed: []batchFailure{}}
-	for _, e := range entries {
-		if err := deleteOne(ctx, x, e.ReceiptHandle); err != nil {
-			out.Failed = append(out.Failed, failure(e.ID, err))
-			continue
-		}
-		out.Successful = append(out.Successful, map[string]any{"Id": e.ID})
-	}
-	return out, nil
+	return batch(entries, receiptEntry.id, func(e receiptEntry) (map[string]any, error) {
+		return map[string]any{}, deleteOne(ctx, x, e.ReceiptHandle)
+	}), nil
 }
 
 // changeOne changes an in-flight message's visibility timeout; a message
@@ -775,14 +775,10 @@ func changeOne(ctx context.Context, x Queue, h string, timeout *int) error {
 }
 
 func (q *sqsService) changeVisibility(ctx context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl string //nolint:revive // the API's member name
+	x, in, err := request[struct {
+		queueRef
 		receiptEntry
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	}](q, body)
 	if err != nil {
 		return nil, err
 	}
@@ -797,25 +793,13 @@ func (q *sqsService) changeVisibilityBatch(ctx context.Context, _ *http.Request,
 	if err != nil {
 		return nil, err
 	}
-	out := batchResult{Successful: []map[string]any{}, Failed: []batchFailure{}}
-	for _, e := range entries {
-		if err := changeOne(ctx, x, e.ReceiptHandle, e.VisibilityTimeout); err != nil {
-			out.Failed = append(out.Failed, failure(e.ID, err))
-			continue
-		}
-		out.Successful = append(out.Successful, map[string]any{"Id": e.ID})
-	}
-	return out, nil
+	return batch(entries, receiptEntry.id, func(e receiptEntry) (map[string]any, error) {
+		return map[string]any{}, changeOne(ctx, x, e.ReceiptHandle, e.VisibilityTimeout)
+	}), nil
 }
 
 func (q *sqsService) purgeQueue(_ context.Context, _ *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueUrl string //nolint:revive // the API's member name
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	x, err := q.queue(in.QueueUrl)
+	x, _, err := request[queueRef](q, body)
 	if err != nil {
 		return nil, err
 	}

@@ -27,18 +27,20 @@ type stack struct {
 	p   *local.Platform
 	url string
 	cfg aws.Config
+	dir string // the platform's data (buckets/<bucket>/...)
 }
 
 // start runs the platform of a topology file (no PostgreSQL: the
 // analytics consumer stays stopped and its queue keeps the messages).
-func start(t *testing.T, topo string) *stack {
+func start(t testing.TB, topo string) *stack {
 	t.Helper()
 	top, err := topology.Load(topo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := local.New(context.Background(), local.Options{Topology: top, Dir: t.TempDir(), Logger: log,
+	dir := t.TempDir()
+	p, err := local.New(context.Background(), local.Options{Topology: top, Dir: dir, Logger: log,
 		Getenv: func(string) string { return "" }, WatchInterval: 50 * time.Millisecond, BackoffBase: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +63,7 @@ func start(t *testing.T, topo string) *stack {
 	// Dummy credentials: they are accepted, not checked.
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}
-	return &stack{p: p, url: srv.URL, cfg: cfg}
+	return &stack{p: p, url: srv.URL, cfg: cfg, dir: dir}
 }
 
 func (s *stack) sqs() *sqs.Client            { return sqs.NewFromConfig(s.cfg) }

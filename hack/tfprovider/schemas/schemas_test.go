@@ -3,6 +3,7 @@ package schemas
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,31 +74,32 @@ func TestLoadServesTheRealAWSSchemas(t *testing.T) {
 	}
 }
 
-func TestLoadPicksTheNamedProvider(t *testing.T) {
-	p, err := LoadFile(schemaFile(t), "hashicorp/helm", "")
-	if err != nil {
-		t.Fatal(err)
+// A provider the document does not hold is an error naming those it holds.
+func TestLoadNamesTheProvidersItHas(t *testing.T) {
+	doc := `{"format_version":"1.0","provider_schemas":{"registry.terraform.io/hashicorp/aws":{"provider":{"version":0,"block":{}}}}}`
+	_, err := Load(strings.NewReader(doc), "hashicorp/null")
+	if err == nil || !strings.Contains(err.Error(), `"hashicorp/null"`) || !strings.Contains(err.Error(), "registry.terraform.io/hashicorp/aws") {
+		t.Errorf("err = %v, want one naming hashicorp/null and the file's providers", err)
 	}
-	if names := p.Names(Resource); len(names) != 1 || names[0] != "helm_release" {
-		t.Errorf("helm resources: %v", names)
-	}
-	if s, err := p.Schema(Resource, "helm_release"); err != nil || s == nil {
-		t.Errorf("helm_release: %v, %v", s, err)
-	}
-	if s, err := p.Schema(Resource, "aws_sqs_queue"); err != nil || s != nil {
-		t.Errorf("helm has no aws_sqs_queue: %v, %v", s, err)
-	}
-	if _, err := LoadFile(schemaFile(t), "hashicorp/null", ""); err == nil {
-		t.Error("a provider the file does not hold: want an error")
+	p, err := Load(strings.NewReader(doc), "hashicorp/aws")
+	if err != nil || p.Address != "registry.terraform.io/hashicorp/aws" {
+		t.Errorf("aws: %v, %v", p, err)
 	}
 }
 
-// A provider's part of the file, cached, loads the same schemas as the file.
+// The helm provider's part of the file, read from the file and then from
+// the cache, holds exactly helm_release.
 func TestCachedSectionLoadsTheSameSchemas(t *testing.T) {
 	dir := t.TempDir()
 	first, err := LoadFile(schemaFile(t), "hashicorp/helm", dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if names := first.Names(Resource); len(names) != 1 || names[0] != "helm_release" {
+		t.Errorf("helm resources: %v", names)
+	}
+	if s, err := first.Schema(Resource, "aws_sqs_queue"); err != nil || s != nil {
+		t.Errorf("helm has no aws_sqs_queue: %v, %v", s, err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) != 1 {

@@ -56,6 +56,24 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
+  # The event source mapping polls with the function's role.
+  dynamic "statement" {
+    for_each = each.value.queue_trigger == null ? [] : [each.value.queue_trigger.queue_arn]
+    content {
+      sid       = "ConsumeTrigger"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
+    for_each = try(each.value.queue_trigger.dlq_arn, null) == null ? [] : [each.value.queue_trigger.dlq_arn]
+    content {
+      sid       = "DeadLetterOwnMessages"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value]
+    }
+  }
+
   dynamic "statement" {
     for_each = lookup(var.permissions, each.key, [])
     content {
@@ -134,4 +152,24 @@ resource "aws_lambda_function_event_invoke_config" "this" {
       destination = var.failure_destination.queue_arn
     }
   }
+}
+
+# lambda-sqs: the queue polls into the function. Partial batch responses
+# (ReportBatchItemFailures) return only the failed records, as the function
+# reports them (consumers/cmd/lambda-sqs); a batch larger than 10 needs a
+# batching window of at least 1 s (Lambda's CreateEventSourceMapping).
+resource "aws_lambda_event_source_mapping" "queue" {
+  # Keyed by function name (static); the queue's ARN is only in the values.
+  for_each = { for name, f in local.functions : name => f if f.queue_trigger != null }
+
+  event_source_arn                   = each.value.queue_trigger.queue_arn
+  function_name                      = aws_lambda_function.this[each.key].arn
+  batch_size                         = coalesce(each.value.queue_trigger.batch_size, 10)
+  maximum_batching_window_in_seconds = coalesce(each.value.queue_trigger.batch_size, 10) > 10 ? 1 : null
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  # Lambda checks the role can poll when the mapping is created.
+  depends_on = [aws_iam_role_policy.this]
+
+  tags = merge(var.tags, { "eventplane:function" = each.key })
 }

@@ -13,6 +13,13 @@ variable "functions" {
     timeoutSeconds      = optional(number, 30)
     reservedConcurrency = optional(number, -1)
     environment         = optional(map(string), {})
+    # lambda-sqs: the queue that triggers it (an event source mapping with
+    # partial batch responses) and that queue's dead-letter queue.
+    queue_trigger = optional(object({
+      queue_arn  = string
+      dlq_arn    = optional(string)
+      batch_size = optional(number)
+    }))
   }))
 
   validation {
@@ -22,6 +29,10 @@ variable "functions" {
   validation {
     condition     = alltrue([for f in var.functions : f.timeoutSeconds >= 1 && f.timeoutSeconds <= 900])
     error_message = "timeoutSeconds must be between 1 and 900."
+  }
+  validation {
+    condition     = alltrue([for f in var.functions : f.queue_trigger == null || try(f.queue_trigger.batch_size >= 1 && f.queue_trigger.batch_size <= 10000, true)])
+    error_message = "queue_trigger.batch_size must be between 1 and 10000."
   }
   validation {
     condition     = alltrue([for f in var.functions : f.reservedConcurrency >= -1])

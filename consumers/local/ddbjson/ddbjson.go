@@ -1,0 +1,345 @@
+// Package ddbjson reads and writes DynamoDB's JSON form of items
+// ({"pk":{"S":"a"},"n":{"N":"1"}}): the wire form of the DynamoDB API
+// (AWS JSON 1.0) and the stored form of the local platform's tables. The
+// SDK keeps its own codec unexported, so this is written here, once.
+package ddbjson
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Item is an item (or key) that marshals to and from DynamoDB's JSON form.
+// Unmarshalling checks it as DynamoDB checks a request's values: exactly
+// one data type per value, numbers that parse, non-empty sets without
+// duplicates.
+type Item map[string]types.AttributeValue
+
+// UnmarshalJSON reads a request's item.
+func (it *Item) UnmarshalJSON(b []byte) error {
+	m, err := decode(b, true)
+	if err != nil {
+		return err
+	}
+	*it = m
+	return nil
+}
+
+// MarshalJSON writes an item.
+func (it Item) MarshalJSON() ([]byte, error) { return AppendItem(nil, it) }
+
+// DecodeItem reads a stored item (checked for its shape only).
+func DecodeItem(raw []byte) (map[string]types.AttributeValue, error) {
+	return decode(raw, false)
+}
+
+func decode(raw []byte, strict bool) (map[string]types.AttributeValue, error) {
+	var m map[string]value
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("item: %w", err)
+	}
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, a := range m {
+		v, err := a.attributeValue(strict)
+		if err != nil {
+			return nil, &InvalidError{Attribute: k, Err: err}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// InvalidError is a value DynamoDB would refuse (ValidationException).
+type InvalidError struct {
+	Attribute string
+	Err       error
+}
+
+func (e *InvalidError) Error() string { return "attribute " + e.Attribute + ": " + e.Err.Error() }
+
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// value is one attribute value in DynamoDB's JSON form.
+type value struct {
+	S    *string          `json:"S"`
+	N    *string          `json:"N"`
+	B    []byte           `json:"B"` // base64 in JSON
+	BOOL *bool            `json:"BOOL"`
+	NULL *bool            `json:"NULL"`
+	L    []value          `json:"L"`
+	M    map[string]value `json:"M"`
+	SS   []string         `json:"SS"`
+	NS   []string         `json:"NS"`
+	BS   [][]byte         `json:"BS"`
+}
+
+func (a value) attributeValue(strict bool) (types.AttributeValue, error) {
+	set := 0
+	for _, present := range []bool{a.S != nil, a.N != nil, a.B != nil, a.BOOL != nil, a.NULL != nil,
+		a.L != nil, a.M != nil, a.SS != nil, a.NS != nil, a.BS != nil} {
+		if present {
+			set++
+		}
+	}
+	switch {
+	case set == 0:
+		return nil, fmt.Errorf("supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+	case set > 1:
+		return nil, fmt.Errorf("supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+	}
+	switch {
+	case a.S != nil:
+		return &types.AttributeValueMemberS{Value: *a.S}, nil
+	case a.N != nil:
+		if strict {
+			if err := Number(*a.N); err != nil {
+				return nil, err
+			}
+		}
+		return &types.AttributeValueMemberN{Value: *a.N}, nil
+	case a.B != nil:
+		return &types.AttributeValueMemberB{Value: a.B}, nil
+	case a.BOOL != nil:
+		return &types.AttributeValueMemberBOOL{Value: *a.BOOL}, nil
+	case a.NULL != nil:
+		if !*a.NULL && strict {
+			return nil, fmt.Errorf("NULL must be true")
+		}
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	case a.SS != nil:
+		return &types.AttributeValueMemberSS{Value: a.SS}, checkSet(strict, a.SS, func(s string) (string, error) { return s, nil })
+	case a.NS != nil:
+		return &types.AttributeValueMemberNS{Value: a.NS}, checkSet(strict, a.NS, canonicalNumber)
+	case a.BS != nil:
+		return &types.AttributeValueMemberBS{Value: a.BS}, checkSet(strict, a.BS, func(b []byte) (string, error) { return string(b), nil })
+	case a.L != nil:
+		l := make([]types.AttributeValue, len(a.L))
+		for i, e := range a.L {
+			v, err := e.attributeValue(strict)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			l[i] = v
+		}
+		return &types.AttributeValueMemberL{Value: l}, nil
+	}
+	m := make(map[string]types.AttributeValue, len(a.M))
+	for k, e := range a.M {
+		v, err := e.attributeValue(strict)
+		if err != nil {
+			return nil, fmt.Errorf(".%s: %w", k, err)
+		}
+		m[k] = v
+	}
+	return &types.AttributeValueMemberM{Value: m}, nil
+}
+
+// checkSet checks a set as DynamoDB does: not empty, no duplicates.
+func checkSet[E any](strict bool, set []E, key func(E) (string, error)) error {
+	if !strict {
+		return nil
+	}
+	if len(set) == 0 {
+		return fmt.Errorf("an attribute value of a set type must not be empty")
+	}
+	seen := map[string]bool{}
+	for _, e := range set {
+		k, err := key(e)
+		if err != nil {
+			return err
+		}
+		if seen[k] {
+			return fmt.Errorf("input collection contains duplicates")
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// Number checks a number as DynamoDB takes it: a decimal of up to 38
+// significant digits, magnitude between 1E-130 and 9.9999999999999999999999999999999999999E+125.
+func Number(s string) error {
+	_, err := canonicalNumber(s)
+	return err
+}
+
+func canonicalNumber(s string) (string, error) {
+	f, ok := new(big.Float).SetPrec(256).SetString(s)
+	if !ok || s == "" || strings.Trim(s, "0123456789+-.eE") != "" {
+		return "", fmt.Errorf("the parameter cannot be converted to a numeric value: %q", s)
+	}
+	digits := strings.TrimLeft(strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, mantissa(s)), "0")
+	if len(strings.TrimRight(digits, "0")) > 38 {
+		return "", fmt.Errorf("attempting to store more than 38 significant digits in a Number: %q", s)
+	}
+	if f.Sign() != 0 {
+		e := f.MantExp(nil)
+		if f.IsInf() || e > 419 || e < -432 { // 2^419 ~ 1E126, 2^-432 ~ 1E-130
+			return "", fmt.Errorf("number %q overflows or underflows DynamoDB's range (1E-130 to 9.9E125)", s)
+		}
+	}
+	return f.Text('g', 40), nil
+}
+
+func mantissa(s string) string {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// AppendItem appends an item in DynamoDB's JSON form, without reflection:
+// the local tables write one on every write.
+func AppendItem(b []byte, m map[string]types.AttributeValue) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for k, v := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = AppendString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = AppendValue(b, v); err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", k, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendStrings(b []byte, tag string, ss []string) []byte {
+	b = append(b, `{"`+tag+`":[`...)
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, s)
+	}
+	return append(b, "]}"...)
+}
+
+// AppendValue appends one attribute value in DynamoDB's JSON form.
+func AppendValue(b []byte, v types.AttributeValue) ([]byte, error) {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return append(AppendString(append(b, `{"S":`...), x.Value), '}'), nil
+	case *types.AttributeValueMemberN:
+		return append(AppendString(append(b, `{"N":`...), x.Value), '}'), nil
+	case *types.AttributeValueMemberB:
+		return append(AppendString(append(b, `{"B":`...), base64.StdEncoding.EncodeToString(x.Value)), '}'), nil
+	case *types.AttributeValueMemberBOOL:
+		if x.Value {
+			return append(b, `{"BOOL":true}`...), nil
+		}
+		return append(b, `{"BOOL":false}`...), nil
+	case *types.AttributeValueMemberNULL:
+		return append(b, `{"NULL":true}`...), nil
+	case *types.AttributeValueMemberSS:
+		return appendStrings(b, "SS", x.Value), nil
+	case *types.AttributeValueMemberNS:
+		return appendStrings(b, "NS", x.Value), nil
+	case *types.AttributeValueMemberBS:
+		ss := make([]string, 0, len(x.Value))
+		for _, e := range x.Value {
+			ss = append(ss, base64.StdEncoding.EncodeToString(e))
+		}
+		return appendStrings(b, "BS", ss), nil
+	case *types.AttributeValueMemberL:
+		b = append(b, `{"L":[`...)
+		for i, e := range x.Value {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = AppendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, "]}"...), nil
+	case *types.AttributeValueMemberM:
+		b = append(b, `{"M":`...)
+		b, err := AppendItem(b, x.Value)
+		if err != nil {
+			return nil, err
+		}
+		return append(b, '}'), nil
+	}
+	return nil, fmt.Errorf("attribute value of type %T is not supported", v)
+}
+
+// AppendString appends s as a JSON string (without reflection).
+func AppendString(b []byte, s string) []byte {
+	const hexdigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// Size is an item's size as DynamoDB counts it against the 400 KB item
+// limit: the UTF-8 lengths of the attribute names and values, a number's
+// about (significant digits / 2) + 1 bytes, one byte for a BOOL or NULL,
+// 3 bytes plus one per element for a list or map (DynamoDB developer
+// guide, "Item sizes and formats").
+func Size(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	num := func(s string) int { return len(strings.Trim(mantissa(s), "-+0."))/2 + 1 }
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(x.Value)
+	case *types.AttributeValueMemberN:
+		return num(x.Value)
+	case *types.AttributeValueMemberB:
+		return len(x.Value)
+	case *types.AttributeValueMemberSS:
+		return sum(x.Value, func(s string) int { return len(s) })
+	case *types.AttributeValueMemberNS:
+		return sum(x.Value, num)
+	case *types.AttributeValueMemberBS:
+		return sum(x.Value, func(b []byte) int { return len(b) })
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range x.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		return 3 + len(x.Value) + Size(x.Value)
+	}
+	return 1
+}
+
+func sum[E any](xs []E, size func(E) int) int {
+	n := 0
+	for _, x := range xs {
+		n += size(x)
+	}
+	return n
+}

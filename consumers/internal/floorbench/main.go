@@ -50,6 +50,7 @@ import (
 
 type options struct {
 	consumer, sqsloop, profile string
+	before                     string
 	events, rounds             int
 	profileSeconds             int
 }
@@ -58,6 +59,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.consumer, "consumer", "", "consumer binary")
 	flag.StringVar(&o.sqsloop, "sqsloop", "", "sqsloop binary (the bare SDK loop)")
+	flag.StringVar(&o.before, "consumer-before", "", "another consumer binary (an older build) to run beside it, telemetry off (empty: none)")
 	flag.IntVar(&o.events, "events", 20000, "events per queue")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds (each runs every contestant once)")
 	flag.StringVar(&o.profile, "profile", "", "folder for a CPU and heap profile of one more consumer run (empty: none)")
@@ -121,6 +123,15 @@ func run(ctx context.Context, o options) error {
 		{"bare aws-sdk-go-v2 loop", (*bench).sqsloopCmd},
 		{"consumer, telemetry off", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, false) }},
 		{"consumer, telemetry on", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, true) }},
+	}
+	if o.before != "" {
+		contestants = append(contestants, contestant{"older consumer, telem. off", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
+			cmd, during, err := b.consumerCmd(q, false)
+			if err == nil {
+				cmd.Path, cmd.Args[0] = o.before, o.before
+			}
+			return cmd, during, err
+		}})
 	}
 	results := make([][]result, len(contestants))
 	for round := range o.rounds {

@@ -282,8 +282,8 @@ func (b *bench) drain(ctx context.Context, name string, c contestant) (result, e
 	if err != nil {
 		return result{}, err
 	}
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	var stderr strings.Builder // the consumer logs to stdout: a few lines a run at info
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	b.proxy.reset()
 	b.sink.spans.Store(0)
 	began := time.Now()

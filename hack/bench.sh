@@ -16,8 +16,8 @@ BENCHTIME="${BENCHTIME:-1s}"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 
-go test -run '^$' -bench 'BenchmarkNormalize|BenchmarkRouter|BenchmarkSetRules' -benchmem \
-  -count "$COUNT" -benchtime "$BENCHTIME" ./consumers/event ./consumers/route | tee "$out"
+go test -run '^$' -bench 'BenchmarkNormalize|BenchmarkRouter|BenchmarkSetRules|BenchmarkStoreItem' -benchmem \
+  -count "$COUNT" -benchtime "$BENCHTIME" ./consumers/event ./consumers/route ./consumers/handlers | tee "$out"
 
 echo
 echo "== medians and ratios (baseline ns/op divided by ns/op; for the matcher's rule counts, ns/op divided by the 10-rule baseline's) =="
@@ -62,10 +62,11 @@ hack/bench-floor.sh
 echo
 echo "== local platform end to end (ingest -> bus -> queue -> consumer -> embedded table), 40,000 events =="
 go test -run '^$' -bench 'BenchmarkLocal' -benchtime 40000x -count 5 ./consumers/local | grep -E '^Benchmark' | tee "$out.local"
-awk '/EndToEnd/ {for (i = 2; i <= NF; i++) if ($i == "events/s") e = e " " $(i-1)}
-     /StoreBaseline/ {for (i = 2; i <= NF; i++) if ($i == "events/s") b = b " " $(i-1)}
+awk '/EndToEnd/ {for (i = 2; i <= NF; i++) { if ($i == "events/s") e = e " " $(i-1); if ($i == "cpu-µs/event") ec = ec " " $(i-1) }}
+     /StoreBaseline/ {for (i = 2; i <= NF; i++) { if ($i == "events/s") b = b " " $(i-1); if ($i == "cpu-µs/event") bc = bc " " $(i-1) }}
      function median(list,   n, a, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }
-     END { printf "median %.0f events/s end to end; the embedded table alone (same 100-way concurrency) %.0f writes/s: the platform runs at %.2fx its storage floor\n", median(e), median(b), median(e) / median(b) }' "$out.local"
+     END { printf "median %.0f events/s end to end; the embedded table alone (same 100-way concurrency) %.0f writes/s: the platform runs at %.2fx its storage floor\n", median(e), median(b), median(e) / median(b)
+           printf "CPU per event (moves less with the machine'"'"'s load): %.1f us end to end, %.1f us per write alone (%.1fx)\n", median(ec), median(bc), median(ec) / median(bc) }' "$out.local"
 rm -f "$out.local"
 
 aws_apis() {

@@ -50,6 +50,10 @@ func TestCRDValidation(t *testing.T) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// A CRD the API server refuses fails Start after etcd and
+		// kube-apiserver are up: stop them, or they outlive the test.
+		_ = env.Stop()
+		_ = os.RemoveAll(tmp)
 		t.Fatal(err)
 	}
 	defer func() { _ = env.Stop(); _ = os.RemoveAll(tmp) }()
@@ -83,6 +87,15 @@ func TestCRDValidation(t *testing.T) {
 	if err := c.Create(ctx, ok); err != nil {
 		t.Fatalf("valid EventConsumer rejected: %v", err)
 	}
+	// A handler the SDK registers (consumer.Handle("enrich", ...)) is not
+	// one of the built-in names, and a route may name it all the same.
+	for _, h := range []string{"enrich", "enrichOrders", "enrich-orders.v2"} {
+		custom := valid("custom-" + strings.ToLower(strings.NewReplacer(".", "-").Replace(h)))
+		custom.Spec.Routes[0].Handler = h
+		if err := c.Create(ctx, custom); err != nil {
+			t.Errorf("route with the custom handler %q rejected: %v", h, err)
+		}
+	}
 	var got v1alpha1.EventConsumer
 	if err := c.Get(ctx, client.ObjectKeyFromObject(ok), &got); err != nil || string(got.Spec.Routes[0].Pattern.Raw) != `{"type":["order.v1"]}` {
 		t.Fatalf("round trip: %v %+v", err, got.Spec.Routes)
@@ -99,7 +112,10 @@ func TestCRDValidation(t *testing.T) {
 		{"both identities", func(e *v1alpha1.EventConsumer) {
 			e.Spec.Identity = v1alpha1.IdentitySpec{RoleARN: "arn:aws:iam::123456789012:role/x", PodIdentity: true}
 		}, "use either roleArn (IRSA) or podIdentity"},
-		{"unknown handler", func(e *v1alpha1.EventConsumer) { e.Spec.Routes[0].Handler = "teleport" }, `Unsupported value: "teleport"`},
+		{"handler name with a space", func(e *v1alpha1.EventConsumer) { e.Spec.Routes[0].Handler = "en rich" }, `spec.routes[0].handler in body should match '^[A-Za-z][A-Za-z0-9_.-]*$'`},
+		{"handler name starting with a digit", func(e *v1alpha1.EventConsumer) { e.Spec.Routes[0].Handler = "1enrich" }, `spec.routes[0].handler in body should match '^[A-Za-z][A-Za-z0-9_.-]*$'`},
+		{"empty handler name", func(e *v1alpha1.EventConsumer) { e.Spec.Routes[0].Handler = "" }, `spec.routes[0].handler in body should match '^[A-Za-z][A-Za-z0-9_.-]*$'`},
+		{"handler name over 63 characters", func(e *v1alpha1.EventConsumer) { e.Spec.Routes[0].Handler = strings.Repeat("h", 64) }, "spec.routes[0].handler: Too long"},
 		{"no routes", func(e *v1alpha1.EventConsumer) { e.Spec.Routes = nil }, "spec.routes"},
 		{"receive batch over SQS's limit", func(e *v1alpha1.EventConsumer) { e.Spec.ReceiveBatch = 11 }, "spec.receiveBatch"},
 		{"not a queue URL", func(e *v1alpha1.EventConsumer) { e.Spec.Queue.URL = "orders" }, "spec.queue.url"},

@@ -33,7 +33,14 @@ type RouteSpec struct {
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
 	Pattern *apiextensionsv1.JSON `json:"pattern,omitempty"`
-	// +kubebuilder:validation:Enum=log;store;archive;file;publish;sql;aggregate
+	// Handler names the handler the route's events go to: a built-in one
+	// (log, store, archive, file, publish, sql, aggregate) or one a Go
+	// program built with the SDK registers (consumer.Handle("enrich", ...))
+	// and the EventConsumer's image runs. The consumer refuses at start a
+	// name its image does not register. A letter, then letters, digits, '_',
+	// '-' or '.'; at most 63 characters.
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_.-]*$`
 	Handler string `json:"handler"`
 	// Options are the handler's settings.
 	// +optional

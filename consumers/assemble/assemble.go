@@ -7,7 +7,9 @@ package assemble
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -43,8 +45,20 @@ type Parts struct {
 }
 
 // Engine builds the engine of one consumer.
-func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, error) {
+// If it fails, the handlers already built are closed (those that are an
+// io.Closer): no engine will run, and so none will close them.
+func Engine(ctx context.Context, cfg config.Config, p Parts) (eng *engine.Engine, err error) {
 	var routes []route.Route[delivery.Handler]
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, rt := range routes {
+			if c, ok := rt.Handler.(io.Closer); ok {
+				err = errors.Join(err, c.Close())
+			}
+		}
+	}()
 	for _, rc := range cfg.Routes {
 		h, err := p.Registry.Build(ctx, rc.Handler, p.Deps, rc.Options)
 		if err != nil {
@@ -61,7 +75,7 @@ func Engine(ctx context.Context, cfg config.Config, p Parts) (*engine.Engine, er
 		}
 		store := idempotency.NewDynamoDB(p.Idempotency, k.IdempotencyTable)
 		middlewares = append(middlewares, idempotency.Middleware(store, idempotency.Options{
-			Lease: lease, TTL: k.IdempotencyTTL.D()}))
+			Lease: lease, TTL: k.IdempotencyTTL.D(), Logger: p.Logger}))
 	}
 	return engine.New(engine.Options{
 		Middlewares:    middlewares,

@@ -140,6 +140,8 @@ func queues(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 		if q.RetentionSeconds > 0 {
 			attrs["MessageRetentionPeriod"] = strconv.Itoa(q.RetentionSeconds)
 		}
+		// Always set, so that removing the field resets SQS's delay to 0.
+		attrs["DelaySeconds"] = strconv.Itoa(q.DelaySeconds)
 		out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(Name(r.Prefix, q.Name))})
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", q.Name, err)
@@ -226,8 +228,12 @@ func tables(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 				attrs[g.RangeKey.Name] = g.RangeKey.Type
 				ks = append(ks, ddbtypes.KeySchemaElement{AttributeName: aws.String(g.RangeKey.Name), KeyType: ddbtypes.KeyTypeRange})
 			}
+			projection := ddbtypes.ProjectionTypeAll
+			if g.ProjectionType != "" {
+				projection = ddbtypes.ProjectionType(g.ProjectionType)
+			}
 			gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(g.Name), KeySchema: ks,
-				Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}})
+				Projection: &ddbtypes.Projection{ProjectionType: projection}})
 		}
 		var defs []ddbtypes.AttributeDefinition
 		for n, typ := range attrs {
@@ -241,12 +247,40 @@ func tables(ctx context.Context, c Clients, t *topology.Topology, r *Resources) 
 			return fmt.Errorf("table %s: %w", tb.Name, err)
 		}
 		if tb.TTLAttribute != "" {
-			if _, err := c.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
-				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(tb.TTLAttribute), Enabled: aws.Bool(true)}}); err != nil &&
-				!strings.Contains(err.Error(), "already enabled") {
-				return fmt.Errorf("table %s TTL: %w", tb.Name, err)
+			if err := ensureTTL(ctx, c, tb.Name, name, tb.TTLAttribute); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// ensureTTL turns TTL on for attr unless it already is. DynamoDB answers an
+// UpdateTimeToLive on a table whose TTL is already on — and any second change
+// within an hour of the first — with a ValidationException (UpdateTimeToLive
+// API reference), an error code shared with every malformed request; so the
+// state is read (DescribeTimeToLive) rather than the error guessed from its
+// text. TTL on another attribute is an error: DynamoDB changes the attribute
+// only by turning TTL off and on again, which bootstrap must not do by itself.
+func ensureTTL(ctx context.Context, c Clients, logical, table, attr string) error {
+	d, err := c.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("table %s TTL: %w", logical, err)
+	}
+	if desc := d.TimeToLiveDescription; desc != nil {
+		switch current := aws.ToString(desc.AttributeName); desc.TimeToLiveStatus {
+		case ddbtypes.TimeToLiveStatusEnabled, ddbtypes.TimeToLiveStatusEnabling:
+			if current == attr {
+				return nil
+			}
+			return fmt.Errorf("table %s: TTL is on attribute %q but the topology asks for %q; DynamoDB changes it only by turning TTL off and on again, which bootstrap does not do", logical, current, attr)
+		case ddbtypes.TimeToLiveStatusDisabling:
+			return fmt.Errorf("table %s: TTL (attribute %q) is being turned off; run again once DescribeTimeToLive reports DISABLED", logical, current)
+		}
+	}
+	if _, err := c.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(table),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)}}); err != nil {
+		return fmt.Errorf("table %s TTL: %w", logical, err)
 	}
 	return nil
 }
@@ -302,15 +336,17 @@ func rules(ctx context.Context, c Clients, t *topology.Topology, r *Resources) e
 		var targets []ebtypes.Target
 		for i, tg := range rule.Targets {
 			var arn string
+			var sqsParams *ebtypes.SqsParameters
 			switch {
 			case tg.Queue != "":
 				arn = r.QueueARNs[tg.Queue]
+				sqsParams = fifoGroup(tg.Queue)
 			case tg.Topic != "":
 				arn = r.Topics[tg.Topic]
 			default:
 				continue // Lambda targets are deployed by Terraform
 			}
-			et := ebtypes.Target{Id: aws.String(strconv.Itoa(i)), Arn: aws.String(arn)}
+			et := ebtypes.Target{Id: aws.String(strconv.Itoa(i)), Arn: aws.String(arn), SqsParameters: sqsParams}
 			if tg.DeadLetterQueue != "" {
 				et.DeadLetterConfig = &ebtypes.DeadLetterConfig{Arn: aws.String(r.QueueARNs[tg.DeadLetterQueue])}
 			}
@@ -320,6 +356,9 @@ func rules(ctx context.Context, c Clients, t *topology.Topology, r *Resources) e
 			}
 			if tg.InputPath != "" {
 				et.InputPath = aws.String(tg.InputPath)
+			}
+			if it := tg.InputTransformer; it != nil {
+				et.InputTransformer = &ebtypes.InputTransformer{InputPathsMap: it.InputPathsMap, InputTemplate: aws.String(it.InputTemplate)}
 			}
 			targets = append(targets, et)
 		}
@@ -347,9 +386,19 @@ func schedules(ctx context.Context, c Clients, t *topology.Topology, r *Resource
 		}
 		r.Rules[s.Name] = aws.ToString(out.RuleArn)
 		if _, err := c.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name),
-			Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(r.QueueARNs[s.Queue])}}}); err != nil {
+			Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(r.QueueARNs[s.Queue]), SqsParameters: fifoGroup(s.Queue)}}}); err != nil {
 			return fmt.Errorf("schedule %s target: %w", s.Name, err)
 		}
 	}
 	return nil
+}
+
+// fifoGroup is the SqsParameters of a target queue: a FIFO queue needs a
+// MessageGroupId (EventBridge's SQS target parameters: "required for FIFO
+// queues"); one group, "eventbridge", as the local bus uses.
+func fifoGroup(queue string) *ebtypes.SqsParameters {
+	if !strings.HasSuffix(queue, ".fifo") {
+		return nil
+	}
+	return &ebtypes.SqsParameters{MessageGroupId: aws.String("eventbridge")}
 }

@@ -117,3 +117,45 @@ func TestApplyCreatesTheTopologyIdempotently(t *testing.T) {
 		t.Fatalf("orders attributes = %v", attrs.Attributes)
 	}
 }
+
+// The Terraform test's fixture, applied through the real APIs: the queue
+// delay reaches SQS (GetQueueAttributes DelaySeconds) and the input
+// transformer EventBridge (ListTargetsByRule), as Terraform's
+// aws_sqs_queue.delay_seconds and aws_cloudwatch_event_target.input_transformer.
+func TestApplyPassesDelayAndInputTransformer(t *testing.T) {
+	top, err := topology.Load("../../terraform/testdata/topology-variants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClients(motoserver.Shared(t).Config())
+	ctx := context.Background()
+	res, err := Apply(ctx, c, top, "bv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(res.QueueURLs["ordered.fifo"]),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameDelaySeconds}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := attrs.Attributes["DelaySeconds"]; got != "5" {
+		t.Errorf("ordered.fifo DelaySeconds = %q, want 5", got)
+	}
+	tg, err := c.EventBridge.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(Name("bv", "fan-out")), EventBusName: aws.String(res.Buses["business"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, x := range tg.Targets {
+		if aws.ToString(x.Arn) != res.QueueARNs["ordered.fifo"] {
+			continue
+		}
+		found = true
+		if x.InputTransformer == nil || x.InputTransformer.InputPathsMap["id"] != "$.id" || aws.ToString(x.InputTransformer.InputTemplate) != `{"id": <id>}` {
+			t.Errorf("ordered.fifo target input transformer = %+v", x.InputTransformer)
+		}
+	}
+	if !found {
+		t.Fatalf("no ordered.fifo target in %+v", tg.Targets)
+	}
+}

@@ -8,6 +8,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -54,12 +55,48 @@ func Entry(bus string, e *ce.Event) ebtypes.PutEventsRequestEntry {
 	return entry
 }
 
-// PutEvents sends entries in batches of 10 and retries the entries that
-// failed (partial failures), up to three rounds; what still fails is an
-// error naming the first failure. The span in ctx, if any, becomes the
-// TraceHeader of every entry without one (X-Ray format, through
-// OpenTelemetry's X-Ray propagator): EventBridge passes it on to the rule's
-// targets (SQS as the AWSTraceHeader system attribute).
+// Attempts is how many requests PutEvents sends for an entry that keeps
+// failing with a retryable error code.
+const Attempts = 3
+
+// retryable are the PutEventsResultEntry error codes the EventBridge API
+// reference lists as retryable; every other code (MalformedDetail,
+// InvalidArgument, AccessDeniedException, NotAuthorizedForSourceException,
+// ...) fails the same way when resent.
+var retryable = map[string]bool{"InternalFailure": true, "ThrottlingException": true}
+
+// Retryable reports whether a failed entry's error code is one EventBridge
+// documents as retryable.
+func Retryable(code string) bool { return retryable[code] }
+
+// FailedEntries is the error for entries EventBridge did not accept.
+type FailedEntries struct {
+	// Failed of Of entries of one batch were not accepted.
+	Failed, Of int
+	// Code and Message are the first failure's.
+	Code, Message string
+	// Retryable is false when any entry failed with a non-retryable code:
+	// sending the same entries again will fail again.
+	Retryable bool
+}
+
+func (e *FailedEntries) Error() string {
+	how := "rejected"
+	if e.Retryable {
+		how = "still failing after retries"
+	}
+	return fmt.Sprintf("PutEvents: %d of %d events %s: %s: %s", e.Failed, e.Of, how, e.Code, e.Message)
+}
+
+// PutEvents sends entries in batches of 10. Entries that fail with a
+// retryable code (partial failures) are resent after a jittered exponential
+// backoff, up to Attempts requests; entries that fail with any other code are
+// not resent. What is not accepted in the end is a *FailedEntries naming the
+// first failure. A request error is returned as it is (the SDK's retryer has
+// already retried it), and a done ctx ends the wait at once with ctx's error.
+// The span in ctx, if any, becomes the TraceHeader of every entry without one
+// (X-Ray format, through OpenTelemetry's X-Ray propagator): EventBridge passes
+// it on to the rule's targets (SQS as the AWSTraceHeader system attribute).
 func PutEvents(ctx context.Context, api API, entries []ebtypes.PutEventsRequestEntry) error {
 	if h := event.XRayHeader(ctx); h != "" {
 		entries = slices.Clone(entries)
@@ -70,31 +107,77 @@ func PutEvents(ctx context.Context, api API, entries []ebtypes.PutEventsRequestE
 		}
 	}
 	for start := 0; start < len(entries); start += 10 {
-		batch := entries[start:min(start+10, len(entries))]
-		for round := 0; ; round++ {
-			out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
-			if err != nil {
-				return fmt.Errorf("PutEvents: %w", err)
-			}
-			if out.FailedEntryCount == 0 {
-				break
-			}
-			var retry []ebtypes.PutEventsRequestEntry
-			var first string
-			for i, r := range out.Entries {
-				if r.ErrorCode != nil {
-					retry = append(retry, batch[i])
-					if first == "" {
-						first = aws.ToString(r.ErrorCode) + ": " + aws.ToString(r.ErrorMessage)
-					}
-				}
-			}
-			if round == 2 {
-				return fmt.Errorf("PutEvents: %d of %d events still failing after retries: %s", len(retry), len(batch), first)
-			}
-			batch = retry
-			time.Sleep(time.Duration(100*(round+1)) * time.Millisecond)
+		if err := putBatch(ctx, api, entries[start:min(start+10, len(entries))]); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func putBatch(ctx context.Context, api API, batch []ebtypes.PutEventsRequestEntry) error {
+	of := len(batch)
+	var rejected *FailedEntries // non-retryable failures, reported once the rest is settled
+	for attempt := 1; ; attempt++ {
+		out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+		if err != nil {
+			return fmt.Errorf("PutEvents: %w", err)
+		}
+		var again []ebtypes.PutEventsRequestEntry
+		var first *ebtypes.PutEventsResultEntry
+		for i := range out.Entries {
+			r := &out.Entries[i]
+			switch code := aws.ToString(r.ErrorCode); {
+			case code == "":
+			case Retryable(code):
+				again = append(again, batch[i])
+				if first == nil {
+					first = r
+				}
+			case rejected == nil:
+				rejected = &FailedEntries{Failed: 1, Of: of, Code: code, Message: aws.ToString(r.ErrorMessage)}
+			default:
+				rejected.Failed++
+			}
+		}
+		if len(again) == 0 {
+			if rejected != nil {
+				return rejected
+			}
+			return nil
+		}
+		if attempt == Attempts {
+			if rejected != nil {
+				rejected.Failed += len(again)
+				return rejected
+			}
+			return &FailedEntries{Failed: len(again), Of: of, Code: aws.ToString(first.ErrorCode),
+				Message: aws.ToString(first.ErrorMessage), Retryable: true}
+		}
+		batch = again
+		if err := wait(ctx, backoff(attempt)); err != nil {
+			return fmt.Errorf("PutEvents: %d of %d events not sent: %w", len(again), of, err)
+		}
+	}
+}
+
+// backoff is the delay after the attempt-th request: full jitter over an
+// exponential ceiling of 100ms, 200ms, 400ms, ... capped at 2s.
+func backoff(attempt int) time.Duration {
+	ceiling := 2 * time.Second
+	if attempt < 5 {
+		ceiling = 100 * time.Millisecond << (attempt - 1)
+	}
+	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond // #nosec G404 -- retry jitter, not a secret
+}
+
+// wait sleeps for d or until ctx is done, whichever is first.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

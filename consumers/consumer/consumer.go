@@ -161,12 +161,15 @@ func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *
 		log.Info("admin server listening", "addr", addr.String())
 	}
 	if cfg.Admin.DebugAddr != "" { // loopback only (config.Validate)
+		// A diagnostic aid on a fixed loopback port by default: a second
+		// consumer on one host finds it taken and consumes without it.
 		addr, stopDebug, err := admin.Serve(ctx, cfg.Admin.DebugAddr, admin.DebugHandler(eng, cfg.Admin.Pprof))
 		if err != nil {
-			return fmt.Errorf("debug server: %w", err)
+			log.Warn("debug server not started; consuming without /debug (set --debug-addr to a free port, or \"\" to turn it off)", "error", err)
+		} else {
+			defer func() { _ = stopDebug() }()
+			log.Info("debug server listening", "addr", addr.String())
 		}
-		defer func() { _ = stopDebug() }()
-		log.Info("debug server listening", "addr", addr.String())
 	}
 	if every := cfg.Admin.MetricsEMF.D(); every > 0 {
 		go emf.Every(ctx, every, emf.New(os.Stdout, m.Registry, emf.Options{Dimensions: map[string]string{"queue": path.Base(cfg.Queue.URL)}}), log)

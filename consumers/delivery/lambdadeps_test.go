@@ -9,8 +9,8 @@ import (
 // The Lambda functions settle with the contract (package delivery) and must
 // not link the long-running runtime: each dependency here adds to the zip
 // and to the cold start (Go runs every linked package's init) and is never
-// used by a function. Prometheus's client stays: the functions' EMF metrics
-// are gathered from a Prometheus registry (package emf).
+// used by a function. Their EMF metrics are plain counts of one invocation
+// (package lambdametrics), so no Prometheus client either.
 var runtimeOnly = []string{
 	"github.com/eventplane/eventplane/consumers/engine",
 	"github.com/eventplane/eventplane/consumers/admin",
@@ -24,7 +24,8 @@ var runtimeOnly = []string{
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc",
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric",
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog",
-	"github.com/prometheus/client_golang/prometheus/promhttp",
+	"github.com/prometheus/",
+	"github.com/eventplane/eventplane/consumers/metrics",
 }
 
 func TestLambdasLinkNoRuntimeOnlyDependency(t *testing.T) {

@@ -16,22 +16,22 @@ package emf
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/eventplane/eventplane/consumers/emf/document"
 )
 
 // MaxValues is the most values one EMF metric member may hold.
-const MaxValues = 100
+const MaxValues = document.MaxValues
 
 // Options configure a Writer.
 type Options struct {
@@ -186,54 +186,13 @@ func finite(v float64) (any, bool) {
 	return v, true
 }
 
-// line encodes one EMF document: the metric, its labels and the fixed
-// dimensions as root members, and the directive naming them.
+// line encodes one EMF document (package document).
 func (w *Writer) line(ts int64, name, unit string, value any, labels []*dto.LabelPair) ([]byte, error) {
-	root := map[string]any{name: value}
-	dims := []string{} // [] not null: a DimensionSet is an array
-	for k, v := range w.o.Dimensions {
-		if v != "" {
-			root[k] = v
-			dims = append(dims, k)
-		}
-	}
-	fixed := append([]string{}, dims...)
+	ls := make([]document.Label, 0, len(labels))
 	for _, l := range labels {
-		if l.GetValue() != "" { // a dimension value must not be empty
-			root[l.GetName()] = l.GetValue()
-			dims = append(dims, l.GetName())
-		}
+		ls = append(ls, document.Label{Name: l.GetName(), Value: l.GetValue()})
 	}
-	sort.Strings(fixed)
-	sort.Strings(dims)
-	sets := [][]string{dims}
-	if len(fixed) < len(dims) {
-		sets = append(sets, fixed) // the total over the labels, e.g. all routes of a function
-	}
-	root["_aws"] = metadata{Timestamp: ts, CloudWatchMetrics: []directive{{
-		Namespace: w.o.Namespace, Dimensions: sets, Metrics: []definition{{Name: name, Unit: unit}},
-	}}}
-	b, err := json.Marshal(root)
-	if err != nil {
-		return nil, fmt.Errorf("emf: encode %s: %w", name, err)
-	}
-	return append(b, '\n'), nil
-}
-
-type metadata struct {
-	Timestamp         int64       `json:"Timestamp"`
-	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
-}
-
-type directive struct {
-	Namespace  string       `json:"Namespace"`
-	Dimensions [][]string   `json:"Dimensions"`
-	Metrics    []definition `json:"Metrics"`
-}
-
-type definition struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit,omitempty"`
+	return document.Encode(document.Metric{Namespace: w.o.Namespace, Fixed: w.o.Dimensions, Name: name, Unit: unit, Value: value, Labels: ls, Timestamp: ts})
 }
 
 // unit is the CloudWatch unit of a family, from the Prometheus naming

@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/eventplane/eventplane/consumers/emf"
+	"github.com/eventplane/eventplane/consumers/lambdametrics"
 	"github.com/eventplane/eventplane/consumers/metrics"
 )
 
@@ -281,32 +282,105 @@ func TestSchemaRejectsInvalidDocuments(t *testing.T) {
 	}
 }
 
-// A Lambda's invocation lands in the consumer series and is written at once.
+// A Lambda's invocation is written at once as EMF lines of the consumer's
+// series (package lambdametrics, which links no Prometheus client), valid
+// by the EMF schema; handler durations are the observed values, split into
+// lines of at most 100; the next invocation writes only what it added.
 func TestLambdaDoneWritesInvocation(t *testing.T) {
 	s := spec(t)
 	var buf bytes.Buffer
-	l := emf.NewLambda(&buf, "eventplane-dev-files")
+	l := lambdametrics.New(&buf, "eventplane-dev-files")
+	l.Now = clock
 	l.OnRequest("S3", "GetObject")
 	for _, err := range []error{nil, nil, errors.New("sink down")} {
 		l.Handled("files", 30*time.Millisecond, err) // the Processor's observer
 	}
-	if err := l.Done(emf.Invocation{Events: 3, Failed: 1, Reason: metrics.ReasonPermanent}); err != nil {
+	l.DeadLetter(metrics.ReasonUndecodable)
+	if err := l.Done(lambdametrics.Invocation{Events: 3, Failed: 1, Reason: metrics.ReasonPermanent}); err != nil {
 		t.Fatal(err)
 	}
 	lines := parse(t, s, buf.Bytes())
 	for name, want := range map[string]float64{
 		"eventplane_messages_received_total": 3, "eventplane_events_processed_total": 2,
-		"eventplane_messages_failed_total": 1, "eventplane_aws_requests_total": 1,
+		"eventplane_messages_failed_total": 1, "eventplane_aws_requests_total": 1, "eventplane_messages_dead_lettered_total": 1,
 	} {
 		if l := find(lines, name, map[string]string{"function": "eventplane-dev-files"}); l == nil || l.raw[name] != want {
 			t.Errorf("%s: %+v, want %v", name, l, want)
 		}
 	}
-	if l := find(lines, "eventplane_handler_duration_seconds", map[string]string{"route": "files"}); l == nil || len(l.raw[l.name].([]any)) != 3 {
-		t.Errorf("handler duration of route files: %+v, want 3 values", l)
+	if l := find(lines, "eventplane_handler_duration_seconds", map[string]string{"route": "files"}); l == nil || !slices.Equal(l.raw[l.name].([]any), []any{0.03, 0.03, 0.03}) || l.unit != "Seconds" {
+		t.Errorf("handler duration of route files: %+v, want 3 values of 0.03 s", l)
 	}
 	if l := find(lines, "eventplane_messages_failed_total", nil); l == nil || l.raw["reason"] != "permanent" {
 		t.Errorf("failed line lacks reason=permanent: %+v", l)
+	}
+	if l := find(lines, "eventplane_aws_requests_total", nil); l == nil || l.raw["service"] != "S3" || l.raw["api"] != "GetObject" {
+		t.Errorf("aws requests line lacks service/api: %+v", l)
+	}
+
+	buf.Reset()
+	for range 150 {
+		l.Handled("files", time.Millisecond, nil)
+	}
+	if err := l.Done(lambdametrics.Invocation{Events: 1, Err: errors.New("boom")}); err != nil {
+		t.Fatal(err)
+	}
+	lines = parse(t, s, buf.Bytes())
+	var durations int
+	for _, ln := range lines {
+		if ln.name == "eventplane_handler_duration_seconds" {
+			durations += len(ln.raw[ln.name].([]any))
+		}
+	}
+	if durations != 150 {
+		t.Errorf("second invocation: %d duration values, want the 150 observed", durations)
+	}
+	if l := find(lines, "eventplane_messages_received_total", nil); l == nil || l.raw[l.name] != 1.0 {
+		t.Errorf("second invocation received: %+v, want 1 (counts restart each invocation)", l)
+	}
+	if l := find(lines, "eventplane_messages_failed_total", map[string]string{"reason": "retryable"}); l == nil || l.raw[l.name] != 1.0 {
+		t.Errorf("an invocation error fails its event as retryable: %+v", l)
+	}
+	if l := find(lines, "eventplane_aws_requests_total", nil); l != nil {
+		t.Errorf("second invocation repeats the first one's AWS request: %+v", l)
+	}
+}
+
+// The Lambda's series are the consumer's: the same names, label names and
+// default reason as package metrics registers, so one dashboard reads both.
+func TestLambdaSeriesAreTheConsumers(t *testing.T) {
+	m := metrics.New()
+	m.Received.Inc()
+	m.Processed.WithLabelValues("r").Inc()
+	m.Failed.WithLabelValues("x").Inc()
+	m.DeadLettered.WithLabelValues("x").Inc()
+	m.HandlerDuration.WithLabelValues("r").Observe(1)
+	m.AWSRequests.WithLabelValues("S3", "GetObject").Inc()
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string][]string{}
+	for _, mf := range mfs {
+		for _, l := range mf.GetMetric()[0].GetLabel() {
+			labels[mf.GetName()] = append(labels[mf.GetName()], l.GetName())
+		}
+		if labels[mf.GetName()] == nil {
+			labels[mf.GetName()] = []string{}
+		}
+	}
+	for name, want := range map[string][]string{
+		lambdametrics.Received: {}, lambdametrics.Processed: {"route"}, lambdametrics.Failed: {"reason"},
+		lambdametrics.DeadLettered: {"reason"}, lambdametrics.HandlerDuration: {"route"}, lambdametrics.AWSRequests: {"api", "service"},
+	} {
+		got, ok := labels[name]
+		slices.Sort(got)
+		if !ok || !slices.Equal(got, want) {
+			t.Errorf("%s: package metrics has it %v with labels %v, want labels %v", name, ok, got, want)
+		}
+	}
+	if lambdametrics.ReasonRetryable != metrics.ReasonRetryable {
+		t.Errorf("default reason %q, metrics says %q", lambdametrics.ReasonRetryable, metrics.ReasonRetryable)
 	}
 }
 

@@ -17,7 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
+	"io"
 	"log/slog"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,6 +175,8 @@ type Engine struct {
 	acquireMu sync.Mutex
 
 	ready    atomic.Bool
+	started  chan struct{} // closed at the first answered receive
+	startOne sync.Once
 	stopping atomic.Bool
 	held     atomic.Int32 // messages waiting for an open breaker
 	probing  atomic.Bool  // gate let one message through to a half-open breaker
@@ -201,15 +206,16 @@ func New(opt Options) (*Engine, error) {
 	}
 	opt.Metrics.InFlightLimit.Set(float64(opt.MaxInFlight))
 	e := &Engine{
-		opt:   opt,
-		work:  make(chan delivery.Message),
-		quit:  make(chan struct{}),
-		src:   opt.Source,
-		log:   opt.Logger,
-		m:     opt.Metrics,
-		sem:   make(chan struct{}, opt.MaxInFlight),
-		lanes: map[string]*lane{},
-		debug: newDebugState(),
+		opt:     opt,
+		work:    make(chan delivery.Message),
+		quit:    make(chan struct{}),
+		src:     opt.Source,
+		log:     opt.Logger,
+		m:       opt.Metrics,
+		sem:     make(chan struct{}, opt.MaxInFlight),
+		lanes:   map[string]*lane{},
+		debug:   newDebugState(),
+		started: make(chan struct{}),
 	}
 	var routes []route.Route[delivery.Handler]
 	obs := observer{}
@@ -267,6 +273,10 @@ func (e *Engine) newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
 // the engine is not shutting down.
 func (e *Engine) Ready() bool { return e.ready.Load() && !e.stopping.Load() }
 
+// Started is closed once the source has first answered a receive: wait on
+// it (beside a deadline or ctx) rather than polling Ready.
+func (e *Engine) Started() <-chan struct{} { return e.started }
+
 // Run receives and processes messages until ctx is cancelled, then shuts
 // down gracefully: it stops receiving, lets in-flight work finish within the
 // grace period, releases messages it had not started, flushes pending
@@ -308,8 +318,28 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.acks.close()
 	e.vis.close()
+	err := e.closeHandlers()
 	e.log.Info("shutdown complete")
-	return nil
+	return err
+}
+
+// closeHandlers closes, once each, the routes' handlers that hold resources
+// (a Close() error method: the SQL handler's pool, the archive's pending
+// batches and their timers). Run calls it after the last Handle returned.
+func (e *Engine) closeHandlers() error {
+	var errs []error
+	var closed []io.Closer
+	for _, rt := range e.opt.Routes {
+		c, ok := rt.Handler.(io.Closer)
+		if !ok || (reflect.TypeOf(c).Comparable() && slices.Contains(closed, c)) {
+			continue
+		}
+		closed = append(closed, c)
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("route %s: close handler: %w", rt.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // acquire takes n in-flight slots, blocking until all are free: asking for a
@@ -399,6 +429,7 @@ func (e *Engine) receiveLoop(ctx, pctx context.Context) {
 		}
 		failures = 0
 		e.ready.Store(true)
+		e.startOne.Do(func() { close(e.started) })
 		e.releaseSlots(n - len(msgs))
 		if len(msgs) == 0 {
 			continue

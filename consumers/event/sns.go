@@ -3,7 +3,6 @@ package event
 import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/eventplane/eventplane/consumers/jsonscan"
-	"github.com/tidwall/gjson"
 )
 
 // sns decodes an SNS message (the HTTP/SQS envelope, or the Sns member of a
@@ -81,34 +80,53 @@ func (n *Normalizer) sns(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, 
 }
 
 // snsAttributes reads SNS MessageAttributes ({"name": {"Type": "String",
-// "Value": "..."}}) into a map; Binary attributes are skipped.
+// "Value": "..."}}) into a map; Binary attributes are skipped. raw has been
+// validated by the envelope's scan. Inside an attribute the first "Type"
+// and "Value" count (as gjson's Get, used before); across attributes a
+// repeated name keeps the last.
 func snsAttributes(raw string) (map[string]string, error) {
 	if jsonscan.IsNull(raw) {
 		return nil, nil
 	}
-	v := gjson.Parse(raw)
-	if !v.IsObject() {
-		return nil, errorf("sns", "MessageAttributes", "want an object, got %s", jsonscan.Kind(raw))
-	}
+	attrs := jsonscan.ObjectMembers(raw)
 	var m map[string]string
-	var err error
-	v.ForEach(func(k, a gjson.Result) bool {
-		t := a.Get("Type").Str
-		if t == "Binary" {
-			return true
+	for attrs.Next() {
+		typ, val := attributeTypeValue(attrs.Value)
+		if t, _ := jsonscan.String(typ); t == "Binary" {
+			continue
 		}
-		val := a.Get("Value")
-		if val.Type != gjson.String {
-			err = errorf("sns", "MessageAttributes."+k.Str+".Value", "want a string, got %s", jsonscan.Kind(val.Raw))
-			return false
+		v, isString := jsonscan.String(val)
+		if !isString {
+			return nil, errorf("sns", "MessageAttributes."+attrs.Key+".Value", "want a string, got %s", jsonscan.Kind(val))
 		}
 		if m == nil {
 			m = make(map[string]string)
 		}
-		m[k.Str] = val.Str
-		return true
-	})
-	return m, err
+		m[attrs.Key] = v
+	}
+	if !attrs.Complete() {
+		return nil, errorf("sns", "MessageAttributes", "want an object, got %s", jsonscan.Kind(raw))
+	}
+	return m, nil
+}
+
+// attributeTypeValue returns the raw "Type" and "Value" members of one
+// message attribute (the first of each; "" when absent or not an object).
+func attributeTypeValue(attr string) (typ, val string) {
+	members := jsonscan.ObjectMembers(attr)
+	for members.Next() && (typ == "" || val == "") {
+		switch members.Key {
+		case "Type":
+			if typ == "" {
+				typ = members.Value
+			}
+		case "Value":
+			if val == "" {
+				val = members.Value
+			}
+		}
+	}
+	return typ, val
 }
 
 func trimSpace(s string) string {

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -216,7 +215,7 @@ func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 	delete(summary, "eventId")
 	summary["table"] = f.opt.Table
 	_ = done.SetData(cloudevents.ApplicationJSON, summary)
-	return bus.PutEvents(ctx, f.api.EventBridge, []ebtypes.PutEventsRequestEntry{bus.Entry(f.opt.CompletionBus, &done)})
+	return putEvents(ctx, f.api.EventBridge, bus.Entry(f.opt.CompletionBus, &done))
 }
 
 func (f *File) validate(rec map[string]any) string {

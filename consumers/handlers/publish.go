@@ -148,11 +148,22 @@ func newPublish(_ context.Context, deps Deps, options json.RawMessage) (delivery
 	return NewPublish(o, deps.EventBridge, deps.SNS, nil)
 }
 
+// putEvents sends entries with bus.PutEvents; entries EventBridge rejected
+// with a non-retryable code fail the same on every redelivery, so that is a
+// permanent error (the message goes to its DLQ with the reason).
+func putEvents(ctx context.Context, api EventBridgeAPI, entries ...ebtypes.PutEventsRequestEntry) error {
+	err := bus.PutEvents(ctx, api, entries)
+	if fe := (*bus.FailedEntries)(nil); errors.As(err, &fe) && !fe.Retryable {
+		return delivery.Permanent(err)
+	}
+	return err
+}
+
 // Handle implements delivery.Handler.
 func (p *Publish) Handle(ctx context.Context, e *ce.Event) error {
 	switch {
 	case p.opt.EventBus != "":
-		return bus.PutEvents(ctx, p.eb, []ebtypes.PutEventsRequestEntry{bus.Entry(p.opt.EventBus, e)})
+		return putEvents(ctx, p.eb, bus.Entry(p.opt.EventBus, e))
 	case p.opt.TopicARN != "":
 		next := event.Outgoing(e)
 		body, err := json.Marshal(&next)

@@ -187,8 +187,12 @@ func newSQL(ctx context.Context, deps Deps, options json.RawMessage) (delivery.H
 // ManagesDuplicates marks SQL as idempotent by its primary key.
 func (s *SQL) ManagesDuplicates() {}
 
-// Close releases the connection pool.
-func (s *SQL) Close() { s.pool.Close() }
+// Close releases the connection pool; it is an io.Closer, which the engine
+// closes at shutdown once the last Handle returned.
+func (s *SQL) Close() error {
+	s.pool.Close()
+	return nil
+}
 
 // Handle implements delivery.Handler.
 func (s *SQL) Handle(ctx context.Context, e *ce.Event) error {

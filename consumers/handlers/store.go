@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -96,11 +95,10 @@ func (s *Store) ManagesDuplicates() {}
 func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
 	item := map[string]types.AttributeValue{}
 	if e.DataMediaType() == "application/json" && len(e.Data()) > 0 {
-		var data map[string]any
-		if err := json.Unmarshal(e.Data(), &data); err != nil {
-			return delivery.Permanentf("store: data of event %s is not a JSON object: %v", e.ID(), err)
+		av, err := jsonItem(e.Data())
+		if de := (decodeError{}); errors.As(err, &de) {
+			return delivery.Permanentf("store: data of event %s is not a JSON object: %v", e.ID(), de.error)
 		}
-		av, err := attributevalue.MarshalMap(data)
 		if err != nil {
 			return delivery.Permanentf("store: event %s: %v", e.ID(), err)
 		}

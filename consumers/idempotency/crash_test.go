@@ -2,9 +2,11 @@ package idempotency
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +122,111 @@ func TestLeaseIsRenewedWhileTheHandlerRuns(t *testing.T) {
 				t.Fatalf("a second worker got %v %v after the first lease ran out while its handler still ran: the lease was not renewed", st, 2*lease+time.Second)
 			}
 		})
+	}
+}
+
+// failingMarker is a store whose first Complete fails as a DynamoDB outage
+// would (after the SDK's own retries).
+type failingMarker struct {
+	*Memory
+	failed atomic.Bool
+}
+
+func (f *failingMarker) Complete(ctx context.Context, key, token string, ttl time.Duration) error {
+	if f.failed.CompareAndSwap(false, true) {
+		return errors.New("dynamodb: connection reset by peer")
+	}
+	return f.Memory.Complete(ctx, key, token, ttl)
+}
+
+// Once the handler succeeded, its effect happened: a completed marker that
+// cannot be written must not turn into a retry, which would run the effect
+// again once the claim expires. The message is acknowledged (deleting it is
+// what prevents the repeat) and nothing is redelivered.
+func TestMarkerWriteFailureDoesNotRepeatTheEffect(t *testing.T) {
+	const lease = 2 * time.Second
+	q := memqueue.New(memqueue.Config{Name: "marker", WaitTime: 20 * time.Millisecond, VisibilityTimeout: 30 * time.Second, MaxReceiveCount: 5})
+	store := &failingMarker{Memory: NewMemory()}
+	var calls atomic.Int32
+	eng, err := engine.New(engine.Options{Source: q, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Backoff:     delivery.Backoff{Base: 100 * time.Millisecond, Max: time.Second},
+		Middlewares: []delivery.Middleware{Middleware(store, Options{Lease: lease, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})},
+		Routes: []route.Route[delivery.Handler]{{Name: "fx", Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error {
+			calls.Add(1)
+			return nil
+		})}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = eng.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	q.Send(`{"specversion":"1.0","id":"m1","source":"test","type":"t.v1"}`, nil, "")
+	// Long enough for a retry to outwait the claim and run the handler again.
+	time.Sleep(lease + 3*time.Second)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the effect ran %d times: a failed marker write after a successful handler was retried", n)
+	}
+	if s := q.Stats(); s.Visible+s.InFlight+s.Delayed != 0 {
+		t.Fatalf("the message was not acknowledged after its effect: queue %+v", s)
+	}
+}
+
+// slowMarker is a store whose Complete takes delay (a slow DynamoDB).
+type slowMarker struct {
+	*Memory
+	delay time.Duration
+}
+
+func (s *slowMarker) Complete(ctx context.Context, key, token string, ttl time.Duration) error {
+	time.Sleep(s.delay)
+	return s.Memory.Complete(ctx, key, token, ttl)
+}
+
+// SIGTERM never repeats a finished effect: a handler that returned success
+// within the grace period has its marker written and its message deleted
+// even when the marker write runs past the grace period's end (when the
+// handlers' context is cancelled), so the next consumer neither finds the
+// message nor runs the effect again.
+func TestShutdownNeverRepeatsAFinishedEffect(t *testing.T) {
+	q := memqueue.New(memqueue.Config{Name: "term", WaitTime: 20 * time.Millisecond, VisibilityTimeout: 2 * time.Second, MaxReceiveCount: 5})
+	store := &slowMarker{Memory: NewMemory(), delay: time.Second}
+	var calls atomic.Int32
+	started := make(chan struct{}, 1)
+	newEngine := func() *engine.Engine {
+		eng, err := engine.New(engine.Options{Source: q, Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			ShutdownGrace: 300 * time.Millisecond,
+			Middlewares:   []delivery.Middleware{Middleware(store, Options{Lease: 10 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})},
+			Routes: []route.Route[delivery.Handler]{{Name: "fx", Handler: delivery.HandlerFunc(func(context.Context, *ce.Event) error {
+				calls.Add(1)
+				started <- struct{}{}
+				time.Sleep(200 * time.Millisecond) // finishes inside the grace period
+				return nil
+			})}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng
+	}
+	q.Send(`{"specversion":"1.0","id":"t1","source":"test","type":"t.v1"}`, nil, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = newEngine().Run(ctx); close(done) }()
+	<-started
+	cancel() // SIGTERM while the handler runs
+	<-done
+	if s := q.Stats(); s.Visible+s.InFlight+s.Delayed != 0 {
+		t.Fatalf("a finished effect's message was not deleted at shutdown: queue %+v", s)
+	}
+	// The next consumer, after the old receipt's visibility would have ended.
+	ctx, cancel = context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() { _ = newEngine().Run(ctx); close(done) }()
+	time.Sleep(3 * time.Second)
+	cancel()
+	<-done
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the effect ran %d times across a SIGTERM", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -85,6 +86,9 @@ type Options struct {
 	TTL time.Duration
 	// NewToken returns a unique claim token (default: random).
 	NewToken func() string
+	// Logger reports completed markers that could not be written
+	// (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // ManagesDuplicates is implemented by handlers that deal with duplicates
@@ -106,6 +110,9 @@ func Middleware(store Store, opt Options) delivery.Middleware {
 	}
 	if opt.NewToken == nil {
 		opt.NewToken = randomToken
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
 	}
 	return func(next delivery.Handler) delivery.Handler {
 		if _, ok := next.(ManagesDuplicates); ok {
@@ -140,9 +147,12 @@ func Middleware(store Store, opt Options) delivery.Middleware {
 				return err
 			}
 			if err := store.Complete(context.WithoutCancel(ctx), key, token, opt.TTL); err != nil {
-				// The effect happened; if the marker is missing a redelivery
-				// runs the handler again, which handlers tolerate by design.
-				return fmt.Errorf("idempotency: complete: %w", err)
+				// The effect happened: the message is acknowledged all the
+				// same, since a retry would run the effect again as soon as
+				// the claim expired. Only another copy of the event arriving
+				// later (a publisher's repeat) finds no marker and runs again.
+				opt.Logger.Warn("idempotency: effect done but its completed marker was not written; a later copy of the event would run again",
+					"event_id", e.ID(), "event_source", e.Source(), "error", err)
 			}
 			return nil
 		})

@@ -58,6 +58,9 @@ type target struct {
 	// not the rule's).
 	onFailure *memqueue.Queue
 	name      string // the function's name
+	// input is what the target gets instead of the whole event (its
+	// inputPath or inputTransformer; nil: the event).
+	input *input
 }
 
 // Lambda's asynchronous invocation policy, as Terraform configures every
@@ -129,7 +132,7 @@ func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ .
 		if _, ok := event.XRayToTraceparent(th); !ok {
 			th = event.XRayHeader(ctx) // AWS drops a header it cannot parse
 		}
-		b.deliver(ctx, br, doc, th)
+		b.deliver(ctx, br, doc, th, time.Now())
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(id)})
 	}
 	return out, nil
@@ -173,7 +176,12 @@ func envelope(id string, e ebtypes.PutEventsRequestEntry) ([]byte, error) {
 // deliver passes the trace header on to the targets as EventBridge does:
 // SQS gets it as the AWSTraceHeader system attribute, SNS passes it on to its
 // subscriptions, a function runs in it, and the dead-letter queue gets it too.
-func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader string) {
+//
+// Each target gets its input (inputPath, inputTransformer) computed from the
+// event ingested at ingested; one that cannot be computed fails that target
+// only, to its dead-letter queue with the reason, which gets the original
+// event as EventBridge's does.
+func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader string, ingested time.Time) {
 	matched, err := br.set.MatchJSON(doc, nil)
 	if err != nil {
 		b.log.Error("bus: unmatchable event", "error", err)
@@ -183,23 +191,30 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader
 		r := br.rules[i]
 		r.count.Matched.Add(1)
 		for _, t := range r.targets {
+			body, err := t.input.apply(doc, ingested)
+			if err != nil {
+				r.count.Failed.Add(1)
+				b.log.Error("bus: target input", "rule", r.name, "error", err)
+				b.deadLetter(t, r.name, doc, traceHeader, err)
+				continue
+			}
 			switch {
 			case t.queue != nil:
 				// A FIFO target queue gets one message group.
-				if _, err := t.queue.SendTraced(string(doc), nil, traceHeader, "eventbridge"); err != nil {
+				if _, err := t.queue.SendTraced(string(body), nil, traceHeader, "eventbridge"); err != nil {
 					r.count.Failed.Add(1)
 					b.deadLetter(t, r.name, doc, traceHeader, err)
 					continue
 				}
 				r.count.Delivered.Add(1)
 			case t.topic != nil:
-				t.topic.publish(string(doc), nil, traceHeader)
+				t.topic.publish(string(body), nil, traceHeader)
 				r.count.Delivered.Add(1)
 			case t.fn != nil:
 				b.wg.Add(1)
 				go func() {
 					defer b.wg.Done()
-					b.invoke(withTrace(context.WithoutCancel(ctx), traceHeader), r, t, doc)
+					b.invoke(withTrace(context.WithoutCancel(ctx), traceHeader), r, t, body)
 				}()
 			}
 		}

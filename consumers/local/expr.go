@@ -14,8 +14,23 @@ import (
 // = <> < <= > >=, AND, OR, NOT, parentheses, attribute_exists,
 // attribute_not_exists, #name and :value placeholders) and update
 // expressions (SET a = :v, ... REMOVE b, ...). Anything else is an error
-// naming what is not supported, never a silent misreading. Written by hand:
-// no maintained Go library evaluates DynamoDB expressions.
+// naming what is not supported, never a silent misreading.
+//
+// Why not a library: github.com/truora/minidyn (MIT, maintained; compared at
+// v0.8.2) has an interpreter package — stdlib and its own types only — that
+// evaluates far more of the language (BETWEEN, IN, begins_with, contains,
+// size, attribute_type, nested paths and list indexes, ADD/DELETE, key and
+// projection expressions). It is not used here because it evaluates over its
+// own SDK-v1-shaped *types.Item tree, not the aws-sdk-go-v2
+// types.AttributeValue union the bbolt tables store: its v2 mapping is
+// unexported inside its in-memory client, so each evaluation would need a
+// mapper of ours converting the item and values in and back; and its go.mod
+// brings testcontainers-go and the Docker client (for its own end-to-end
+// tests) into our module graph. The platform's handlers write only the
+// subset above. If the DynamoDB API over these tables (consumers/local/awsapi)
+// needs more of the language, swap in minidyn's interpreter behind
+// evalCondition and applyUpdate with such a mapper rather than growing this
+// parser.
 
 type exprEnv struct {
 	names  map[string]string

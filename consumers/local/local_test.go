@@ -193,8 +193,21 @@ func TestFourFlowsLocally(t *testing.T) {
 		return strings.Contains(string(b), "batch/orders.csv") && strings.Contains(string(b), "incoming/orders.csv") &&
 			strings.Contains(string(b), "oops"), string(b)
 	})
-	st = s.state()
-	for _, r := range st.Rules {
+	// The bus counts a function target's delivery when the function has
+	// returned, a moment after its row is written: wait for the counts.
+	eventually(t, 5*time.Second, "each upload rule delivered once", func() (bool, string) {
+		var got []string
+		ok := true
+		for _, r := range s.state().Rules {
+			if r["name"] == "uploads-batch" || r["name"] == "uploads-incoming" {
+				got = append(got, fmt.Sprintf("%v=%v", r["name"], r["delivered"]))
+				ok = ok && r["delivered"].(float64) == 1
+			}
+		}
+		return ok && len(got) == 2, strings.Join(got, " ")
+	})
+	time.Sleep(200 * time.Millisecond) // and no second delivery follows
+	for _, r := range s.state().Rules {
 		if (r["name"] == "uploads-batch" || r["name"] == "uploads-incoming") && r["delivered"].(float64) != 1 {
 			t.Errorf("rule %v delivered %v, want 1", r["name"], r["delivered"])
 		}
@@ -324,5 +337,19 @@ func TestFunctionTargetDeadLettersPermanentFailures(t *testing.T) {
 		if r["name"] == "uploads-incoming" && (r["delivered"].(float64) != 1 || r["failed"].(float64) != 0) {
 			t.Errorf("rule %v: want the invocation delivered once and not failed", r)
 		}
+	}
+}
+
+// Started tells a caller (eventplane dev) when the consumers are polling,
+// so it prints "up" without polling Ready in a sleep loop.
+func TestStartedIsClosedWhenTheConsumersPoll(t *testing.T) {
+	s := start(t, t.TempDir(), func(string) string { return "" })
+	select {
+	case <-s.p.Started():
+	case <-time.After(15 * time.Second):
+		t.Fatal("Started not closed 15s after Run began")
+	}
+	if !s.p.Ready() {
+		t.Fatal("Started closed while Ready reports false")
 	}
 }

@@ -92,6 +92,7 @@ type Platform struct {
 	subCnt    map[string]*Counter // topic/queue
 	schedules map[string]topology.Schedule
 	started   time.Time
+	up        chan struct{}        // closed once every running consumer has polled
 	seen      map[string]time.Time // bucket/key -> modification time announced
 	seenMu    sync.Mutex
 	log       *slog.Logger
@@ -111,7 +112,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	t := opts.Topology
 	p := &Platform{opts: opts, top: t, log: opts.Logger, queues: map[string]*memqueue.Queue{}, dlqs: map[string]*memqueue.Queue{},
 		rules: map[string]*Counter{}, topicCnt: map[string]*Counter{}, subCnt: map[string]*Counter{},
-		schedules: map[string]topology.Schedule{}, seen: map[string]time.Time{}, started: time.Now()}
+		schedules: map[string]topology.Schedule{}, seen: map[string]time.Time{}, started: time.Now(), up: make(chan struct{})}
 	p.Names = names(t)
 	if err := p.openStorage(); err != nil {
 		return nil, err
@@ -249,11 +250,14 @@ func (p *Platform) buildRules(ctx context.Context, reg *handlers.Registry, deps 
 		rl := &rule{name: r.Name, count: c}
 		for _, tg := range r.Targets {
 			x := target{spec: tg, queue: p.queues[tg.Queue], topic: topics[tg.Topic]}
+			var err error
+			if x.input, err = compileInput(tg, r.Name, ruleARN(p.busName(r.Bus), r.Name)); err != nil {
+				return fmt.Errorf("rule %s: %w", r.Name, err)
+			}
 			if tg.DeadLetterQueue != "" {
 				x.dlq = p.queues[tg.DeadLetterQueue]
 			}
 			if tg.Lambda != "" {
-				var err error
 				if x.fn, err = p.function(ctx, reg, deps, tg.Lambda); err != nil {
 					return fmt.Errorf("rule %s: %w", r.Name, err)
 				}
@@ -316,7 +320,8 @@ func (p *Platform) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); p.signalUp(ctx) }()
 	go func() { defer wg.Done(); p.watch(ctx) }()
 	go func() { defer wg.Done(); p.schedule(ctx) }()
 	wg.Wait()
@@ -329,6 +334,26 @@ func (p *Platform) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// signalUp closes Started once every running consumer has polled its queue
+// (or never, if ctx ends first).
+func (p *Platform) signalUp(ctx context.Context) {
+	for _, c := range p.consumers {
+		if c.engine == nil {
+			continue
+		}
+		select {
+		case <-c.engine.Started():
+		case <-ctx.Done():
+			return
+		}
+	}
+	close(p.up)
+}
+
+// Started is closed once Run has every running consumer polling its queue:
+// wait on it (beside ctx) instead of polling Ready.
+func (p *Platform) Started() <-chan struct{} { return p.up }
 
 // Ready reports whether every running consumer has polled its queue.
 func (p *Platform) Ready() bool {

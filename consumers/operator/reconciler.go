@@ -7,6 +7,7 @@
 package operator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,12 +26,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/eventplane/eventplane/api/v1alpha1"
 	"github.com/eventplane/eventplane/consumers/sqs"
@@ -144,7 +147,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	orig := ec.DeepCopy()
 	applyErr := r.applyChildren(ctx, ec)
 	var conflict *ConflictError
+	var stale *staleError
 	switch {
+	case errors.As(applyErr, &stale):
+		// A child changed between the check and the apply: check again
+		// soon, without reporting a failure.
+		logger.V(1).Info("children changed since the ownership check: checking again", "error", applyErr.Error())
+		return ctrl.Result{}, applyErr
 	case errors.As(applyErr, &conflict):
 		logger.Info("children not applied: conflicting objects", "objects", conflict.Objects)
 		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, ReasonConflictingObject, "Apply", "%v", conflict)
@@ -194,44 +203,52 @@ func (e *ConflictError) Error() string {
 		strings.Join(e.Objects, ", "))
 }
 
-// conflicts returns the children whose name is taken by an object that
-// ec does not control. The cache answers for the operator's own objects;
-// a miss is confirmed with a live read, since the cache holds only
-// objects labelled as the operator's.
-func (r *Reconciler) conflicts(ctx context.Context, ec *v1alpha1.EventConsumer, objs []client.Object) (*ConflictError, error) {
+// ownership returns, for each child, the object of its name that ec
+// controls (nil: none exists yet), or the children whose name is taken by
+// an object ec does not control. The cache answers for the operator's own
+// objects; a miss is confirmed with a live read, since the cache holds
+// only objects labelled as the operator's.
+func (r *Reconciler) ownership(ctx context.Context, ec *v1alpha1.EventConsumer, objs []client.Object) ([]client.Object, *ConflictError, error) {
 	live := r.APIReader
 	if live == nil {
 		live = r.Client
 	}
+	seen := make([]client.Object, len(objs))
 	var names []string
-	for _, obj := range objs {
+	for i, obj := range objs {
 		existing, ok := obj.DeepCopyObject().(client.Object)
 		if !ok {
-			return nil, fmt.Errorf("%T is not a client.Object", obj)
+			return nil, nil, fmt.Errorf("%T is not a client.Object", obj)
 		}
 		key := client.ObjectKeyFromObject(obj)
 		err := r.Get(ctx, key, existing)
 		if err == nil && metav1.IsControlledBy(existing, ec) {
+			seen[i] = existing
 			continue
 		}
 		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, err
+			return nil, nil, err
 		}
 		err = live.Get(ctx, key, existing)
 		switch {
 		case apierrors.IsNotFound(err):
-			continue // free: the apply creates it
+			continue // free: created (create-only) below
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		case metav1.IsControlledBy(existing, ec):
+			seen[i] = existing
 			continue
 		}
-		names = append(names, fmt.Sprintf("%s %s/%s", obj.GetObjectKind().GroupVersionKind().Kind, key.Namespace, key.Name))
+		names = append(names, childName(obj))
 	}
 	if len(names) == 0 {
-		return nil, nil
+		return seen, nil, nil
 	}
-	return &ConflictError{Objects: names}, nil
+	return nil, &ConflictError{Objects: names}, nil
+}
+
+func childName(obj client.Object) string {
+	return fmt.Sprintf("%s %s/%s", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetNamespace(), obj.GetName())
 }
 
 func (r *Reconciler) pollInterval() time.Duration {
@@ -245,6 +262,14 @@ func (r *Reconciler) pollInterval() time.Duration {
 // controlling owner. Fields the operator does not set (the replica count
 // KEDA's HPA manages, defaults) are left to their owners; a change someone
 // else makes to a field the operator sets is reverted.
+//
+// The ownership check and the writes are not one step, so neither write
+// may take over an object that appeared or changed in between: a missing
+// child is created with a create-only POST (the API server refuses it with
+// AlreadyExists when the name was taken meanwhile: a ConflictError), and an
+// existing one is applied with the resourceVersion the check saw as a
+// precondition (the API server refuses it with 409 Conflict when the object
+// was replaced or changed since: retried, and checked again).
 func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsumer) error {
 	objs, err := Children(ec, r.Options.ConsumerEndpoint, r.Options.KEDA)
 	if err != nil {
@@ -252,21 +277,25 @@ func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsum
 	}
 	// All or nothing: a ScaledObject applied next to someone else's
 	// Deployment of the same name would have KEDA scale it.
-	if conflict, err := r.conflicts(ctx, ec, objs); err != nil {
+	seen, conflict, err := r.ownership(ctx, ec, objs)
+	if err != nil {
 		return fmt.Errorf("check ownership of children: %w", err)
 	} else if conflict != nil {
 		return conflict
 	}
 	var errs []error
-	for _, obj := range objs {
+	for i, obj := range objs {
 		if err := controllerutil.SetControllerReference(ec, obj, r.Scheme); err != nil {
 			return err
 		}
-		if d, ok := obj.(*appsv1.Deployment); ok {
-			if err := r.createScaledDown(ctx, ec, d); err != nil {
+		if seen[i] == nil {
+			if err := r.create(ctx, ec, obj); err != nil {
+				if errors.As(err, &conflict) {
+					return err // stop: nothing after it (the ScaledObject) is written
+				}
 				errs = append(errs, err)
-				continue
 			}
+			continue
 		}
 		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 		if err != nil {
@@ -275,33 +304,140 @@ func (r *Reconciler) applyChildren(ctx context.Context, ec *v1alpha1.EventConsum
 		delete(u, "status")
 		unstructured.RemoveNestedField(u, "metadata", "creationTimestamp")
 		unstructured.RemoveNestedField(u, "spec", "template", "metadata", "creationTimestamp")
+		// The precondition: the API server applies only onto the object
+		// the ownership check saw.
+		if err := unstructured.SetNestedField(u, seen[i].GetResourceVersion(), "metadata", "resourceVersion"); err != nil {
+			return err
+		}
 		ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
 		if err := r.Apply(ctx, ac, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			if apierrors.IsConflict(err) {
+				err = &staleError{child: childName(obj), err: err}
+			}
 			errs = append(errs, fmt.Errorf("apply %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// createScaledDown creates a missing Deployment with minReplicas (0 when
-// paused) instead of the API's default of 1, so a consumer that scales to
-// zero does not start a pod before KEDA first looks at its queue. Created
-// by an update rather than an apply, the count is not a field the apply
-// owns: later applies leave it to KEDA's HPA.
-func (r *Reconciler) createScaledDown(ctx context.Context, ec *v1alpha1.EventConsumer, d *appsv1.Deployment) error {
-	err := r.Get(ctx, client.ObjectKeyFromObject(d), &appsv1.Deployment{})
-	if !apierrors.IsNotFound(err) {
+// staleError is an apply the API server refused because the child changed
+// after the ownership check read it (ForceOwnership takes every field, so
+// a 409 is the resourceVersion precondition): the reconcile runs again.
+type staleError struct {
+	child string
+	err   error
+}
+
+func (e *staleError) Error() string {
+	return fmt.Sprintf("%s changed since the ownership check, not applied (checked again): %v", e.child, e.err)
+}
+
+func (e *staleError) Unwrap() error { return e.err }
+
+// create writes a missing child with a create-only POST. A Deployment is
+// created with minReplicas (0 when paused) instead of the API's default of
+// 1, so a consumer that scales to zero does not start a pod before KEDA
+// first looks at its queue.
+//
+// A POST records its fields under an Update entry of the field manager, and
+// a field that an Update entry still owns is not removed when a later apply
+// drops it; so the created fields are handed to the operator's Apply entry
+// (as kubectl's client-side-to-server-side upgrade does), except a
+// Deployment's replica count, which stays with a separate Update entry that
+// later applies leave to KEDA's HPA.
+func (r *Reconciler) create(ctx context.Context, ec *v1alpha1.EventConsumer, obj client.Object) error {
+	first, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return fmt.Errorf("%T is not a client.Object", obj)
+	}
+	d, isDeployment := first.(*appsv1.Deployment)
+	if isDeployment {
+		d.Spec.Replicas = ptr(ec.Spec.Scaling.MinReplicas)
+		if ec.Spec.Paused {
+			d.Spec.Replicas = ptr(int32(0))
+		}
+	}
+	kind := obj.GetObjectKind().GroupVersionKind().Kind
+	if err := r.Create(ctx, first, client.FieldOwner(FieldOwner)); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			// Taken since the check: by someone else, or by an earlier
+			// reconcile whose object the cache has not seen yet; the next
+			// check tells which.
+			return &ConflictError{Objects: []string{childName(obj)}}
+		}
+		return fmt.Errorf("create %s %s: %w", kind, obj.GetName(), err)
+	}
+	var keep *fieldpath.Set
+	if isDeployment {
+		keep = fieldpath.NewSet(fieldpath.MakePathOrDie("spec", "replicas"))
+	}
+	live := r.APIReader
+	if live == nil {
+		live = r.Client
+	}
+	// The update carries the resourceVersion it read: a controller that
+	// wrote meanwhile (the Deployment controller's first status) makes it
+	// 409, and it is redone on the object as it is now, provided that is
+	// still the one created here.
+	cur, uid := first, first.GetUID()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		mf, err := handOver(cur.GetManagedFields(), keep)
+		if err != nil {
+			return err
+		}
+		cur.SetManagedFields(mf)
+		err = r.Update(ctx, cur, client.FieldOwner(FieldOwner))
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		fresh, _ := obj.DeepCopyObject().(client.Object)
+		if gerr := live.Get(ctx, client.ObjectKeyFromObject(obj), fresh); gerr != nil {
+			return gerr
+		}
+		if fresh.GetUID() != uid {
+			return fmt.Errorf("replaced since it was created: %w", err)
+		}
+		cur = fresh
 		return err
-	}
-	first := d.DeepCopy()
-	first.Spec.Replicas = ptr(ec.Spec.Scaling.MinReplicas)
-	if ec.Spec.Paused {
-		first.Spec.Replicas = ptr(int32(0))
-	}
-	if err := r.Create(ctx, first, client.FieldOwner(FieldOwner+"-create")); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create Deployment %s: %w", d.Name, err)
+	})
+	if err != nil {
+		return fmt.Errorf("created %s %s: hand its fields to the apply: %w", kind, obj.GetName(), err)
 	}
 	return nil
+}
+
+// handOver turns the operator's Update entry of a created object's managed
+// fields into its Apply entry, leaving the fields of keep (if any) to an
+// Update entry of FieldOwner+"-create".
+func handOver(entries []metav1.ManagedFieldsEntry, keep *fieldpath.Set) ([]metav1.ManagedFieldsEntry, error) {
+	var out []metav1.ManagedFieldsEntry
+	for _, e := range entries {
+		if e.Manager != FieldOwner || e.Operation != metav1.ManagedFieldsOperationUpdate || e.Subresource != "" || e.FieldsV1 == nil {
+			out = append(out, e)
+			continue
+		}
+		set := &fieldpath.Set{}
+		if err := set.FromJSON(bytes.NewReader(e.FieldsV1.GetRawBytes())); err != nil {
+			return nil, fmt.Errorf("read managed fields: %w", err)
+		}
+		if keep != nil && !keep.Intersection(set).Empty() {
+			kept, err := keep.Intersection(set).ToJSON()
+			if err != nil {
+				return nil, err
+			}
+			create := e
+			create.Manager, create.FieldsV1 = FieldOwner+"-create", metav1.NewFieldsV1(string(kept))
+			out = append(out, create)
+			set = set.Difference(keep)
+		}
+		raw, err := set.ToJSON()
+		if err != nil {
+			return nil, err
+		}
+		e.Operation, e.FieldsV1 = metav1.ManagedFieldsOperationApply, metav1.NewFieldsV1(string(raw))
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // queueStats reads the queue's figures, at most once per poll interval per

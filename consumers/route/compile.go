@@ -216,7 +216,10 @@ func (s *Set) expand(rules []rule, path []string, obj object) ([]rule, error) {
 			rules = out
 			continue
 		}
-		fp := append(path[:len(path):len(path)], k)
+		// "when EventBridge compiles event patterns for use, it uses dot
+		// (.) as the joining character" (eb-create-pattern.html): the
+		// key "a.b" is the path a, b, as {"a": {"b": ...}} is.
+		fp := append(path[:len(path):len(path)], strings.Split(k, ".")...)
 		switch v := v.(type) {
 		case object:
 			if len(v) == 0 {
@@ -292,8 +295,12 @@ func compileValue(path []string, v any) (matcher, error) {
 	case bool:
 		return matchBool(v), nil
 	case json.Number:
-		f, err := number(path, v)
-		return matchNumber(f), err
+		// Exact numbers compare as text: "For numbers, EventBridge uses
+		// string representation. For example, 300, 300.0, and 3.0e2 are not
+		// considered equal" (eb-create-pattern.html); numeric compares
+		// values.
+		_, err := number(path, v)
+		return matchNumber(v.String()), err
 	case []any:
 		return nil, perr(path, "match arrays cannot contain arrays")
 	}

@@ -36,8 +36,7 @@ type fieldIndex struct {
 // exactKey is a value as the flattened event holds it.
 type exactKey struct {
 	kind kind
-	s    string
-	n    float64
+	s    string // a string, or a number's JSON text
 }
 
 type keyKind uint8
@@ -56,7 +55,7 @@ func key(m matcher) (keyKind, exactKey) {
 	case matchString:
 		return exactK, exactKey{kind: kString, s: string(m)}
 	case matchNumber:
-		return exactK, exactKey{kind: kNumber, n: float64(m)}
+		return exactK, exactKey{kind: kNumber, s: string(m)}
 	case matchBool:
 		if m {
 			return exactK, exactKey{kind: kTrue}

@@ -17,7 +17,8 @@ const (
 	kNull
 )
 
-// value is one leaf value of a flattened event.
+// value is one leaf value of a flattened event. A number holds its JSON
+// text in s (exact matching compares text) and its value in n.
 type value struct {
 	kind kind
 	s    string
@@ -31,7 +32,7 @@ type matcher interface {
 
 type (
 	matchString string
-	matchNumber float64
+	matchNumber string // the number's JSON text
 	matchBool   bool
 	matchNull   struct{}
 	matchFold   string
@@ -57,7 +58,7 @@ type (
 )
 
 func (m matchString) match(v *value) bool { return v.kind == kString && v.s == string(m) }
-func (m matchNumber) match(v *value) bool { return v.kind == kNumber && v.n == float64(m) }
+func (m matchNumber) match(v *value) bool { return v.kind == kNumber && v.s == string(m) }
 func (m matchBool) match(v *value) bool {
 	return bool(m) && v.kind == kTrue || !bool(m) && v.kind == kFalse
 }

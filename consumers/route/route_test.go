@@ -35,7 +35,10 @@ func TestDocumentedPatterns(t *testing.T) {
 		{`{"detail": {"items": {"sku": ["C-9"]}}}`, false},
 		// numbers, booleans, null, empty string
 		{`{"detail": {"c-count": [5]}}`, true},
-		{`{"detail": {"c-count": [5.0]}}`, true},
+		// "For numbers, EventBridge uses string representation. For
+		// example, 300, 300.0, and 3.0e2 are not considered equal"
+		// (eb-create-pattern.html, considerations): 5.0 is not 5.
+		{`{"detail": {"c-count": [5.0]}}`, false},
 		{`{"detail": {"c-count": ["5"]}}`, false},
 		{`{"detail": {"enabled": [true]}}`, true},
 		{`{"detail": {"enabled": [false]}}`, false},
@@ -270,5 +273,71 @@ func TestRouterRejectsBadRoutes(t *testing.T) {
 	}
 	if _, err := NewRouter(Route[int]{Name: "x"}, Route[int]{Name: "x"}); err == nil {
 		t.Fatal("duplicate route names accepted")
+	}
+}
+
+// Exact numbers and keys with dots, as the EventBridge user guide's "Event
+// pattern syntax" page (docs.aws.amazon.com/eventbridge/latest/userguide/
+// eb-create-pattern.html, considerations) states them:
+//   - "For numbers, EventBridge uses string representation. For example,
+//     300, 300.0, and 3.0e2 are not considered equal." numeric comparisons
+//     compare values ("=" matches 301.5 and 3.015e2 alike: SNS's numeric
+//     value matching, the same filter language).
+//   - "when EventBridge compiles event patterns for use, it uses dot (.) as
+//     the joining character": {"state": {"status": [...]}} and
+//     {"state.status": [...]} are the same pattern, and both match the
+//     events {"state": {"status": ...}} and {"state.status": ...}.
+func TestExactNumbersAndDottedKeys(t *testing.T) {
+	tests := []struct {
+		pattern, event string
+		want           bool
+	}{
+		{`{"price": [300]}`, `{"price": 300}`, true},
+		{`{"price": [300]}`, `{"price": 300.0}`, false},
+		{`{"price": [300]}`, `{"price": 3.0e2}`, false},
+		{`{"price": [300.0]}`, `{"price": 300}`, false},
+		{`{"price": [3.0e2]}`, `{"price": 3.0e2}`, true},
+		{`{"price": [300]}`, `{"price": [1, 300]}`, true},
+		{`{"price": [300]}`, `{"price": "300"}`, false},
+		{`{"price": [{"numeric": ["=", 300]}]}`, `{"price": 300.0}`, true},
+		{`{"price": [{"numeric": ["=", 300]}]}`, `{"price": 3.0e2}`, true},
+		{`{"price": [{"numeric": [">=", 300.0, "<", 301]}]}`, `{"price": 300}`, true},
+		{`{"detail": {"state": {"status": ["running"]}}}`, `{"detail": {"state": {"status": "running"}}}`, true},
+		{`{"detail": {"state.status": ["running"]}}`, `{"detail": {"state": {"status": "running"}}}`, true},
+		{`{"detail": {"state": {"status": ["running"]}}}`, `{"detail": {"state.status": "running"}}`, true},
+		{`{"detail": {"state.status": ["running"]}}`, `{"detail": {"state.status": "running"}}`, true},
+		{`{"detail.state.status": ["running"]}`, `{"detail": {"state": {"status": "running"}}}`, true},
+		{`{"detail": {"state.status": ["running"]}}`, `{"detail": {"state": {"status": "stopped"}}}`, false},
+		{`{"detail": {"state.status": ["running"]}}`, `{"detail": {"status": "running"}}`, false},
+		{`{"detail": {"state.status": [{"exists": false}]}}`, `{"detail": {"state": {"status": "running"}}}`, false},
+		// the same field twice, once dotted: the last one is used
+		{`{"detail": {"state.status": ["running"], "state": {"status": ["stopped"]}}}`, `{"detail": {"state": {"status": "stopped"}}}`, true},
+		{`{"detail": {"state.status": ["running"], "state": {"status": ["stopped"]}}}`, `{"detail": {"state": {"status": "running"}}}`, false},
+	}
+	set := NewSet()
+	for _, tc := range tests {
+		if _, err := set.Add([]byte(tc.pattern)); err != nil {
+			t.Fatalf("Add(%s): %v", tc.pattern, err)
+		}
+	}
+	for i, tc := range tests {
+		p, err := Compile([]byte(tc.pattern))
+		if err != nil {
+			t.Fatalf("Compile(%s): %v", tc.pattern, err)
+		}
+		got, err := p.MatchJSON([]byte(tc.event))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("pattern %s, event %s: match = %v, want %v", tc.pattern, tc.event, got, tc.want)
+		}
+		matched, err := set.MatchJSON([]byte(tc.event), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(matched, i); got != tc.want {
+			t.Errorf("in a Set: pattern %s, event %s: match = %v, want %v", tc.pattern, tc.event, got, tc.want)
+		}
 	}
 }

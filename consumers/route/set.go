@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -256,7 +257,7 @@ func (s *Set) collect(fv *flat, dst []int) []int {
 		dst = s.try(fv, fi.present, dst)
 		for i := fv.head[p]; i >= 0; i = fv.next[i] {
 			v := &fv.vals[i]
-			dst = s.try(fv, fi.exact[exactKey{v.kind, v.s, v.n}], dst)
+			dst = s.try(fv, fi.exact[exactKey{v.kind, v.s}], dst)
 			if v.kind != kString {
 				continue
 			}
@@ -344,7 +345,7 @@ func attribute(e *ce.Event, ext map[string]any, name string) (value, bool) {
 	case string:
 		return str(x), true
 	case int32:
-		return value{kind: kNumber, n: float64(x)}, true
+		return value{kind: kNumber, s: strconv.FormatInt(int64(x), 10), n: float64(x)}, true
 	case bool:
 		if x {
 			return value{kind: kTrue}, true
@@ -387,9 +388,27 @@ func walkObject(obj string, nd *pathNode, fv *flat, ctx int32) bool {
 	for m.Next() {
 		if c := nd.children[m.Key]; c != nil {
 			walkValue(m.Value, c, fv, ctx)
+		} else if strings.IndexByte(m.Key, '.') >= 0 {
+			// An event key "a.b" is the path a, b, as patterns' are.
+			if c := dotted(nd, m.Key); c != nil {
+				walkValue(m.Value, c, fv, ctx)
+			}
 		}
 	}
 	return m.Complete()
+}
+
+// dotted is the node below nd at the dot-joined path key, or nil.
+func dotted(nd *pathNode, key string) *pathNode {
+	for nd != nil {
+		seg, rest, more := strings.Cut(key, ".")
+		nd = nd.children[seg]
+		if !more {
+			return nd
+		}
+		key = rest
+	}
+	return nil
 }
 
 // walkValue flattens a value already validated by its parent's walk.
@@ -435,5 +454,5 @@ func scalar(raw string) value {
 		return value{kind: kNull}
 	}
 	n, _ := strconv.ParseFloat(raw, 64)
-	return value{kind: kNumber, n: n}
+	return value{kind: kNumber, s: raw, n: n}
 }

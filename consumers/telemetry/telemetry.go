@@ -5,7 +5,6 @@ package telemetry
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 
@@ -13,17 +12,13 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/eventplane/eventplane/consumers/logging"
 	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
-// Logger returns a JSON logger at level ("debug", "info", "warn", "error").
-func Logger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: %w", level, err)
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
+// Logger is logging.New: a JSON logger at level ("debug", "info", "warn",
+// "error").
+func Logger(w io.Writer, level string) (*slog.Logger, error) { return logging.New(w, level) }
 
 // Propagator is tracing.Propagator.
 func Propagator() propagation.TextMapPropagator { return tracing.Propagator() }

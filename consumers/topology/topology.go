@@ -5,6 +5,7 @@
 package topology
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -79,7 +80,18 @@ type Target struct {
 	Lambda          string `json:"lambda,omitempty"`
 	DeadLetterQueue string `json:"deadLetterQueue,omitempty"`
 	InputPath       string `json:"inputPath,omitempty"`
-	Retry           *Retry `json:"retry,omitempty"`
+	// InputTransformer (exclusive with InputPath, as PutTargets requires)
+	// replaces the event the target gets by its template filled in.
+	InputTransformer *InputTransformer `json:"inputTransformer,omitempty"`
+	Retry            *Retry            `json:"retry,omitempty"`
+}
+
+// InputTransformer is EventBridge's: variables from JSON paths into the
+// event (InputPathsMap; Terraform's input_paths, the topology's inputPaths)
+// and the template they fill (<name> placeholders).
+type InputTransformer struct {
+	InputPathsMap map[string]string `json:"inputPaths,omitempty"`
+	InputTemplate string            `json:"inputTemplate"`
 }
 
 // Retry is a rule target's retry policy.
@@ -118,7 +130,9 @@ type Queue struct {
 	VisibilityTimeoutSeconds int    `json:"visibilityTimeoutSeconds,omitempty"`
 	RetentionSeconds         int    `json:"retentionSeconds,omitempty"`
 	MaxReceiveCount          int    `json:"maxReceiveCount,omitempty"`
-	DeadLetter               *bool  `json:"deadLetter,omitempty"`
+	// DelaySeconds is SQS's queue delay (0..900).
+	DelaySeconds int   `json:"delaySeconds,omitempty"`
+	DeadLetter   *bool `json:"deadLetter,omitempty"`
 }
 
 // HasDeadLetter reports whether the queue gets a dead-letter queue.
@@ -143,6 +157,9 @@ type Table struct {
 		Name     string `json:"name"`
 		HashKey  Key    `json:"hashKey"`
 		RangeKey *Key   `json:"rangeKey,omitempty"`
+		// ProjectionType is ALL (the default) or KEYS_ONLY, as the
+		// Terraform dynamodb module accepts.
+		ProjectionType string `json:"projectionType,omitempty"`
 	} `json:"globalSecondaryIndexes,omitempty"`
 }
 
@@ -273,4 +290,55 @@ func (t *Topology) UploadsBucket() string {
 		}
 	}
 	return ""
+}
+
+// Defaults the Terraform root module applies to what the file leaves out
+// (terraform/main.tf and the modules' optional() defaults), applied here too
+// so that every reader gives the same file the same meaning.
+const (
+	DefaultBus                    = "default"
+	DefaultMaximumRetryAttempts   = 185   // EventBridge's own default
+	DefaultMaximumEventAgeSeconds = 86400 // EventBridge's own default (24 h)
+	DefaultMaxReceiveCount        = 5
+)
+
+// decodeStrict decodes doc into v refusing unknown keys, as Parse does (a
+// custom UnmarshalJSON would otherwise lose the strictness).
+func decodeStrict(doc []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
+// UnmarshalJSON applies the default bus.
+func (r *Rule) UnmarshalJSON(doc []byte) error {
+	type plain Rule
+	p := plain{Bus: DefaultBus}
+	if err := decodeStrict(doc, &p); err != nil {
+		return err
+	}
+	*r = Rule(p)
+	return nil
+}
+
+// UnmarshalJSON applies EventBridge's retry defaults to the fields left out.
+func (rt *Retry) UnmarshalJSON(doc []byte) error {
+	type plain Retry
+	p := plain{MaximumRetryAttempts: DefaultMaximumRetryAttempts, MaximumEventAgeSeconds: DefaultMaximumEventAgeSeconds}
+	if err := decodeStrict(doc, &p); err != nil {
+		return err
+	}
+	*rt = Retry(p)
+	return nil
+}
+
+// UnmarshalJSON applies the sqs module's maxReceiveCount default.
+func (q *Queue) UnmarshalJSON(doc []byte) error {
+	type plain Queue
+	p := plain{MaxReceiveCount: DefaultMaxReceiveCount}
+	if err := decodeStrict(doc, &p); err != nil {
+		return err
+	}
+	*q = Queue(p)
+	return nil
 }

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -178,5 +179,99 @@ lambdas:
 	}
 	if l, _ := top.Lambda("worker"); l.Queue != "work" || len(l.Routes) != 1 || l.BatchSize != 10 {
 		t.Fatalf("lambda read as %+v", l)
+	}
+}
+
+// The Terraform test's fixture sets every optional field Terraform accepts
+// (terraform/main.tf), queues[].delaySeconds and a target's inputTransformer
+// among them: the Go reader must accept the same file.
+func TestTerraformVariantsTopologyLoads(t *testing.T) {
+	top, err := Load("../../terraform/testdata/topology-variants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := top.Queue("ordered.fifo")
+	if q.DelaySeconds != 5 {
+		t.Errorf("ordered.fifo delaySeconds = %d, want 5", q.DelaySeconds)
+	}
+	var it *InputTransformer
+	for _, r := range top.Rules {
+		for _, tg := range r.Targets {
+			if tg.InputTransformer != nil {
+				it = tg.InputTransformer
+			}
+		}
+	}
+	if it == nil || it.InputPathsMap["id"] != "$.id" || it.InputTemplate != `{"id": <id>}` {
+		t.Fatalf("inputTransformer = %+v", it)
+	}
+}
+
+// PutTargets' and SQS's limits, checked before anything is deployed.
+func TestInputAndDelayValidation(t *testing.T) {
+	many := "{"
+	for i := 0; i < 101; i++ {
+		if i > 0 {
+			many += ", "
+		}
+		many += fmt.Sprintf("v%d: $.detail", i)
+	}
+	many += "}"
+	doc := `
+version: 1
+rules:
+  - name: r1
+    pattern: {source: ["a"]}
+    targets:
+      - {queue: q1, inputPath: $.detail, inputTransformer: {inputPaths: {a: $.id}, inputTemplate: "<a>"}}
+      - {queue: q1, inputTransformer: {inputPaths: {aws.mine: $.id, ok: "$..deep", b: "$.detail"}, inputTemplate: '{"x": <b>, "y": <nope>, "z": <aws.events.rule-arn>}'}}
+      - {queue: q1, inputTransformer: {inputTemplate: ""}}
+      - {queue: q1, inputPath: "$['detail']"}
+      - {queue: q1, inputTransformer: {inputPaths: ` + many + `, inputTemplate: "<v1>"}}
+queues:
+  - {name: q1, delaySeconds: 901}
+  - {name: q2, delaySeconds: -1}
+`
+	_, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatal("invalid topology accepted")
+	}
+	for _, want := range []string{
+		`rules[r1].targets[0].inputTransformer: a target has an inputPath or an inputTransformer, not both`,
+		`rules[r1].targets[1].inputTransformer.inputPaths.aws.mine: names starting with aws. are reserved`,
+		`rules[r1].targets[1].inputTransformer.inputPaths.ok: "$..deep" is not a JSON path EventBridge evaluates`,
+		`rules[r1].targets[1].inputTransformer.inputTemplate: placeholder <nope> is neither in inputPaths nor a predefined variable`,
+		`rules[r1].targets[2].inputTransformer.inputTemplate: required`,
+		`rules[r1].targets[3].inputPath: "$['detail']" is not a JSON path EventBridge evaluates`,
+		`rules[r1].targets[4].inputTransformer.inputPaths: 101 paths: at most 100`,
+		`queues[q1].delaySeconds: 901 is outside 0..900`,
+		`queues[q2].delaySeconds: -1 is outside 0..900`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "placeholder <aws.events.rule-arn>") {
+		t.Errorf("a predefined variable refused: %v", err)
+	}
+}
+
+// What the file leaves out means what Terraform gives it: the default bus,
+// EventBridge's retry defaults, the sqs module's maxReceiveCount.
+func TestDefaultsAreTerraformsDefaults(t *testing.T) {
+	top, err := Parse([]byte(`
+version: 1
+rules: [{name: r, pattern: {source: ["a"]}, targets: [{queue: q, retry: {maximumEventAgeSeconds: 600}}]}]
+queues: [{name: q}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := top.Rules[0]
+	if r.Bus != "default" || *r.Targets[0].Retry != (Retry{MaximumRetryAttempts: 185, MaximumEventAgeSeconds: 600}) || top.Queues[0].MaxReceiveCount != 5 {
+		t.Fatalf("defaults: bus %q, retry %+v, maxReceiveCount %d", r.Bus, *r.Targets[0].Retry, top.Queues[0].MaxReceiveCount)
+	}
+	if _, err := Parse([]byte("version: 1\nqueues: [{name: q, colour: red}]\n")); err == nil || !strings.Contains(err.Error(), `unknown field "colour"`) {
+		t.Fatalf("unknown key inside a queue: %v", err)
 	}
 }

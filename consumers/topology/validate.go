@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/eventplane/eventplane/consumers/route"
@@ -154,8 +155,66 @@ func (v *validator) validateRule(r Rule) {
 		if tg.DeadLetterQueue != "" {
 			v.ref(tw+".deadLetterQueue", "queue", tg.DeadLetterQueue, v.queues)
 		}
+		v.validateInput(tw, tg)
 		if rt := tg.Retry; rt != nil && (rt.MaximumRetryAttempts < 0 || rt.MaximumRetryAttempts > 185 || rt.MaximumEventAgeSeconds < 60 || rt.MaximumEventAgeSeconds > 86400) {
 			v.bad(tw+".retry", "maximumRetryAttempts must be 0-185 and maximumEventAgeSeconds 60-86400")
+		}
+	}
+}
+
+// JSONPath is the part of JSONPath EventBridge evaluates in a target's
+// inputPath and a transformer's inputPaths ("Amazon EventBridge input
+// transformation": dot notation, dashes, underscores, alphanumeric
+// characters, forward slashes, array indices, wildcards).
+var JSONPath = regexp.MustCompile(`^\$(\.([A-Za-z0-9_/-]+|\*)|\[([0-9]+|\*)\])*$`)
+
+// Placeholder is an input template's <name>; PredefinedVariables are the
+// ones EventBridge fills without an input path.
+var (
+	Placeholder         = regexp.MustCompile(`<([A-Za-z0-9_.-]+)>`)
+	PredefinedVariables = []string{"aws.events.rule-arn", "aws.events.rule-name", "aws.events.event.ingestion-time", "aws.events.event", "aws.events.event.json"}
+)
+
+// validateInput checks a target's inputPath and inputTransformer as
+// PutTargets does (API reference, Target and InputTransformer): at most one
+// of them; at most 100 input paths whose names do not start with "aws."
+// (reserved for the predefined variables); a template of 1 to 8192
+// characters whose every placeholder is an input path or a predefined
+// variable (PutTargets: "InputTemplate for target ... contains invalid
+// placeholder ..."). EventBridge does not check the paths themselves: here
+// they must be of the syntax it evaluates.
+func (v *validator) validateInput(tw string, tg Target) {
+	if tg.InputPath != "" && !JSONPath.MatchString(tg.InputPath) {
+		v.bad(tw+".inputPath", "%q is not a JSON path EventBridge evaluates ($ then .name, .*, [N] or [*])", tg.InputPath)
+	}
+	it := tg.InputTransformer
+	if it == nil {
+		return
+	}
+	tw += ".inputTransformer"
+	if tg.InputPath != "" {
+		v.bad(tw, "a target has an inputPath or an inputTransformer, not both (PutTargets: only one of Input, InputPath or InputTransformer)")
+	}
+	if len(it.InputPathsMap) > 100 {
+		v.bad(tw+".inputPaths", "%d paths: at most 100", len(it.InputPathsMap))
+	}
+	for name, path := range it.InputPathsMap {
+		switch {
+		case strings.HasPrefix(strings.ToLower(name), "aws."):
+			v.bad(tw+".inputPaths."+name, "names starting with aws. are reserved for EventBridge's predefined variables")
+		case !Placeholder.MatchString("<" + name + ">"):
+			v.bad(tw+".inputPaths."+name, "a name is letters, digits, '.', '-' or '_'")
+		}
+		if !JSONPath.MatchString(path) {
+			v.bad(tw+".inputPaths."+name, "%q is not a JSON path EventBridge evaluates ($ then .name, .*, [N] or [*])", path)
+		}
+	}
+	if it.InputTemplate == "" || len(it.InputTemplate) > 8192 {
+		v.bad(tw+".inputTemplate", "required, at most 8192 characters")
+	}
+	for _, m := range Placeholder.FindAllStringSubmatch(it.InputTemplate, -1) {
+		if _, ok := it.InputPathsMap[m[1]]; !ok && !slices.Contains(PredefinedVariables, m[1]) {
+			v.bad(tw+".inputTemplate", "placeholder <%s> is neither in inputPaths nor a predefined variable (%s)", m[1], strings.Join(PredefinedVariables, ", "))
 		}
 	}
 }
@@ -183,6 +242,9 @@ func (v *validator) validateQueue(q Queue) {
 	}
 	if q.RetentionSeconds != 0 && (q.RetentionSeconds < 60 || q.RetentionSeconds > 1209600) {
 		v.bad(where+".retentionSeconds", "%d is outside 60..1209600 (14 days)", q.RetentionSeconds)
+	}
+	if q.DelaySeconds < 0 || q.DelaySeconds > 900 {
+		v.bad(where+".delaySeconds", "%d is outside 0..900 (SQS's DelaySeconds)", q.DelaySeconds)
 	}
 	if q.HasDeadLetter() && (q.MaxReceiveCount < 1 || q.MaxReceiveCount > 1000) {
 		v.bad(where+".maxReceiveCount", "%d is outside 1..1000 (a queue with a dead-letter queue needs one)", q.MaxReceiveCount)
@@ -214,6 +276,9 @@ func (v *validator) validateTables() {
 			v.keyType(fmt.Sprintf("%s.globalSecondaryIndexes[%d].hashKey", where, i), g.HashKey)
 			if g.RangeKey != nil {
 				v.keyType(fmt.Sprintf("%s.globalSecondaryIndexes[%d].rangeKey", where, i), *g.RangeKey)
+			}
+			if g.ProjectionType != "" && g.ProjectionType != "ALL" && g.ProjectionType != "KEYS_ONLY" {
+				v.bad(fmt.Sprintf("%s.globalSecondaryIndexes[%d].projectionType", where, i), "%q: want ALL or KEYS_ONLY", g.ProjectionType)
 			}
 		}
 		switch tb.Purpose {

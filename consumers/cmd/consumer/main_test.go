@@ -311,3 +311,37 @@ func TestKill9MidBatch(t *testing.T) {
 	}
 	eventually(t, 30*time.Second, "queue empty", func() bool { v, f := q.depth(); return v+f == 0 })
 }
+
+// The debug server is a diagnostic aid on a fixed loopback port by default
+// (127.0.0.1:9091): a second consumer on the same host (a developer's
+// machine, tests running side by side) finds it taken. It must still
+// consume, and say why /debug is missing.
+func TestDebugPortTakenStillConsumes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	q := newQueue(t, 30)
+	ids := q.send(3)
+	p := q.start(t, "--debug-addr", ln.Addr().String())
+	eventually(t, 30*time.Second, "the 3 messages handled", func() bool {
+		select {
+		case err := <-p.done:
+			t.Fatalf("the consumer exited: %v", err)
+		default:
+		}
+		h := p.handled()
+		for _, id := range ids {
+			if h[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !strings.Contains(strings.Join(p.lines, "\n"), "debug server not started") {
+		t.Errorf("no warning that the debug server did not start:\n%s", strings.Join(p.lines, "\n"))
+	}
+}

@@ -107,6 +107,7 @@ rejected or could not be sent, 2 for unreadable input (nothing is sent).`, stdou
 	region := fs.String("region", "", "AWS `REGION` for --bus (default: AWS_REGION or the profile's)")
 	awsEndpoint := fs.String("aws-endpoint", "", "EventBridge endpoint `URL` for --bus (emulators)")
 	profile := fs.String("profile", "", "AWS `PROFILE` for --bus (default: AWS_PROFILE)")
+	attempt := fs.Duration("aws-attempt-timeout", awsconf.DefaultAttemptTimeout, "time limit of one AWS request attempt for --bus (`DURATION`; the SDK retries a timed-out attempt)")
 	batch := fs.Int("batch", 100, "`N` events per request to the ingest API (1 to 100)")
 	if code, ok := c.parse(args); !ok {
 		return code
@@ -125,7 +126,7 @@ rejected or could not be sent, 2 for unreadable input (nothing is sent).`, stdou
 	r := &report{progress: newProgress(stderr, len(evs)), stderr: stderr}
 	ctx := context.Background()
 	if *busName != "" {
-		err = sendToBus(ctx, evs, *busName, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile}, r)
+		err = sendToBus(ctx, evs, *busName, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile, AttemptTimeout: *attempt}, r)
 	} else {
 		err = sendToIngest(ctx, evs, strings.TrimSuffix(*endpoint, "/"), *batch, r)
 	}
@@ -509,6 +510,7 @@ sqs:GetQueueAttributes, and is what the chart's helm test runs.`, stdout, stderr
 	region := fs.String("region", "", "AWS `REGION` for --queue-url")
 	awsEndpoint := fs.String("aws-endpoint", "", "SQS endpoint `URL` for --queue-url (emulators)")
 	profile := fs.String("profile", "", "AWS `PROFILE` for --queue-url (default: AWS_PROFILE)")
+	attempt := fs.Duration("aws-attempt-timeout", awsconf.DefaultAttemptTimeout, "time limit of one AWS request attempt for --queue-url (`DURATION`; the SDK retries a timed-out attempt)")
 	verb := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		verb, args = args[0], args[1:]
@@ -536,7 +538,7 @@ sqs:GetQueueAttributes, and is what the chart's helm test runs.`, stdout, stderr
 	var err error
 	switch {
 	case *queueURL != "":
-		err = dlqCloud(ctx, verb, *queueURL, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile}, stdout)
+		err = dlqCloud(ctx, verb, *queueURL, awsconf.Options{Region: *region, Endpoint: *awsEndpoint, Profile: *profile, AttemptTimeout: *attempt}, stdout)
 	case queue != "":
 		err = dlqLocal(ctx, verb, strings.TrimSuffix(*endpoint, "/"), queue, stdout)
 	default:

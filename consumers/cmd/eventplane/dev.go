@@ -131,8 +131,11 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer) error {
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() { ran <- p.Run(runCtx) }()
-	for !p.Ready() && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-p.Started():
+	case <-ctx.Done():
+	case err := <-ran:
+		ran <- err // Run ended before the consumers polled: the select below reports it
 	}
 	url := "http://" + ln.Addr().String()
 	uploads := filepath.Join(dir, "buckets", p.Names.Buckets[p.Topology().UploadsBucket()])

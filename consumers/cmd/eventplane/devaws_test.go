@@ -1,21 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
-
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/eventplane/eventplane/consumers/internal/testenv/testserver"
 )
 
 // The aws CLI (v1 from PyPI, hack/awscli.sh) against `eventplane dev`,
@@ -28,45 +20,12 @@ func TestAWSCLIAgainstDev(t *testing.T) {
 	if err != nil {
 		t.Fatal("the aws CLI is not installed: run hack/awscli.sh (hack/setup.sh test does)")
 	}
-	port, _ := testserver.FreePort()
-	awsPort, _ := testserver.FreePort()
-	addr, awsAddr := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", awsPort)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	out := &syncBuilder{}
-	dir := t.TempDir()
-	go func() {
-		done <- dev(ctx, devOptions{topology: "../../../api/topology.yaml", dir: dir, addr: addr, awsAddr: awsAddr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, out)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("eventplane dev: %v", err)
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(out.String(), "eventplane is up") {
-		if time.Now().After(deadline) {
-			t.Fatalf("eventplane dev did not start: %s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	// The environment exactly as the banner says to export it.
-	var env []string
-	for _, l := range strings.Split(out.String(), "\n") {
-		if l = strings.TrimSpace(l); strings.HasPrefix(l, "export ") {
-			env = strings.Fields(strings.TrimPrefix(l, "export "))
-		}
-	}
-	if len(env) == 0 || !strings.Contains(strings.Join(env, " "), "AWS_ENDPOINT_URL=http://"+awsAddr) {
-		t.Fatalf("banner has no export line with the endpoint:\n%s", out.String())
-	}
-	home := t.TempDir() // no ~/.aws of the machine
+	s := startAWSDev(t) // configured only by the banner's export line
 	run := func(args ...string) map[string]any {
 		t.Helper()
 		cmd := exec.Command(awsBin, append(args, "--output", "json")...)
 		cmd.Dir = t.TempDir()
-		cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}, env...)
+		cmd.Env = s.environ()
 		if args[0] == "events" {
 			ev := `[{"Source":"shop","DetailType":"io.eventplane.demo.order.placed.v1","EventBusName":"local-main",` +
 				`"Detail":"{\"_cloudevent\":{\"specversion\":\"1.0\",\"id\":\"cli-1\",\"source\":\"shop\",\"datacontenttype\":\"application/json\"},\"orderId\":\"cli-1\",\"total\":1500}"}]`
@@ -96,7 +55,7 @@ func TestAWSCLIAgainstDev(t *testing.T) {
 	}
 	// orders-placed -> topic order-events -> raw delivery to order-analytics,
 	// whose consumer is stopped without PostgreSQL: the message waits there.
-	queue := "http://" + awsAddr + "/000000000000/order-analytics"
+	queue := s.awsURL + "/000000000000/order-analytics"
 	got := run("sqs", "receive-message", "--queue-url", queue, "--wait-time-seconds", "10", "--attribute-names", "All")
 	msgs, _ := got["Messages"].([]any)
 	if len(msgs) != 1 {

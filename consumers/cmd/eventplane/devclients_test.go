@@ -278,7 +278,10 @@ func TestConsumerBinaryAgainstDev(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
+	// exited is closed when the consumer has exited, with its error in
+	// exitErr: both the wait loop and the clean-up read it.
+	exited := make(chan struct{})
+	var exitErr error
 	var mu sync.Mutex
 	handled := map[string]int{}
 	go func() {
@@ -294,7 +297,8 @@ func TestConsumerBinaryAgainstDev(t *testing.T) {
 				mu.Unlock()
 			}
 		}
-		exited <- cmd.Wait()
+		exitErr = cmd.Wait()
+		close(exited)
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -326,8 +330,8 @@ func TestConsumerBinaryAgainstDev(t *testing.T) {
 			break
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("the consumer exited: %v\n%s", err, stderr.String())
+		case <-exited:
+			t.Fatalf("the consumer exited: %v\n%s", exitErr, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {

@@ -36,8 +36,8 @@ import (
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/delivery"
-	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/handlers"
+	"github.com/eventplane/eventplane/consumers/lambdametrics"
 	"github.com/eventplane/eventplane/consumers/route"
 	sqssource "github.com/eventplane/eventplane/consumers/sqs"
 	"github.com/eventplane/eventplane/consumers/tracing"
@@ -51,7 +51,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
 		os.Exit(2)
 	}
-	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	em := lambdametrics.New(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp, OnRequest: em.OnRequest})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambda-files:", err)
@@ -74,7 +74,7 @@ func main() {
 			dl = func(ctx context.Context, reason string) error { return deadLetter(ctx, raw, reason) }
 		}
 		err := proc.Invocation(ctx, raw, dl)
-		_ = em.Done(emf.Invocation{Events: 1, Err: err}) // EMF lines on stdout
+		_ = em.Done(lambdametrics.Invocation{Events: 1, Err: err}) // EMF lines on stdout
 		return err
 	}, otellambda.WithTracerProvider(tp), otellambda.WithFlusher(tp), otellambda.WithPropagator(tracing.Propagator())))
 }

@@ -26,8 +26,8 @@ import (
 	apievents "github.com/eventplane/eventplane/api/events"
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
-	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/ingest"
+	"github.com/eventplane/eventplane/consumers/lambdametrics"
 	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
@@ -42,7 +42,7 @@ func main() {
 		os.Exit(2)
 	}
 	defer func() { _ = stop(context.Background()) }()
-	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	em := lambdametrics.New(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	h, err := newHandler(context.Background(), tp, em.OnRequest)
 	if err != nil {
 		log.Error("lambda-ingest: configuration", "error", err.Error())
@@ -59,7 +59,10 @@ func main() {
 	}
 	lambda.Start(otellambda.InstrumentHandler(func(ctx context.Context, raw json.RawMessage) (resp any, err error) {
 		start := time.Now()
-		defer func() { em.Handled("ingest", time.Since(start), err); _ = em.Done(emf.Invocation{Events: 1, Err: err}) }()
+		defer func() {
+			em.Handled("ingest", time.Since(start), err)
+			_ = em.Done(lambdametrics.Invocation{Events: 1, Err: err})
+		}()
 		// HTTP API (payload format 2.0) carries "version":"2.0"; REST does not.
 		var probe struct {
 			Version string `json:"version"`

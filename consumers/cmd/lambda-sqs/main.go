@@ -37,10 +37,10 @@ import (
 	"github.com/eventplane/eventplane/consumers/buildinfo"
 	"github.com/eventplane/eventplane/consumers/config"
 	"github.com/eventplane/eventplane/consumers/delivery"
-	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/handlers"
 	"github.com/eventplane/eventplane/consumers/idempotency"
+	"github.com/eventplane/eventplane/consumers/lambdametrics"
 	"github.com/eventplane/eventplane/consumers/route"
 	sqssource "github.com/eventplane/eventplane/consumers/sqs"
 	"github.com/eventplane/eventplane/consumers/tracing"
@@ -51,7 +51,7 @@ type function struct {
 	sqs  *sqs.Client
 	dlq  string
 	log  *slog.Logger
-	emf  *emf.Lambda
+	emf  *lambdametrics.Lambda
 }
 
 func main() {
@@ -76,7 +76,7 @@ func setup(ctx context.Context, tp trace.TracerProvider) (*function, error) {
 	if err := json.Unmarshal([]byte(os.Getenv("EVENTPLANE_ROUTES")), &routes); err != nil || len(routes) == 0 {
 		return nil, fmt.Errorf("EVENTPLANE_ROUTES must be a non-empty JSON array of routes: %v", err)
 	}
-	em := emf.NewLambda(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	em := lambdametrics.New(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: os.Getenv("EVENTPLANE_ENDPOINT"), Tracer: tp, OnRequest: em.OnRequest})
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 		}
 		if s.Outcome == delivery.DeadLetter {
 			if err := f.deadLetter(ctx, rec, s.Reason); err == nil {
-				f.emf.Metrics.DeadLettered.WithLabelValues(s.Kind).Inc()
+				f.emf.DeadLetter(s.Kind)
 				continue
 			} else {
 				f.log.Error("dead-letter failed: the record is reported for the redrive policy", "message_id", rec.MessageId, "error", err.Error())
@@ -132,7 +132,7 @@ func (f *function) handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 		f.log.Warn("record not settled", "message_id", rec.MessageId, "outcome", s.Outcome.String(), "kind", s.Kind, "error", s.Err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 	}
-	_ = f.emf.Done(emf.Invocation{Events: len(batch.Records), Failed: len(resp.BatchItemFailures)}) // EMF lines on stdout
+	_ = f.emf.Done(lambdametrics.Invocation{Events: len(batch.Records), Failed: len(resp.BatchItemFailures)}) // EMF lines on stdout
 	return resp, nil
 }
 

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/eventplane/eventplane/consumers/awsconf"
 	"github.com/eventplane/eventplane/consumers/buildinfo"
+	"github.com/eventplane/eventplane/consumers/logging"
 	"github.com/eventplane/eventplane/consumers/operator"
 	"github.com/eventplane/eventplane/consumers/sqs"
 )
@@ -52,11 +54,19 @@ func run() error {
 	flag.StringVar(&opts.ConsumerEndpoint, "consumer-aws-endpoint", "", "AWS endpoint written into consumers' config (emulators only)")
 	flag.StringVar(&opts.KEDA.AWSEndpoint, "keda-aws-endpoint", "", "awsEndpoint of KEDA's aws-sqs-queue trigger (emulators only)")
 	flag.StringVar(&opts.KEDA.CredentialsSecret, "keda-credentials-secret", "", "Secret with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for KEDA instead of pod identity (emulators only)")
-	zapOpts := zap.Options{}
-	zapOpts.BindFlags(flag.CommandLine)
+	logLevel := flag.String("log-level", "info", "`LEVEL` of the JSON log on stdout: debug, info, warn or error")
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
-	ctrl.Log.WithName("setup").Info("starting", "binary", "operator", "version", buildinfo.Version())
+	log, err := logging.New(os.Stdout, *logLevel)
+	if err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	// One logging stack: controller-runtime's and client-go's (klog: leader
+	// election, the reflectors) log lines go through the same slog handler
+	// as the rest of eventplane's binaries (logr's V(1) is slog's debug).
+	logger := logr.FromSlogHandler(log.Handler())
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+	log.Info("starting", "binary", "operator", "version", buildinfo.Version())
 
 	scheme, err := operator.NewScheme()
 	if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,10 +35,7 @@ import (
 func TestOperatorMetricsRefuseUnauthenticatedScrapes(t *testing.T) {
 	c := kubetest.Start(t)
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "operator")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := build(t)
 	port, _ := testserver.FreePort()
 	probe, _ := testserver.FreePort()
 	cmd := exec.Command(bin, "--leader-elect=false", fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
@@ -116,4 +116,121 @@ func TestOperatorMetricsRefuseUnauthenticatedScrapes(t *testing.T) {
 	if code, body, err := scrape("http", ""); err == nil && strings.Contains(body, "controller_runtime_") {
 		t.Errorf("plain http: %d, served the metrics", code)
 	}
+}
+
+// build compiles the operator binary into a temporary folder.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "operator")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// The operator logs as every other eventplane binary does: log/slog's JSON
+// lines on stdout (time, level, msg), at the level --log-level names. The
+// lines of controller-runtime (the controller starting) and of client-go's
+// klog (leader election) go through the same handler, so nothing on
+// stdout or stderr is zap's or klog's own format. Before, zap wrote
+// "ts"-keyed lines and the flag did not exist.
+func TestOperatorLogsJSONLinesWithSlog(t *testing.T) {
+	c := kubetest.StartWith(t, true)
+	bin := build(t)
+	probe, _ := testserver.FreePort()
+	cmd := exec.Command(bin, "--log-level=debug", "--leader-elect=true", "--leader-election-namespace=default", "--metrics-bind-address=0",
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe), "--aws-region=us-east-1", "--deletion-cost-interval=-1s")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Signal(os.Interrupt)
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	want := map[string]func(map[string]any) bool{
+		"the binary's own start line": func(l map[string]any) bool { return l["msg"] == "starting" && l["binary"] == "operator" },
+		"controller-runtime's controller start": func(l map[string]any) bool {
+			return l["msg"] == "Starting Controller" && l["controller"] == "eventconsumer"
+		},
+		"client-go's leader election (klog)": func(l map[string]any) bool {
+			m, _ := l["msg"].(string)
+			return strings.Contains(strings.ToLower(m), "successfully acquired lease")
+		},
+		"a debug line (--log-level=debug)": func(l map[string]any) bool { return l["level"] == "DEBUG" },
+	}
+	testserver.Eventually(t, 60*time.Second, "the operator's log lines", func() (bool, string) {
+		var missing []string
+		lines := jsonLines(t, stdout.Bytes())
+		for what, match := range want {
+			found := false
+			for _, l := range lines {
+				found = found || match(l)
+			}
+			if !found {
+				missing = append(missing, what)
+			}
+		}
+		return len(missing) == 0, fmt.Sprintf("missing %v in:\n%s", missing, stdout.Bytes())
+	})
+	stop()
+	for i, l := range jsonLines(t, stdout.Bytes()) {
+		_, isTime := l["time"].(string)
+		level, _ := l["level"].(string)
+		_, hasMsg := l["msg"].(string)
+		if !isTime || !hasMsg || !strings.Contains(" DEBUG INFO WARN ERROR ", " "+level+" ") {
+			t.Errorf("stdout line %d is not a slog JSON line (time, level, msg): %v", i+1, l)
+		}
+	}
+	if s := strings.TrimSpace(string(stderr.Bytes())); s != "" {
+		t.Errorf("the operator wrote outside its JSON log, on stderr:\n%s", s)
+	}
+
+	// A level that does not exist is refused at start, naming the flag.
+	out, err := exec.Command(bin, "--log-level=loud").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--log-level") || !strings.Contains(string(out), "loud") {
+		t.Errorf("--log-level=loud: %v %s, want a refusal naming the flag and the value", err, out)
+	}
+}
+
+// jsonLines parses each line of out as a JSON object and fails the test on
+// the first line that is not one.
+func jsonLines(t *testing.T, out []byte) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for i, b := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		if len(b) == 0 {
+			continue
+		}
+		var l map[string]any
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatalf("stdout line %d is not JSON (%v): %s", i+1, err, b)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }

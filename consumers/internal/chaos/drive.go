@@ -136,8 +136,12 @@ func Scenarios(scale float64) []Scenario {
 	out := []Scenario{
 		{Name: "crash", Promise: "kill -9 ×6 and SIGTERM ×2 lose nothing (duplicates allowed without idempotency)",
 			Events: n(2000), Drive: Crash, Deadline: 15 * time.Minute},
-		{Name: "crash+idempotency", Promise: "a crash never dead-letters a good message nor loses an effect; an effect cut between its write and the completed marker repeats on a sink that cannot deduplicate",
+		{Name: "crash+idempotency", Promise: "a crash never dead-letters a good message nor loses an effect; an effect in flight at a kill -9 repeats on a sink that cannot deduplicate (SNS standard): counted, attributed",
 			Events: n(2000), Idempotency: true, Drive: Crash, Deadline: 15 * time.Minute},
+		{Name: "crash+idempotency+store", Promise: "where the effect lands in an idempotent sink (the store handler, keyed by event id): one item per event, no overwrite",
+			Events: n(2000), Idempotency: true, Sink: SinkStore, Drive: Crash, Deadline: 15 * time.Minute},
+		{Name: "crash+idempotency+downstream", Promise: "SNS standard repeats reach the topic; a downstream consumer with idempotency drops them by CloudEvent id: no repeat after it",
+			Events: n(2000), Idempotency: true, Sink: SinkDownstream, Drive: Crash, Deadline: 15 * time.Minute},
 		{Name: "crash+idempotency+fifo", Promise: "… and repeats nothing where the destination deduplicates (SNS FIFO, id from the event)",
 			Events: n(2000), Idempotency: true, FIFOTopic: true, Drive: Crash, Deadline: 15 * time.Minute},
 	}

@@ -65,6 +65,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			want[s] = true
 		}
 	}
+	known := map[string]bool{}
+	for _, sc := range Scenarios(*scale) {
+		known[sc.Name] = true
+	}
+	for name := range want {
+		if !known[name] {
+			return fmt.Errorf("-only: no scenario named %q", name)
+		}
+	}
 	fmt.Fprintln(stdout, Header())
 	for _, sc := range Scenarios(*scale) {
 		if len(want) > 0 && !want[sc.Name] {

@@ -49,6 +49,7 @@ type Proxy struct {
 	closed   chan struct{} // closed by Close: black-holed connections end
 	requests map[string]*atomic.Int64
 	okAt     []time.Time // successful SNS Publish responses on the faulty listener
+	calls    []Call      // effect and idempotency calls on the faulty listener
 
 	clean, faulty net.Listener
 	servers       []*http.Server
@@ -132,6 +133,8 @@ func (p *Proxy) FirstPublishAfter(t time.Time) time.Time {
 	return time.Time{}
 }
 
+var attemptRE = regexp.MustCompile(`attempt=(\d+)`)
+
 var scopeRE = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/`)
 
 // service reads the SigV4 credential scope's service ("sqs", "sns", "dynamodb").
@@ -201,7 +204,11 @@ func (p *Proxy) handler(faulty bool) http.HandlerFunc {
 				return
 			}
 		}
+		arrived := time.Now()
 		status, hdr, out, err := p.forward(r, svc, op, body)
+		if faulty {
+			p.record(r, svc, op, body, arrived, status, err)
+		}
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -225,6 +232,95 @@ func (p *Proxy) handler(faulty bool) http.HandlerFunc {
 		w.WriteHeader(status)
 		_, _ = w.Write(out)
 	}
+}
+
+// Call is one effect (SNS Publish, DynamoDB PutItem of the store table) or
+// idempotency record write (Begin, Extend, Complete, Release) that reached
+// moto from the consumer: what the suite reads to tell where a repeated
+// effect came from.
+type Call struct {
+	Kind string // "publish", "put", "begin", "extend", "complete", "release"
+	// ID is the event id of a publish or put; Key the idempotency record's
+	// key (or the put's table key).
+	ID, Key, Table    string
+	Topic             string // a publish's TopicArn
+	Arrived, Answered time.Time
+	Status            int  // moto's HTTP status (0: not forwarded)
+	Attempt           int  // the SDK's attempt number (amz-sdk-request), 0 if absent
+	ClientGone        bool // the client's connection was closed when moto answered
+}
+
+// Calls returns the recorded calls in the order moto answered them.
+func (p *Proxy) Calls() []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Call(nil), p.calls...)
+}
+
+// ResetCalls forgets the recorded calls (a new scenario starts).
+func (p *Proxy) ResetCalls() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls, p.okAt = nil, nil
+}
+
+func (p *Proxy) record(r *http.Request, svc, op string, body []byte, arrived time.Time, status int, err error) {
+	c := Call{Arrived: arrived, Answered: time.Now(), Status: status, ClientGone: r.Context().Err() != nil}
+	// "attempt=2; max=3": the SDK retrying a call.
+	if m := attemptRE.FindStringSubmatch(r.Header.Get("Amz-Sdk-Request")); m != nil {
+		c.Attempt, _ = strconv.Atoi(m[1])
+	}
+	if err != nil {
+		c.Status = 0
+	}
+	switch {
+	case svc == "sns" && op == "Publish":
+		v, _ := url.ParseQuery(string(body))
+		var ev struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal([]byte(v.Get("Message")), &ev)
+		c.Kind, c.ID, c.Topic = "publish", ev.ID, v.Get("TopicArn")
+	case svc == "dynamodb":
+		var in struct {
+			TableName                 string
+			Item, Key                 map[string]map[string]any
+			ExpressionAttributeValues map[string]any
+		}
+		if json.Unmarshal(body, &in) != nil {
+			return
+		}
+		c.Table = in.TableName
+		attrs := in.Key
+		if attrs == nil {
+			attrs = in.Item
+		}
+		if pk, ok := attrs["pk"]["S"].(string); ok {
+			c.Key = pk
+		}
+		if id, ok := in.Item["eventId"]["S"].(string); ok {
+			c.ID = id
+		}
+		switch {
+		case op == "PutItem" && c.ID != "":
+			c.Kind = "put"
+		case op == "PutItem":
+			c.Kind = "begin"
+		case op == "UpdateItem" && in.ExpressionAttributeValues[":done"] != nil:
+			c.Kind = "complete"
+		case op == "UpdateItem":
+			c.Kind = "extend"
+		case op == "DeleteItem":
+			c.Kind = "release"
+		default:
+			return
+		}
+	default:
+		return
+	}
+	p.mu.Lock()
+	p.calls = append(p.calls, c)
+	p.mu.Unlock()
 }
 
 func hijack(w http.ResponseWriter) net.Conn {

@@ -8,6 +8,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/eventplane/eventplane/consumers/idempotency"
 )
 
 // Scenario is one row of the table.
@@ -19,7 +23,10 @@ type Scenario struct {
 	Poison      int // malformed bodies among them
 	Idempotency bool
 	// FIFOTopic publishes to an SNS FIFO topic (deduplication by event id).
-	FIFOTopic  bool
+	FIFOTopic bool
+	// Sink is where the effect lands: SinkSNS (default), SinkStore or
+	// SinkDownstream.
+	Sink       string
 	Visibility int // work queue's visibility timeout, seconds (default 30)
 	Flags      []string
 	// Deadline bounds the whole run (default 10m).
@@ -36,9 +43,13 @@ type Run struct {
 	world    *World
 	tally    *Tally
 	consumer *Consumer
-	starts   int
-	flags    []string
-	log      *slog.Logger
+	// downstream is the downstream consumer of SinkDownstream (never
+	// interrupted: the row shows what it drops).
+	downstream *Consumer
+	starts     int
+	lives      []Life // ended consumers
+	flags      []string
+	log        *slog.Logger
 
 	// Filled by Drive.
 	outageRPS float64
@@ -57,8 +68,11 @@ type Row struct {
 }
 
 func (r *Run) restart() error {
+	if r.consumer != nil {
+		r.lives = append(r.lives, r.consumer.life)
+	}
 	r.starts++
-	c, err := r.env.startConsumer(r.world, r.sc.Name, r.starts, r.flags)
+	c, err := r.env.startConsumer(r.world.QueueURL, r.world.Routes(), r.sc.Name, r.starts, r.flags)
 	if err != nil {
 		return err
 	}
@@ -78,6 +92,9 @@ func (r *Run) progress() float64 {
 		return 1 - float64(depth)/float64(r.sc.Events+r.sc.Poison)
 	}
 	fx, dl := r.tally.progress()
+	if r.sc.Sink == SinkStore {
+		fx = len(r.env.puts(r.world))
+	}
 	return float64(fx+dl) / float64(r.sc.Events+r.sc.Poison)
 }
 
@@ -108,10 +125,11 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, sc.Deadline)
 	defer cancel()
-	w, err := e.newWorld(ctx, sc.Visibility, sc.FIFOTopic)
+	w, err := e.newWorld(ctx, sc.Visibility, sc.FIFOTopic, sc.Sink)
 	if err != nil {
 		return Row{}, err
 	}
+	e.Proxy.ResetCalls()
 	r := &Run{env: e, sc: sc, world: w, log: log, tally: &Tally{effects: map[string]int{}, dlq: map[string][]string{}, last: time.Now()}}
 	r.flags = append([]string{}, sc.Flags...)
 	if sc.Idempotency {
@@ -134,9 +152,18 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	if err := r.restart(); err != nil {
 		return Row{}, err
 	}
+	if sc.Sink == SinkDownstream {
+		if r.downstream, err = e.startConsumer(w.EffectsURL, w.DownstreamRoutes(), sc.Name+"-downstream", 1,
+			[]string{"--idempotency-table", w.Table}); err != nil {
+			return Row{}, err
+		}
+	}
 	defer func() {
 		if r.consumer != nil {
 			r.consumer.kill()
+		}
+		if r.downstream != nil {
+			r.downstream.kill()
 		}
 		e.Proxy.SetFault("", Fault{})
 	}()
@@ -148,8 +175,14 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	var drained time.Duration
 	driving := true
+	var downstreamDone <-chan struct{}
+	if r.downstream != nil {
+		downstreamDone = r.downstream.done
+	}
 	for {
 		select {
+		case <-downstreamDone:
+			return Row{}, fmt.Errorf("%s: the downstream consumer exited by itself (%v): see its log in %s", sc.Name, r.downstream.err, e.LogDir)
 		case err := <-driveErr:
 			if err != nil && ctx.Err() == nil {
 				return Row{}, fmt.Errorf("%s: %w", sc.Name, err)
@@ -166,6 +199,11 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 			if err != nil || depth > 0 || r.tally.quietFor() < 3*time.Second {
 				continue
 			}
+			if sc.Sink == SinkDownstream {
+				if depth, err := e.queueDepth(ctx, w.EffectsURL); err != nil || depth > 0 {
+					continue
+				}
+			}
 		}
 		break
 	}
@@ -176,7 +214,17 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 			r.note("final SIGTERM: %v", err)
 		}
 		_ = took
+		r.consumer.life.How = "final SIGTERM"
+		r.lives = append(r.lives, r.consumer.life)
 		r.consumer = nil
+	}
+	var downstream Life
+	if r.downstream != nil {
+		downstream = r.downstream.life
+		if _, err := r.downstream.term(90 * time.Second); err != nil {
+			r.note("downstream SIGTERM: %v", err)
+		}
+		r.downstream = nil
 	}
 	// Late effects and DLQ copies: wait until both queues stay quiet.
 	for i := 0; i < 20 && r.tally.quietFor() < 3*time.Second; i++ {
@@ -184,6 +232,60 @@ func (e *Env) Execute(ctx context.Context, sc Scenario, log *slog.Logger) (Row, 
 	}
 	if sc.FIFOTopic {
 		e.readEffects(context.WithoutCancel(ctx), w, r.tally)
+	}
+	keyOf := func(string) string { return "" }
+	if sc.Idempotency {
+		keyOf = func(id string) string {
+			ev := ce.New()
+			ev.SetSource("chaos")
+			ev.SetID(id)
+			return idempotency.Key("effects", &ev)
+		}
+	}
+	effect := func(c Call) bool { return c.Kind == "publish" && c.Topic == w.TopicARN }
+	switch sc.Sink {
+	case SinkStore:
+		effect = func(c Call) bool { return c.Kind == "put" && c.Table == w.StoreTable }
+		r.storeNote(ctx)
+	case SinkDownstream:
+		var up int
+		for _, n := range r.env.publishes(w.TopicARN) {
+			up += n - 1
+		}
+		r.note("%d repeats reached the SNS standard topic (duplicates are counted after the downstream consumer)", up)
+		keyOf2 := func(id string) string {
+			ev := ce.New()
+			ev.SetSource("chaos")
+			ev.SetID(id)
+			return idempotency.Key("downstream", &ev)
+		}
+		// The downstream consumer's promise: its handler completes once per
+		// event id, whatever copies arrive (a second completed marker for a
+		// key would be a second run). Its own publish to the second SNS
+		// standard topic is again at least once: those repeats, which the
+		// duplicates column counts, are attributed separately.
+		completes := map[string]int{}
+		for _, c := range e.Proxy.Calls() {
+			if c.Kind == "complete" && c.Status == 200 {
+				completes[c.Key]++
+			}
+		}
+		runs, again := 0, 0
+		for _, m := range msgs {
+			if !m.Good {
+				continue
+			}
+			n := completes[keyOf2("evt-"+strings.TrimPrefix(m.ID, "g"))]
+			runs += min(n, 1)
+			again += max(n-1, 0)
+		}
+		r.note("downstream handler completed %d events, %d of them more than once", runs, again)
+		if rp := Attribute(e.Proxy.Calls(), []Life{downstream}, func(c Call) bool { return c.Kind == "publish" && c.Topic == w.Topic2ARN }, keyOf2); rp.Total > 0 {
+			r.note("downstream's own publishes: %s", rp)
+		}
+	}
+	if rp := Attribute(e.Proxy.Calls(), r.lives, effect, keyOf).String(); rp != "" {
+		r.note("%s", rp)
 	}
 	return r.row(msgs, drained), nil
 }
@@ -246,4 +348,30 @@ func (r *Run) row(msgs []Msg, drain time.Duration) Row {
 	}
 	row.Note = strings.Join(notes, "; ")
 	return row
+}
+
+// storeNote fills the tally from the store sink: each event's effects are
+// the PutItems moto applied for it (a second one would be an overwrite), and
+// the note gives the table's item count and the conditional writes the
+// table refused (repeats it detected).
+func (r *Run) storeNote(ctx context.Context) {
+	puts := r.env.puts(r.world)
+	refused := 0
+	for _, c := range r.env.Proxy.Calls() {
+		if c.Kind == "put" && c.Table == r.world.StoreTable && c.Status == 400 {
+			refused++
+		}
+	}
+	r.tally.mu.Lock()
+	overwrites := 0
+	for id, n := range puts {
+		r.tally.effects[id] = n
+		overwrites += n - 1
+	}
+	r.tally.mu.Unlock()
+	items, err := r.env.items(context.WithoutCancel(ctx), r.world.StoreTable)
+	if err != nil {
+		r.note("scan %s: %v", r.world.StoreTable, err)
+	}
+	r.note("%d items, %d overwrites, %d repeated writes refused by the table's condition", items, overwrites, refused)
 }

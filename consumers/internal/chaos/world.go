@@ -76,18 +76,55 @@ func (e *Env) Close() {
 // effects queue subscribed to it (raw delivery) and an idempotency table.
 type World struct {
 	QueueURL, DLQURL, EffectsURL, TopicARN, Table string
+	// Sink is where the row's effect lands (see Scenario.Sink).
+	Sink string
+	// StoreTable is the store sink's table, one item per event id.
+	StoreTable string
+	// With the downstream sink, the effects queue is the downstream
+	// consumer's work queue and effects are counted after it: it publishes
+	// to Topic2ARN, whose queue Effects2URL the harness drains.
+	Topic2ARN, Effects2URL string
 }
+
+// CountedURL is the queue whose messages are the row's effects.
+func (w *World) CountedURL() string {
+	if w.Sink == SinkDownstream {
+		return w.Effects2URL
+	}
+	return w.EffectsURL
+}
+
+// Routes is the consumer's route configuration for the row's sink.
+func (w *World) Routes() string {
+	if w.Sink == SinkStore {
+		return fmt.Sprintf(`[{"name":"effects","pattern":{"type":["chaos.v1"]},"handler":"store","options":{"table":%q,"key":{"pk":"evt#{{id}}"},"version":"data.n"}}]`, w.StoreTable)
+	}
+	return fmt.Sprintf(`[{"name":"effects","pattern":{"type":["chaos.v1"]},"handler":"publish","options":{"topicArn":%q}}]`, w.TopicARN)
+}
+
+// DownstreamRoutes is the downstream consumer's: the same events, read
+// from the effects queue, published on to the second topic.
+func (w *World) DownstreamRoutes() string {
+	return fmt.Sprintf(`[{"name":"downstream","pattern":{"type":["chaos.v1"]},"handler":"publish","options":{"topicArn":%q}}]`, w.Topic2ARN)
+}
+
+// Sinks a row's effect can land in.
+const (
+	SinkSNS        = ""           // an SNS topic (standard, or FIFO with FIFOTopic)
+	SinkStore      = "store"      // the DynamoDB store handler, keyed by event id
+	SinkDownstream = "downstream" // SNS standard, then a downstream consumer with idempotency
+)
 
 // MaxReceive is the work queue's redrive maxReceiveCount.
 const MaxReceive = 6
 
-func (e *Env) newWorld(ctx context.Context, visibility int, fifoTopic bool) (*World, error) {
+func (e *Env) newWorld(ctx context.Context, visibility int, fifoTopic bool, sink string) (*World, error) {
 	resp, err := http.Post(e.Moto.Endpoint+"/moto-api/reset", "application/json", nil)
 	if err != nil {
 		return nil, fmt.Errorf("moto reset: %w", err)
 	}
 	resp.Body.Close()
-	w := &World{Table: "chaos-idempotency"}
+	w := &World{Table: "chaos-idempotency", Sink: sink, StoreTable: "chaos-store"}
 	mk := func(name string, attrs map[string]string) (string, error) {
 		out, err := e.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 		if err != nil {
@@ -109,26 +146,46 @@ func (e *Env) newWorld(ctx context.Context, visibility int, fifoTopic bool) (*Wo
 	if fifoTopic {
 		effects, qattrs, tattrs = "chaos-effects.fifo", map[string]string{"FifoQueue": "true"}, map[string]string{"FifoTopic": "true"}
 	}
-	if w.EffectsURL, err = mk(effects, qattrs); err != nil {
+	if sink == SinkDownstream {
+		// The downstream consumer's work queue: the same redrive as the first.
+		qattrs = map[string]string{"VisibilityTimeout": strconv.Itoa(visibility),
+			"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, dlqARN, MaxReceive)}
+	}
+	if w.EffectsURL, w.TopicARN, err = e.topicQueue(ctx, mk, effects, qattrs, tattrs); err != nil {
 		return nil, err
 	}
-	topic, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(effects), Attributes: tattrs})
-	if err != nil {
-		return nil, fmt.Errorf("create topic: %w", err)
+	if sink == SinkDownstream {
+		if w.Effects2URL, w.Topic2ARN, err = e.topicQueue(ctx, mk, "chaos-effects-2", nil, nil); err != nil {
+			return nil, err
+		}
 	}
-	w.TopicARN = aws.ToString(topic.TopicArn)
-	if _, err := e.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint:   aws.String("arn:aws:sqs:" + motoserver.Region + ":" + motoserver.Account + ":" + effects),
-		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
-		return nil, fmt.Errorf("subscribe: %w", err)
-	}
-	if _, err := e.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(w.Table),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest}); err != nil {
-		return nil, fmt.Errorf("create table: %w", err)
+	for _, table := range []string{w.Table, w.StoreTable} {
+		if _, err := e.DDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table),
+			AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+			KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+			BillingMode:          ddbtypes.BillingModePayPerRequest}); err != nil {
+			return nil, fmt.Errorf("create table %s: %w", table, err)
+		}
 	}
 	return w, nil
+}
+
+// topicQueue creates a topic and a queue of the same name subscribed to it
+// with raw delivery (the message is the published CloudEvent).
+func (e *Env) topicQueue(ctx context.Context, mk func(string, map[string]string) (string, error), name string, qattrs, tattrs map[string]string) (queueURL, topicARN string, err error) {
+	if queueURL, err = mk(name, qattrs); err != nil {
+		return "", "", err
+	}
+	topic, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name), Attributes: tattrs})
+	if err != nil {
+		return "", "", fmt.Errorf("create topic %s: %w", name, err)
+	}
+	if _, err := e.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint:   aws.String("arn:aws:sqs:" + motoserver.Region + ":" + motoserver.Account + ":" + name),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		return "", "", fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	return queueURL, aws.ToString(topic.TopicArn), nil
 }
 
 // Msg is one message the harness sends: a good CloudEvent or a poison body.
@@ -236,8 +293,8 @@ func (t *Tally) quietFor() time.Duration {
 // With keepEffects the effects queue is left alone (see readEffects).
 func (e *Env) collect(ctx context.Context, w *World, t *Tally, keepEffects bool) {
 	var wg sync.WaitGroup
-	queues := []string{w.EffectsURL, w.DLQURL}
-	if keepEffects {
+	queues := []string{w.CountedURL(), w.DLQURL}
+	if keepEffects || w.Sink == SinkStore {
 		queues = queues[1:]
 	}
 	for _, q := range queues {
@@ -255,7 +312,7 @@ func (e *Env) collect(ctx context.Context, w *World, t *Tally, keepEffects bool)
 				t.mu.Lock()
 				for i, m := range out.Messages {
 					t.last = time.Now()
-					if q == w.EffectsURL {
+					if q == w.CountedURL() {
 						var ev struct {
 							ID string `json:"id"`
 						}
@@ -305,12 +362,20 @@ type Consumer struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
+	life Life
 }
 
-func (e *Env) startConsumer(w *World, name string, n int, flags []string) (*Consumer, error) {
-	routes := fmt.Sprintf(`[{"name":"effects","pattern":{"type":["chaos.v1"]},"handler":"publish","options":{"topicArn":%q}}]`, w.TopicARN)
-	args := append([]string{"--queue-url", w.QueueURL, "--endpoint", e.Proxy.FaultyURL(), "--region", motoserver.Region,
-		"--admin-addr=", "--log-level", "warn", "--routes", routes}, flags...)
+// Life is one consumer process's lifetime and how it ended: the suite's
+// attribution of repeated effects reads it.
+type Life struct {
+	N          int
+	Start, End time.Time // End: when the signal was sent (zero: still running)
+	How        string    // "kill -9", "SIGTERM" (mid-run), "final SIGTERM"
+}
+
+func (e *Env) startConsumer(queueURL, routes, name string, n int, flags []string) (*Consumer, error) {
+	args := append([]string{"--queue-url", queueURL, "--endpoint", e.Proxy.FaultyURL(), "--region", motoserver.Region,
+		"--admin-addr=", "--debug-addr=", "--log-level", "warn", "--routes", routes}, flags...)
 	cmd := exec.Command(e.Bin, args...)
 	cmd.Env = append(os.Environ(), e.Moto.Env()...)
 	logf, err := os.Create(filepath.Join(e.LogDir, fmt.Sprintf("%s-consumer-%d.log", name, n)))
@@ -323,13 +388,16 @@ func (e *Env) startConsumer(w *World, name string, n int, flags []string) (*Cons
 		logf.Close()
 		return nil, err
 	}
-	c := &Consumer{cmd: cmd, done: make(chan struct{})}
+	c := &Consumer{cmd: cmd, done: make(chan struct{}), life: Life{N: n, Start: time.Now()}}
 	go func() { c.err = cmd.Wait(); logf.Close(); close(c.done) }()
 	return c, nil
 }
 
 // kill sends SIGKILL and waits.
 func (c *Consumer) kill() {
+	if c.life.End.IsZero() {
+		c.life.End, c.life.How = time.Now(), "kill -9"
+	}
 	_ = c.cmd.Process.Signal(syscall.SIGKILL)
 	<-c.done
 }
@@ -338,6 +406,7 @@ func (c *Consumer) kill() {
 // killed after limit).
 func (c *Consumer) term(limit time.Duration) (time.Duration, error) {
 	start := time.Now()
+	c.life.End, c.life.How = start, "SIGTERM"
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done:
@@ -371,4 +440,40 @@ func (e *Env) readEffects(ctx context.Context, w *World, t *Tally) {
 		}
 		t.mu.Unlock()
 	}
+}
+
+// puts returns, per event id, the store sink's PutItems moto applied.
+func (e *Env) puts(w *World) map[string]int {
+	out := map[string]int{}
+	for _, c := range e.Proxy.Calls() {
+		if c.Kind == "put" && c.Table == w.StoreTable && c.Status == http.StatusOK {
+			out[c.ID]++
+		}
+	}
+	return out
+}
+
+// publishes returns, per event id, the Publishes to topic moto applied.
+func (e *Env) publishes(topic string) map[string]int {
+	out := map[string]int{}
+	for _, c := range e.Proxy.Calls() {
+		if c.Kind == "publish" && c.Topic == topic && c.Status == http.StatusOK {
+			out[c.ID]++
+		}
+	}
+	return out
+}
+
+// items counts a table's items.
+func (e *Env) items(ctx context.Context, table string) (int, error) {
+	n := 0
+	p := dynamodb.NewScanPaginator(e.DDB, &dynamodb.ScanInput{TableName: aws.String(table), Select: ddbtypes.SelectCount})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return n, err
+		}
+		n += int(out.Count)
+	}
+	return n, nil
 }

@@ -95,7 +95,7 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"consumers[0].queue.url=orders", "/consumers/0/queue/url"},
 		{"consumerDefaults.scaling.maxReplicas=0", "/consumerDefaults/scaling/maxReplicas"},
 		{"operator.logLevel=loud", "/operator/logLevel"},
-		{"consumers[1].routes[0].handler=teleport", "/consumers/1/routes/0/handler"},
+		{"consumers[1].routes[0].handler=1teleport", "/consumers/1/routes/0/handler"},
 		{"image.digest=latest", "/image/digest"},
 		{"consumerDefaults.handlerTimeout=soon", "/consumerDefaults/handlerTimeout"},
 		{"consumers[0].replicas=3", "replicas"},

@@ -252,7 +252,7 @@ func TestFlow3PubSubFanOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(rows.Close)
+	t.Cleanup(func() { _ = rows.Close() })
 	notify, err := handlers.NewPublish(handlers.PublishOptions{TopicARN: p.res.Topics["alerts"]}, nil, p.c.SNS, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -71,6 +71,16 @@ resource "aws_cloudwatch_event_target" "this" {
   )
   input_path = each.value.inputPath
 
+  # PutTargets refuses a FIFO queue target without SqsParameters'
+  # MessageGroupId ("required for FIFO queues"); one group keeps the rule's
+  # order, as the local bus and `eventplane bootstrap` do.
+  dynamic "sqs_target" {
+    for_each = each.value.queue != null && endswith(coalesce(each.value.queue, "-"), ".fifo") ? [1] : []
+    content {
+      message_group_id = "eventbridge"
+    }
+  }
+
   dynamic "input_transformer" {
     for_each = each.value.inputTransformer == null ? [] : [each.value.inputTransformer]
     content {
@@ -109,6 +119,13 @@ resource "aws_cloudwatch_event_target" "schedule" {
   rule      = aws_cloudwatch_event_rule.schedule[each.key].name
   target_id = "queue"
   arn       = var.queue_arns[each.value.queue]
+
+  dynamic "sqs_target" {
+    for_each = endswith(each.value.queue, ".fifo") ? [1] : []
+    content {
+      message_group_id = "eventbridge"
+    }
+  }
 
   retry_policy {
     maximum_retry_attempts       = 8

@@ -56,6 +56,10 @@ go test -run '^$' -bench 'BenchmarkEngineMemory' -benchtime 3x ./consumers/engin
 go test -run '^$' -bench 'BenchmarkConsumerAgainstMoto' -benchtime 2x ./consumers/sqs | grep -E '^Benchmark'
 
 echo
+echo "== the consumer at the bare-SDK floor: ElasticMQ, 20,000 SNS-wrapped CloudEvents, medians of 3 (hack/bench-floor.sh) =="
+hack/bench-floor.sh
+
+echo
 echo "== local platform end to end (ingest -> bus -> queue -> consumer -> embedded table), 40,000 events =="
 go test -run '^$' -bench 'BenchmarkLocal' -benchtime 40000x -count 5 ./consumers/local | grep -E '^Benchmark' | tee "$out.local"
 awk '/EndToEnd/ {for (i = 2; i <= NF; i++) { if ($i == "events/s") e = e " " $(i-1); if ($i == "cpu-µs/event") ec = ec " " $(i-1) }}

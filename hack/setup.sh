@@ -8,6 +8,7 @@
 #   hack/setup.sh            everything
 #   hack/setup.sh test       what `make test` needs
 #   hack/setup.sh lint|iac   what `make lint` / `make iac` need
+#   hack/setup.sh bench      what `make bench` needs (ElasticMQ)
 #
 # Cold on a 2-core machine: ~35 min in all (kube-apiserver and KEDA dominate);
 # warm: well under a second per tool.
@@ -61,10 +62,15 @@ iac_tools() {
   step helm hack/tools.sh helm
 }
 
+bench_tools() {
+  step elasticmq hack/elasticmq.sh
+}
+
 case "${1:-all}" in
   test) test_tools ;;
   lint) lint_tools ;;
   iac) iac_tools ;;
-  all) lint_tools; test_tools; iac_tools ;;
-  *) echo "usage: hack/setup.sh [all|test|lint|iac]" >&2; exit 2 ;;
+  bench) bench_tools ;;
+  all) lint_tools; test_tools; iac_tools; bench_tools ;;
+  *) echo "usage: hack/setup.sh [all|test|lint|iac|bench]" >&2; exit 2 ;;
 esac

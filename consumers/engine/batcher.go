@@ -18,10 +18,17 @@ type batcher[T any] struct {
 	pending []T
 	timer   *time.Timer
 	wg      sync.WaitGroup // flushes in progress
+
+	// Flushers wait for the next batch rather than exit, as the engine's
+	// message workers do: a goroutine per flush regrew its stack through
+	// the SDK's call path on every delete. They exit once close returns.
+	work chan []T
+	quit chan struct{}
+	once sync.Once
 }
 
 func newBatcher[T any](interval time.Duration, flush func(ctx context.Context, batch []T)) *batcher[T] {
-	return &batcher[T]{interval: interval, flush: flush}
+	return &batcher[T]{interval: interval, flush: flush, work: make(chan []T), quit: make(chan struct{})}
 }
 
 // add queues one entry. Full batches are flushed at once in the background.
@@ -64,10 +71,23 @@ func (b *batcher[T]) take() []T {
 
 func (b *batcher[T]) run(batch []T) {
 	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
+	select {
+	case b.work <- batch: // an idle flusher took it
+	default:
+		go b.flusher(batch)
+	}
+}
+
+func (b *batcher[T]) flusher(batch []T) {
+	for {
 		b.flush(context.Background(), batch)
-	}()
+		b.wg.Done()
+		select {
+		case batch = <-b.work:
+		case <-b.quit:
+			return
+		}
+	}
 }
 
 // close flushes everything pending and waits for flushes in progress.
@@ -82,4 +102,5 @@ func (b *batcher[T]) close() {
 		b.run(batch)
 	}
 	b.wg.Wait()
+	b.once.Do(func() { close(b.quit) })
 }

@@ -108,7 +108,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a temporary folder: what stays is the OS's to clean
 	b := &bench{o: o, emq: emq, client: sqs.NewFromConfig(emq.Config()), dir: dir}
 	if b.proxy, err = newCounter(emq.Endpoint); err != nil {
 		return err

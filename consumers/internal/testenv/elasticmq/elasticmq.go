@@ -86,7 +86,7 @@ aws { region = %[2]s, accountId = "%[3]s" }
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = logf.Close() }() // the server writes through its own descriptor
+	defer func() { _ = logf.Close() }()                                        // the server writes through its own descriptor
 	cmd := exec.Command(java, "-Xms256m", "-Xmx1g", "-Dconfig.file="+confPath, // #nosec G204 -- test helper: java from the PATH with a config it wrote
 		"-cp", filepath.Join(lib, "*"), "org.elasticmq.server.Main")
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -97,7 +97,7 @@ var options = []option{
 	strOpt("idempotency-table", "DynamoDB table of idempotency records (hash key pk, TTL on expiresAt); empty: none", func(c *Config) *string { return &c.Consumer.IdempotencyTable }),
 	durOpt("idempotency-ttl", "how long a processed event is remembered", func(c *Config) *Duration { return &c.Consumer.IdempotencyTTL }),
 	strOpt("admin-addr", "address of the admin server (/metrics, /healthz, /readyz, /inflight); empty disables it", func(c *Config) *string { return &c.Admin.Addr }),
-	strOpt("debug-addr", "loopback address of the debug server (/debug with event data, pprof); empty disables it", func(c *Config) *string { return &c.Admin.DebugAddr }),
+	strOpt("debug-addr", "loopback address of the debug server (/debug with event data, pprof); empty disables it; a taken port is a warning, not an exit", func(c *Config) *string { return &c.Admin.DebugAddr }),
 	boolOpt("pprof", "serve /debug/pprof/ on the debug server", func(c *Config) *bool { return &c.Admin.Pprof }),
 	durOpt("metrics-emf", "also write the metrics as CloudWatch embedded metric format lines on stdout every interval (0: off)", func(c *Config) *Duration { return &c.Admin.MetricsEMF }),
 	strOpt("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.Log.Level }),

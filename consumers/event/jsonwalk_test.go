@@ -259,3 +259,32 @@ func FuzzDefect(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNormalizeWalks measures the normalizer on the shapes whose walks
+// moved from gjson to jsonscan, against the gjson walks (gjsonref_test.go)
+// in the same run.
+func BenchmarkNormalizeWalks(b *testing.B) {
+	for _, name := range []string{"lambda-sqs-batch.json", "s3-notification.json", "apigw-v2-plain.json", "apigw-v2-batch.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := Message{Body: string(body), MessageID: "m-1", QueueARN: ordersQueue}
+		var n Normalizer
+		dst := make([]ce.Event, 0, 8)
+		for _, impl := range []struct {
+			name string
+			fn   func([]ce.Event, Message) ([]ce.Event, *Control, error)
+		}{{"baseline=gjson", n.gjsonNormalize}, {"jsonscan", n.Normalize}} {
+			b.Run(strings.TrimSuffix(name, ".json")+"/"+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if out, _, err := impl.fn(dst[:0], m); err != nil || len(out) == 0 {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -65,31 +65,60 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs string) ([]ce.E
 // bucket, type = "com.amazonaws.s3." eventName, subject = key, time = eventTime.
 func s3Record(dst []ce.Event, env *envelope, rec string) ([]ce.Event, error) {
 	const shape = "s3"
-	region, err := str(shape, "awsRegion", member(rec, "awsRegion"))
+	// One pass, the first of each member counting; a responseElements or s3
+	// member without the nested value leaves it to a later one of that name
+	// (as the dotted gjson paths read before did: memberPath).
+	var rawRegion, rawName, rawTime, rawReqID, rawID2, rawBucket, rawKey string
+	members := jsonscan.ObjectMembers(rec)
+	for members.Next() {
+		switch v := members.Value; members.Key {
+		case "awsRegion":
+			first(&rawRegion, v)
+		case "eventName":
+			first(&rawName, v)
+		case "eventTime":
+			first(&rawTime, v)
+		case "responseElements":
+			if rawReqID == "" {
+				rawReqID = member(v, "x-amz-request-id")
+			}
+			if rawID2 == "" {
+				rawID2 = member(v, "x-amz-id-2")
+			}
+		case "s3":
+			if rawBucket == "" {
+				rawBucket = memberPath(v, "bucket", "name")
+			}
+			if rawKey == "" {
+				rawKey = memberPath(v, "object", "key")
+			}
+		}
+	}
+	region, err := str(shape, "awsRegion", rawRegion)
 	if err != nil {
 		return dst, err
 	}
-	name, err := str(shape, "eventName", member(rec, "eventName"))
+	name, err := str(shape, "eventName", rawName)
 	if err != nil {
 		return dst, err
 	}
-	reqID, err := str(shape, "responseElements.x-amz-request-id", memberPath(rec, "responseElements", "x-amz-request-id"))
+	reqID, err := str(shape, "responseElements.x-amz-request-id", rawReqID)
 	if err != nil {
 		return dst, err
 	}
-	id2, err := str(shape, "responseElements.x-amz-id-2", memberPath(rec, "responseElements", "x-amz-id-2"))
+	id2, err := str(shape, "responseElements.x-amz-id-2", rawID2)
 	if err != nil {
 		return dst, err
 	}
-	bucket, err := str(shape, "s3.bucket.name", memberPath(rec, "s3", "bucket", "name"))
+	bucket, err := str(shape, "s3.bucket.name", rawBucket)
 	if err != nil {
 		return dst, err
 	}
-	key, err := str(shape, "s3.object.key", memberPath(rec, "s3", "object", "key"))
+	key, err := str(shape, "s3.object.key", rawKey)
 	if err != nil {
 		return dst, err
 	}
-	t, err := timestamp(shape, "eventTime", member(rec, "eventTime"))
+	t, err := timestamp(shape, "eventTime", rawTime)
 	if err != nil {
 		return dst, err
 	}

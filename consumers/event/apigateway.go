@@ -9,7 +9,6 @@ import (
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/tidwall/gjson"
 )
 
 // CloudEvents HTTP media types.
@@ -24,20 +23,36 @@ const TypeAPIRequest = "com.amazonaws.apigateway.request"
 
 // apiGateway decodes an API Gateway proxy request (REST v1 or HTTP API v2)
 // following the CloudEvents HTTP binding: a batch, a structured event or a
-// binary-mode event; any other request becomes one request event.
-func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]ce.Event, error) {
+// binary-mode event; any other request becomes one request event. doc is
+// the validated request and rc its requestContext object.
+func apiGateway(dst []ce.Event, env *envelope, doc, rc string) ([]ce.Event, error) {
 	const shape = "apigateway"
-	req := gjson.Parse(doc)
-	headers := map[string]string{}
-	if h := req.Get("headers"); h.IsObject() {
-		h.ForEach(func(k, v gjson.Result) bool {
-			if v.Type == gjson.String {
-				headers[strings.ToLower(k.Str)] = v.Str
-			}
-			return true
-		})
+	var rawHeaders, rawBody, base64Flag, rawPath, path string
+	members := jsonscan.ObjectMembers(doc)
+	for members.Next() { // the first of each counts
+		switch members.Key {
+		case "headers":
+			first(&rawHeaders, members.Value)
+		case "body":
+			first(&rawBody, members.Value)
+		case "isBase64Encoded":
+			first(&base64Flag, members.Value)
+		case "rawPath":
+			first(&rawPath, members.Value)
+		case "path":
+			first(&path, members.Value)
+		}
 	}
-	body, err := requestBody(req)
+	headers := map[string]string{}
+	if rawHeaders != "" && rawHeaders[0] == '{' {
+		h := jsonscan.ObjectMembers(rawHeaders)
+		for h.Next() {
+			if v, ok := jsonscan.String(h.Value); ok {
+				headers[strings.ToLower(h.Key)] = v
+			}
+		}
+	}
+	body, err := requestBody(rawBody, base64Flag)
 	if err != nil {
 		return dst, err
 	}
@@ -50,24 +65,22 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	}
 	switch {
 	case media == MediaCloudEventBatch:
-		batch := gjson.Parse(body)
-		if !jsonscan.Valid(body) || !batch.IsArray() {
+		if !jsonscan.Valid(body) || body[jsonscan.SkipSpace(body, 0)] != '[' {
 			return dst, errorf(shape, "body", "a %s body must be a JSON array of CloudEvents", MediaCloudEventBatch)
 		}
 		start, i := len(dst), 0
-		batch.ForEach(func(_, item gjson.Result) bool {
-			if !item.IsObject() {
-				err = errorf(shape, "body["+strconv.Itoa(i)+"]", "want a CloudEvent object, got %s", jsonscan.Kind(item.Raw))
-				return false
+		items := jsonscan.ArrayElements(body)
+		for items.Next() {
+			item := items.Value
+			if item[0] != '{' {
+				return dst[:start], errorf(shape, "body["+strconv.Itoa(i)+"]", "want a CloudEvent object, got %s", jsonscan.Kind(item))
 			}
 			child := *env
-			dst, err = structured(dst, &child, item.Raw)
-			err = within("body["+strconv.Itoa(i)+"]", err)
+			dst, err = structured(dst, &child, item)
+			if err != nil {
+				return dst[:start], within("body["+strconv.Itoa(i)+"]", err)
+			}
 			i++
-			return err == nil
-		})
-		if err != nil {
-			return dst[:start], err
 		}
 		if i == 0 {
 			return dst, errorf(shape, "body", "empty CloudEvents batch")
@@ -84,27 +97,42 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 		return out, within("headers", err)
 	}
 	a := attrs{typ: TypeAPIRequest, data: []byte(body), contentType: contentType}
-	if a.id, err = str(shape, "requestContext.requestId", rc.Get("requestId").Raw); err != nil {
+	var requestID, apiID, domain, timeEpoch, requestTimeEpoch string
+	ctx := jsonscan.ObjectMembers(rc)
+	for ctx.Next() {
+		switch ctx.Key {
+		case "requestId":
+			first(&requestID, ctx.Value)
+		case "apiId":
+			first(&apiID, ctx.Value)
+		case "domainName":
+			first(&domain, ctx.Value)
+		case "timeEpoch": // HTTP API v2
+			first(&timeEpoch, ctx.Value)
+		case "requestTimeEpoch": // REST v1
+			first(&requestTimeEpoch, ctx.Value)
+		}
+	}
+	if a.id, err = str(shape, "requestContext.requestId", requestID); err != nil {
 		return dst, err
 	}
-	apiID := rc.Get("apiId").Str
-	if domain := rc.Get("domainName").Str; domain != "" {
+	if domain := stringOf(domain); domain != "" {
 		a.source = "https://" + domain
-	} else if apiID != "" {
+	} else if apiID := stringOf(apiID); apiID != "" {
 		a.source = "urn:apigateway:" + apiID
 	} else {
 		return dst, errorf(shape, "requestContext", "neither domainName nor apiId is set")
 	}
-	a.subject = req.Get("rawPath").Str // HTTP API v2
+	a.subject = stringOf(rawPath) // HTTP API v2
 	if a.subject == "" {
-		a.subject = req.Get("path").Str // REST v1
+		a.subject = stringOf(path) // REST v1
 	}
-	epoch := rc.Get("timeEpoch") // v2
-	if !epoch.Exists() {
-		epoch = rc.Get("requestTimeEpoch") // v1
+	epoch := timeEpoch
+	if epoch == "" {
+		epoch = requestTimeEpoch
 	}
-	if epoch.Type == gjson.Number {
-		a.time = time.UnixMilli(epoch.Int()).UTC()
+	if isNumber(epoch) {
+		a.time = time.UnixMilli(integer(epoch)).UTC()
 	}
 	if body == "" {
 		a.data, a.contentType = nil, ""
@@ -119,21 +147,22 @@ func apiGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result) ([]c
 	return build(dst, env, shape, a)
 }
 
-// requestBody returns the request body, base64-decoded when API Gateway says so.
-func requestBody(req gjson.Result) (string, error) {
-	b := req.Get("body")
-	if !b.Exists() || b.Type == gjson.Null {
+// requestBody returns the request body (raw, the member's JSON text),
+// base64-decoded when API Gateway says so (base64Flag).
+func requestBody(raw, base64Flag string) (string, error) {
+	if jsonscan.IsNull(raw) {
 		return "", nil
 	}
-	if b.Type != gjson.String {
-		return "", errorf("apigateway", "body", "want a string, got %s", jsonscan.Kind(b.Raw))
+	b, ok := jsonscan.String(raw)
+	if !ok {
+		return "", errorf("apigateway", "body", "want a string, got %s", jsonscan.Kind(raw))
 	}
-	if !req.Get("isBase64Encoded").Bool() {
-		return b.Str, nil
+	if !truthy(base64Flag) {
+		return b, nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(b.Str)
+	dec, err := base64.StdEncoding.DecodeString(b)
 	if err != nil {
 		return "", errorf("apigateway", "body", "isBase64Encoded is true but the body is not base64: %v", err)
 	}
-	return string(raw), nil
+	return string(dec), nil
 }

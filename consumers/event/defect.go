@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/tidwall/gjson"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
 // SNSNotificationType is the type of an event made from an SNS notification
@@ -38,23 +38,48 @@ func Defect(ev *ce.Event, fallbackType string) string {
 	case ContentText:
 		return "body is text, not JSON"
 	}
-	doc := gjson.ParseBytes(ev.Data())
-	if !doc.IsObject() {
+	doc := string(ev.Data())
+	if i := jsonscan.SkipSpace(doc, 0); i >= len(doc) || doc[i] != '{' {
 		return "body is JSON of no known shape (an array or scalar, not an event object)"
 	}
-	has := func(k string) bool { return doc.Get(gjson.Escape(k)).Exists() }
+	// Which of the members that name a shape are present (with any value).
+	// Data labelled JSON that is not well-formed (a data_base64 payload,
+	// say) counts the members before the first malformed byte.
+	var seen struct{ detail, detailType, source, topicArn, typ, messageID, id, ceType bool }
+	members := jsonscan.ObjectMembers(doc)
+	for members.Next() {
+		switch members.Key {
+		case "detail":
+			seen.detail = true
+		case "detail-type":
+			seen.detailType = true
+		case "source":
+			seen.source = true
+		case "TopicArn":
+			seen.topicArn = true
+		case "Type":
+			seen.typ = true
+		case "MessageId":
+			seen.messageID = true
+		case "id":
+			seen.id = true
+		case "type":
+			seen.ceType = true
+		}
+	}
 	switch {
-	case has("detail") || has("detail-type"):
+	case seen.detail || seen.detailType:
 		var missing []string
-		for _, k := range []string{"detail-type", "source"} {
-			if !has(k) {
-				missing = append(missing, k)
-			}
+		if !seen.detailType {
+			missing = append(missing, "detail-type")
+		}
+		if !seen.source {
+			missing = append(missing, "source")
 		}
 		return "EventBridge envelope: " + strings.Join(missing, " and ") + " missing"
-	case has("TopicArn") || has("Type") && has("MessageId"):
+	case seen.topicArn || seen.typ && seen.messageID:
 		return "SNS envelope: Type, TopicArn and MessageId are required"
-	case has("id") && has("source") && has("type"):
+	case seen.id && seen.source && seen.ceType:
 		return "CloudEvent without specversion"
 	}
 	return "body is JSON of no known shape (not a CloudEvent, SNS, EventBridge, S3 or API Gateway event)"

@@ -15,4 +15,10 @@
 // Input that looks like a known shape but is malformed yields an *Error naming
 // the shape, the JSON path and what is wrong; the normalizer never panics and
 // never guesses.
+//
+// JSON is validated and walked with consumers/jsonscan alone (no closures,
+// no second validation pass); the package does not import gjson, which
+// handlers keep for their user-written template paths. The gjson walks it
+// replaced live on in gjsonref_test.go and snsattr_test.go as the reference
+// of differential tests and fuzzers.
 package event

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/tidwall/gjson"
 )
 
 // DefaultFallbackType is the CloudEvents type given to bodies of no known shape.
@@ -156,12 +155,12 @@ func (n *Normalizer) document(dst []ce.Event, env *envelope, doc string, f *fiel
 	case f.detailType != "" && f.source != "":
 		out, err = eventBridge(dst, env, f)
 	case f.records != "" && f.records[0] == '[':
-		out, ctl, err = n.records(dst, env, gjson.Parse(f.records))
+		out, ctl, err = n.records(dst, env, f.records)
 	case f.event == `"s3:TestEvent"`:
 		bucket, _ := jsonscan.String(f.bucket)
 		return dst, &Control{Kind: S3TestEvent, Source: bucket}, true, nil
 	case f.requestContext != "" && f.requestContext[0] == '{' && (f.httpMethod != "" || f.routeKey != ""):
-		out, err = apiGateway(dst, env, doc, gjson.Parse(f.requestContext))
+		out, err = apiGateway(dst, env, doc, f.requestContext)
 	default:
 		return dst, nil, false, nil
 	}

@@ -1,61 +1,58 @@
 package event
 
 import (
-	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"strconv"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/tidwall/gjson"
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
-// records decodes a Records[] document: an S3 event notification, or a Lambda
-// SQS or SNS event. Every record is decoded in its own copy of the envelope.
-func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) ([]ce.Event, *Control, error) {
+// records decodes a Records[] document (recs, a validated JSON array): an S3
+// event notification, or a Lambda SQS or SNS event. Every record is decoded
+// in its own copy of the envelope.
+func (n *Normalizer) records(dst []ce.Event, env *envelope, recs string) ([]ce.Event, *Control, error) {
 	start := len(dst)
 	var ctl *Control
 	count := 0
-	var err error
-	recs.ForEach(func(_, rec gjson.Result) bool {
+	elems := jsonscan.ArrayElements(recs)
+	for elems.Next() {
+		rec := elems.Value
 		path := "Records[" + strconv.Itoa(count) + "]"
 		count++
-		if !rec.IsObject() {
-			err = errorf("records", path, "want an object, got %s", jsonscan.Kind(rec.Raw))
-			return false
+		var err error
+		if rec[0] != '{' {
+			err = errorf("records", path, "want an object, got %s", jsonscan.Kind(rec))
+			return dst[:start], nil, err
 		}
-		source := rec.Get("eventSource")
-		if !source.Exists() {
-			source = rec.Get("EventSource") // Lambda SNS records
+		source := member(rec, "eventSource")
+		if source == "" {
+			source = member(rec, "EventSource") // Lambda SNS records
 		}
 		child := *env
 		var c *Control
-		switch source.Str {
+		switch src := stringOf(source); src {
 		case "aws:s3":
 			dst, err = s3Record(dst, &child, rec)
 		case "aws:sqs":
 			dst, c, err = n.sqsRecord(dst, &child, rec)
 		case "aws:sns":
-			sns := rec.Get("Sns")
-			if !sns.IsObject() {
-				err = errorf("lambda-sns", "Sns", "want an object, got %s", jsonscan.Kind(sns.Raw))
+			sns := member(rec, "Sns")
+			if sns == "" || sns[0] != '{' {
+				err = errorf("lambda-sns", "Sns", "want an object, got %s", jsonscan.Kind(sns))
 				break
 			}
-			f, _ := scanFields(sns.Raw) // valid: part of a validated document
+			f, _ := scanFields(sns) // valid: part of a validated document
 			dst, c, err = n.sns(dst, &child, &f)
 			err = at("Sns", err)
 		default:
-			err = errorf("records", "eventSource", "unknown event source %q (want aws:s3, aws:sqs or aws:sns)", source.Str)
+			err = errorf("records", "eventSource", "unknown event source %q (want aws:s3, aws:sqs or aws:sns)", src)
 		}
 		if err != nil {
-			err = at(path, err)
-			return false
+			return dst[:start], nil, at(path, err)
 		}
 		if c != nil {
 			ctl = c
 		}
-		return true
-	})
-	if err != nil {
-		return dst[:start], nil, err
 	}
 	if count == 0 {
 		return dst, nil, errorf("records", "Records", "empty")
@@ -66,34 +63,62 @@ func (n *Normalizer) records(dst []ce.Event, env *envelope, recs gjson.Result) (
 // s3Record maps one S3 event notification record (CloudEvents AWS S3 adapter):
 // id = x-amz-request-id "." x-amz-id-2, source = eventSource "." awsRegion "."
 // bucket, type = "com.amazonaws.s3." eventName, subject = key, time = eventTime.
-func s3Record(dst []ce.Event, env *envelope, rec gjson.Result) ([]ce.Event, error) {
+func s3Record(dst []ce.Event, env *envelope, rec string) ([]ce.Event, error) {
 	const shape = "s3"
-	get := func(path string) (string, error) { return str(shape, path, rec.Get(path).Raw) }
-	region, err := get("awsRegion")
+	// One pass, the first of each member counting; a responseElements or s3
+	// member without the nested value leaves it to a later one of that name
+	// (as the dotted gjson paths read before did: memberPath).
+	var rawRegion, rawName, rawTime, rawReqID, rawID2, rawBucket, rawKey string
+	members := jsonscan.ObjectMembers(rec)
+	for members.Next() {
+		switch v := members.Value; members.Key {
+		case "awsRegion":
+			first(&rawRegion, v)
+		case "eventName":
+			first(&rawName, v)
+		case "eventTime":
+			first(&rawTime, v)
+		case "responseElements":
+			if rawReqID == "" {
+				rawReqID = member(v, "x-amz-request-id")
+			}
+			if rawID2 == "" {
+				rawID2 = member(v, "x-amz-id-2")
+			}
+		case "s3":
+			if rawBucket == "" {
+				rawBucket = memberPath(v, "bucket", "name")
+			}
+			if rawKey == "" {
+				rawKey = memberPath(v, "object", "key")
+			}
+		}
+	}
+	region, err := str(shape, "awsRegion", rawRegion)
 	if err != nil {
 		return dst, err
 	}
-	name, err := get("eventName")
+	name, err := str(shape, "eventName", rawName)
 	if err != nil {
 		return dst, err
 	}
-	reqID, err := get("responseElements.x-amz-request-id")
+	reqID, err := str(shape, "responseElements.x-amz-request-id", rawReqID)
 	if err != nil {
 		return dst, err
 	}
-	id2, err := get("responseElements.x-amz-id-2")
+	id2, err := str(shape, "responseElements.x-amz-id-2", rawID2)
 	if err != nil {
 		return dst, err
 	}
-	bucket, err := get("s3.bucket.name")
+	bucket, err := str(shape, "s3.bucket.name", rawBucket)
 	if err != nil {
 		return dst, err
 	}
-	key, err := get("s3.object.key")
+	key, err := str(shape, "s3.object.key", rawKey)
 	if err != nil {
 		return dst, err
 	}
-	t, err := timestamp(shape, "eventTime", rec.Get("eventTime").Raw)
+	t, err := timestamp(shape, "eventTime", rawTime)
 	if err != nil {
 		return dst, err
 	}
@@ -103,49 +128,64 @@ func s3Record(dst []ce.Event, env *envelope, rec gjson.Result) ([]ce.Event, erro
 		typ:         "com.amazonaws.s3." + name,
 		subject:     key,
 		time:        t,
-		data:        []byte(rec.Raw),
+		data:        []byte(rec),
 		contentType: ContentJSON,
 	})
 }
 
 // sqsRecord decodes one record of a Lambda SQS event into a Message and
 // normalizes it like a message received from the queue.
-func (n *Normalizer) sqsRecord(dst []ce.Event, env *envelope, rec gjson.Result) ([]ce.Event, *Control, error) {
+func (n *Normalizer) sqsRecord(dst []ce.Event, env *envelope, rec string) ([]ce.Event, *Control, error) {
 	const shape = "lambda-sqs"
+	var messageID, body, arn, attributes, messageAttributes string
+	members := jsonscan.ObjectMembers(rec)
+	for members.Next() { // the first of each counts
+		switch members.Key {
+		case "messageId":
+			first(&messageID, members.Value)
+		case "body":
+			first(&body, members.Value)
+		case "eventSourceARN":
+			first(&arn, members.Value)
+		case "attributes":
+			first(&attributes, members.Value)
+		case "messageAttributes":
+			first(&messageAttributes, members.Value)
+		}
+	}
 	var m Message
 	var err error
-	if m.MessageID, err = str(shape, "messageId", rec.Get("messageId").Raw); err != nil {
+	if m.MessageID, err = str(shape, "messageId", messageID); err != nil {
 		return dst, nil, err
 	}
-	body := rec.Get("body")
-	if body.Type != gjson.String {
-		return dst, nil, errorf(shape, "body", "want a string, got %s", jsonscan.Kind(body.Raw))
+	var ok bool
+	if m.Body, ok = jsonscan.String(body); !ok {
+		return dst, nil, errorf(shape, "body", "want a string, got %s", jsonscan.Kind(body))
 	}
-	m.Body = body.Str
-	if m.QueueARN, err = optStr(shape, "eventSourceARN", rec.Get("eventSourceARN").Raw); err != nil {
+	if m.QueueARN, err = optStr(shape, "eventSourceARN", arn); err != nil {
 		return dst, nil, err
 	}
-	if a := rec.Get("attributes"); a.IsObject() {
+	if attributes != "" && attributes[0] == '{' {
 		m.Attributes = make(map[string]string)
-		a.ForEach(func(k, v gjson.Result) bool {
-			if v.Type == gjson.String {
-				m.Attributes[k.Str] = v.Str
+		a := jsonscan.ObjectMembers(attributes)
+		for a.Next() {
+			if v, ok := jsonscan.String(a.Value); ok {
+				m.Attributes[a.Key] = v
 			}
-			return true
-		})
+		}
 	}
-	if a := rec.Get("messageAttributes"); a.IsObject() {
-		a.ForEach(func(k, v gjson.Result) bool {
-			sv := v.Get("stringValue")
-			if sv.Type != gjson.String {
-				return true // binary attributes carry no CloudEvents attributes
+	if messageAttributes != "" && messageAttributes[0] == '{' {
+		a := jsonscan.ObjectMembers(messageAttributes)
+		for a.Next() {
+			sv, ok := jsonscan.String(member(a.Value, "stringValue"))
+			if !ok {
+				continue // binary attributes carry no CloudEvents attributes
 			}
 			if m.MessageAttributes == nil {
 				m.MessageAttributes = make(map[string]string)
 			}
-			m.MessageAttributes[k.Str] = sv.Str
-			return true
-		})
+			m.MessageAttributes[a.Key] = sv
+		}
 	}
 	env.add(ExtSQSMessageID, m.MessageID)
 	env.add(ExtSQSQueue, m.QueueARN)

@@ -88,7 +88,7 @@ func apiGateway(dst []ce.Event, env *envelope, doc, rc string) ([]ce.Event, erro
 		return dst, nil
 	case media == MediaCloudEvent:
 		if !jsonscan.Valid(body) {
-			return dst, invalidJSON(shape, "body", body)
+			return dst, invalidJSON(shape, body)
 		}
 		out, err := structured(dst, env, body)
 		return out, within("body", err)

@@ -47,14 +47,14 @@ func (n *Normalizer) gjsonMessage(dst []ce.Event, env *envelope, m Message) ([]c
 	case body != "" && body[0] == '{':
 		f, valid := scanFields(body)
 		if !valid {
-			return dst, nil, invalidJSON("sqs", "body", body)
+			return dst, nil, invalidJSON("sqs", body)
 		}
 		if out, ctl, ok, err := n.gjsonDocument(dst, env, body, &f); ok || err != nil {
 			return out, ctl, err
 		}
 	case body != "" && body[0] == '[':
 		if !jsonscan.Valid(body) {
-			return dst, nil, invalidJSON("sqs", "body", body)
+			return dst, nil, invalidJSON("sqs", body)
 		}
 	}
 	out, err := n.fallback(dst, env, m, body)
@@ -360,7 +360,7 @@ func gjsonAPIGateway(dst []ce.Event, env *envelope, doc string, rc gjson.Result)
 		return dst, nil
 	case media == MediaCloudEvent:
 		if !jsonscan.Valid(body) {
-			return dst, invalidJSON(shape, "body", body)
+			return dst, invalidJSON(shape, body)
 		}
 		out, err := structured(dst, env, body)
 		return out, within("body", err)

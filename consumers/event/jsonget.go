@@ -30,15 +30,19 @@ func member(obj, key string) string {
 // lacks the rest of the path does not end the search (a later member of the
 // same name is tried). Arrays hold no named members: "" there.
 func memberPath(obj string, keys ...string) string {
+	if len(keys) == 0 {
+		return obj
+	}
+	key, rest := keys[0], keys[1:] //nolint:gosec // G602: len(keys) > 0 is checked above
 	m := jsonscan.ObjectMembers(obj)
 	for m.Next() {
-		if m.Key != keys[0] {
+		if m.Key != key {
 			continue
 		}
-		if len(keys) == 1 {
+		if len(rest) == 0 {
 			return m.Value
 		}
-		if v := memberPath(m.Value, keys[1:]...); v != "" {
+		if v := memberPath(m.Value, rest...); v != "" {
 			return v
 		}
 	}

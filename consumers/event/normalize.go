@@ -62,14 +62,14 @@ func (n *Normalizer) message(dst []ce.Event, env *envelope, m Message) ([]ce.Eve
 	case body != "" && body[0] == '{':
 		f, valid := scanFields(body)
 		if !valid {
-			return dst, nil, invalidJSON("sqs", "body", body)
+			return dst, nil, invalidJSON("sqs", body)
 		}
 		if out, ctl, ok, err := n.document(dst, env, body, &f); ok || err != nil {
 			return out, ctl, err
 		}
 	case body != "" && body[0] == '[':
 		if !jsonscan.Valid(body) {
-			return dst, nil, invalidJSON("sqs", "body", body)
+			return dst, nil, invalidJSON("sqs", body)
 		}
 	}
 	out, err := n.fallback(dst, env, m, body)
@@ -211,9 +211,10 @@ func looksLikeJSON(s string) bool {
 	return s != "" && (s[0] == '{' || s[0] == '[')
 }
 
-// invalidJSON reports where a JSON document breaks, using encoding/json's
-// error for the offset (only on this failure path).
-func invalidJSON(shape, path, doc string) *Error {
+// invalidJSON reports where a message body breaks as JSON, using
+// encoding/json's error for the offset (only on this failure path).
+func invalidJSON(shape, doc string) *Error {
+	const path = "body"
 	var v json.RawMessage
 	err := json.Unmarshal([]byte(doc), &v)
 	if se, ok := err.(*json.SyntaxError); ok {

@@ -105,6 +105,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	reg := Registry(opts...)
+	if err := reg.CheckNames(); err != nil {
+		fmt.Fprintf(stderr, "consumer: %v\n", err)
+		return 2
+	}
 	if err := cfg.Validate(reg.Has); err != nil {
 		fmt.Fprintf(stderr, "consumer: invalid configuration:\n%v\n", err)
 		return 2

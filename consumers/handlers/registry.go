@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,6 +95,22 @@ func (r *Registry) Register(name string, f Factory) { r.factories[name] = f }
 
 // Has reports whether name is registered.
 func (r *Registry) Has(name string) bool { _, ok := r.factories[name]; return ok }
+
+// validName is what an EventConsumer's route may name as its handler: the
+// CRD's pattern and length (api/v1alpha1, +kubebuilder markers on
+// Route.Handler), which the API server enforces.
+var validName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
+// CheckNames reports every registered name an EventConsumer could not use.
+func (r *Registry) CheckNames() error {
+	var errs []error
+	for _, n := range r.Names() {
+		if len(n) > 63 || !validName.MatchString(n) {
+			errs = append(errs, fmt.Errorf("handler name %q: an EventConsumer cannot name it (a letter, then letters, digits, '_', '.' or '-'; at most 63 characters)", n))
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Names lists the registered handlers, sorted.
 func (r *Registry) Names() []string {

@@ -339,9 +339,20 @@ func TestS3PutRunsTheFilesFlow(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, r := range s.p.State().Rules {
-		if r["name"] == "uploads-incoming" && r["delivered"] != int64(1) {
-			t.Errorf("uploads-incoming delivered %v, want 1", r["delivered"])
+	// The bus counts a function target's delivery when the function has
+	// returned, a moment after its row is written: wait for the count.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var delivered any
+		for _, r := range s.p.State().Rules {
+			if r["name"] == "uploads-incoming" {
+				delivered = r["delivered"]
+			}
+		}
+		if delivered == int64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("uploads-incoming delivered %v, want 1", delivered)
 		}
 	}
 }

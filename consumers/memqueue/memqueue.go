@@ -53,12 +53,19 @@ type message struct {
 type Queue struct {
 	cfg Config
 
-	mu        sync.Mutex
-	msgs      []*message // in send order; deleted ones are compacted away lazily
-	deleted   int        // deleted messages still in msgs
-	byReceipt map[string]*message
-	changed   chan struct{}
-	seq       int
+	mu      sync.Mutex
+	msgs    []*message // in send order; deleted ones are compacted away lazily
+	deleted int        // deleted messages still in msgs
+	// head is where take starts on a standard queue: every message of
+	// msgs[:head] is deleted or invisible until at least headVisible (a
+	// lower bound), so a receive does not walk the messages in flight
+	// (up to a consumer's maxInFlight) before the visible ones each time.
+	// Once headVisible passes, take walks from the start again.
+	head        int
+	headVisible time.Time
+	byReceipt   map[string]*message
+	changed     chan struct{}
+	seq         int
 
 	requests sync.Map // API name -> *atomic.Int64
 }
@@ -212,15 +219,25 @@ func (q *Queue) take(limit int, visibility time.Duration) ([]delivery.Message, t
 	now := time.Now()
 	var out []delivery.Message
 	var next time.Time
-	busy := map[string]bool{} // FIFO groups with a message in flight
+	var busy map[string]bool // FIFO groups with a message in flight
 	if q.cfg.FIFO {
+		busy = map[string]bool{}
 		for _, m := range q.msgs {
 			if !m.deleted && m.visibleAt.After(now) && m.receiveCount > 0 {
 				busy[m.group] = true
 			}
 		}
 	}
-	for _, m := range q.msgs {
+	start := 0
+	if !q.cfg.FIFO && q.head > 0 && q.headVisible.After(now) {
+		start, next = q.head, q.headVisible
+	}
+	// prefix: msgs[:i] are all deleted or invisible so far (FIFO queues
+	// keep walking from the start: a group's order depends on them).
+	prefix, prefixVisible := !q.cfg.FIFO, next
+	i := start
+	for ; i < len(q.msgs); i++ {
+		m := q.msgs[i]
 		if m.deleted {
 			continue
 		}
@@ -233,6 +250,9 @@ func (q *Queue) take(limit int, visibility time.Duration) ([]delivery.Message, t
 			}
 			if q.cfg.FIFO && !m.visibleAt.After(now) {
 				busy[m.group] = true // keep later messages of the group behind it
+			}
+			if prefix && (prefixVisible.IsZero() || m.visibleAt.Before(prefixVisible)) {
+				prefixVisible = m.visibleAt
 			}
 			continue
 		}
@@ -249,10 +269,28 @@ func (q *Queue) take(limit int, visibility time.Duration) ([]delivery.Message, t
 		m.receipt = m.id + "#" + strconv.Itoa(m.receiveCount)
 		q.byReceipt[m.receipt] = m
 		m.visibleAt = now.Add(visibility)
+		if prefix && (prefixVisible.IsZero() || m.visibleAt.Before(prefixVisible)) {
+			prefixVisible = m.visibleAt
+		}
 		out = append(out, q.deliver(m))
+	}
+	if prefix {
+		// msgs[:i] are now all deleted or invisible until prefixVisible.
+		q.head, q.headVisible = i, prefixVisible
+		if prefixVisible.IsZero() {
+			q.headVisible = now.Add(visibility) // all deleted: any later change lowers it
+		}
 	}
 	q.compact()
 	return out, next
+}
+
+// hidden lowers the head's bound after a message became visible at t
+// (wherever it is); q.mu must be held.
+func (q *Queue) hidden(t time.Time) {
+	if t.Before(q.headVisible) {
+		q.headVisible = t
+	}
 }
 
 // remove marks m deleted; q.mu must be held.
@@ -268,14 +306,19 @@ func (q *Queue) compact() {
 		return
 	}
 	kept := q.msgs[:0]
-	for _, m := range q.msgs {
+	head := 0
+	for i, m := range q.msgs {
 		if !m.deleted {
 			kept = append(kept, m)
+		}
+		if i+1 == q.head {
+			head = len(kept)
 		}
 	}
 	clear(q.msgs[len(kept):])
 	q.msgs = kept
 	q.deleted = 0
+	q.head = head
 }
 
 func (q *Queue) deliver(m *message) delivery.Message {
@@ -347,6 +390,7 @@ func (q *Queue) ChangeVisibility(_ context.Context, changes []delivery.Visibilit
 			continue
 		}
 		m.visibleAt = now.Add(c.Timeout)
+		q.hidden(m.visibleAt)
 	}
 	q.notify()
 	if len(failed) > 0 {

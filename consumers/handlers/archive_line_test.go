@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+)
+
+func lineEvent(t testing.TB, contentType string, data []byte, ext map[string]any) *ce.Event {
+	t.Helper()
+	e := ce.New()
+	e.SetID("id-1")
+	e.SetSource("shop/checkout")
+	e.SetType("io.eventplane.demo.order.placed.v1")
+	e.SetTime(time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC))
+	e.SetSubject("order 1")
+	for k, v := range ext {
+		e.SetExtension(k, v)
+	}
+	if data != nil {
+		e.SetDataContentType(contentType)
+		e.DataEncoded = data
+	}
+	return &e
+}
+
+// The lake's lines stay byte for byte what json.Marshal wrote (readers
+// and the object's dedup by id rely on one JSON object per line): data with
+// white space or line breaks between its tokens is compacted, <, >, & and
+// U+2028/9 are escaped as encoding/json does, and anything else is kept.
+func TestArchiveLineIsWhatJSONMarshalWrites(t *testing.T) {
+	cases := map[string]*ce.Event{
+		"plain json":           lineEvent(t, "application/json", []byte(`{"orderId":"o-1","total":10,"items":[{"sku":"a b","qty":2}]}`), nil),
+		"indented json":        lineEvent(t, "application/json", []byte("{\n  \"orderId\": \"o-1\",\n\t\"total\": 10\r\n}"), nil),
+		"html characters":      lineEvent(t, "application/json", []byte(`{"note":"<b>a & b</b>"}`), nil),
+		"line separators":      lineEvent(t, "application/json", []byte("{\"note\":\"a\u2028b\u2029c\"}"), nil),
+		"escaped quotes":       lineEvent(t, "application/json", []byte(`{"note":"say \"hi\" \\ ok","k":"\\"}`), nil),
+		"no data":              lineEvent(t, "", nil, nil),
+		"text data":            lineEvent(t, "text/plain", []byte("line one\nline <two>"), nil),
+		"binary data":          lineEvent(t, "application/octet-stream", []byte{0, 1, 2, 0xE2, 0x80, 0xA8}, nil),
+		"extensions":           lineEvent(t, "application/json", []byte(`{"a":1}`), map[string]any{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "partitionkey": "a&b", "count": 3}),
+		"attribute with space": lineEvent(t, "application/json; charset=utf-8", []byte(` [1, 2] `), nil),
+	}
+	for name, e := range cases {
+		t.Run(name, func(t *testing.T) {
+			want, wantErr := json.Marshal(e)
+			got, err := marshalLine(new(bytes.Buffer), e)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("error = %v, json.Marshal's = %v", err, wantErr)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("line:\n got %s\nwant %s", got, want)
+			}
+			if bytes.IndexByte(got, '\n') >= 0 {
+				t.Fatalf("line %q holds a line break", got)
+			}
+		})
+	}
+}
+
+// An event whose JSON data is not JSON is refused as json.Marshal refuses
+// it (the archive answers a permanent error: the message goes to the DLQ).
+func TestArchiveLineRefusesInvalidJSONData(t *testing.T) {
+	e := lineEvent(t, "application/json", []byte(`{"a":`), nil)
+	if _, err := json.Marshal(e); err == nil {
+		t.Fatal("json.Marshal accepted invalid data")
+	}
+	if line, err := marshalLine(new(bytes.Buffer), e); err == nil {
+		t.Fatalf("marshalLine accepted invalid data: %s", line)
+	}
+}
+
+func FuzzArchiveLine(f *testing.F) {
+	f.Add([]byte(`{"a":"<&>","b":[1, 2]}`), "x")
+	f.Add([]byte("{\"a\":\"\u2028\"}"), "a b")
+	f.Fuzz(func(t *testing.T, data []byte, subject string) {
+		e := lineEvent(t, "application/json", data, nil)
+		e.SetSubject(subject)
+		want, wantErr := json.Marshal(e)
+		got, err := marshalLine(new(bytes.Buffer), e)
+		if (err != nil) != (wantErr != nil) || (err == nil && !bytes.Equal(got, want)) {
+			t.Fatalf("marshalLine = %s, %v; json.Marshal = %s, %v", got, err, want, wantErr)
+		}
+	})
+}
+
+func BenchmarkArchiveLine(b *testing.B) {
+	e := lineEvent(b, "application/json", []byte(`{"orderId":"o-123456","customerId":"c-42","total":10,"currency":"EUR","items":[{"sku":"sku-1","qty":2,"price":5}]}`),
+		map[string]any{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+	b.Run("baseline json.Marshal", func(b *testing.B) {
+		for range b.N {
+			if _, err := json.Marshal(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("marshalLine", func(b *testing.B) {
+		buf := new(bytes.Buffer)
+		for range b.N {
+			if _, err := marshalLine(buf, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

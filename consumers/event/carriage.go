@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"mime"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -45,56 +47,109 @@ var hopExtensions = map[string]bool{
 // its data when the data is a JSON object, else {"data": ...} or
 // {"data_base64": ...}, plus the DetailKey member with e's attributes.
 func EventBridgeDetail(e *ce.Event) string { //nolint:revive // EventBridge is the AWS service's name, not a stutter of the package's
-	c := map[string]string{"specversion": ce.CloudEventsVersionV1, "id": e.ID(), "source": e.Source()}
+	// The carriage is what json.Marshal writes for a map[string]string of
+	// these members (keys sorted, a later one with the same name replacing
+	// an earlier), appended by hand into the one buffer the detail is built
+	// in: it is on every ingested event's path.
+	var members [16]carried
+	c := carriageMembers(members[:0])
+	c = c.set("specversion", ce.CloudEventsVersionV1).set("id", e.ID()).set("source", e.Source())
 	if s := e.Subject(); s != "" {
-		c["subject"] = s
+		c = c.set("subject", s)
 	}
 	if t := e.Time(); !t.IsZero() {
-		c["time"] = t.UTC().Format(time.RFC3339Nano)
+		c = c.set("time", t.UTC().Format(time.RFC3339Nano))
 	}
 	if ct := e.DataContentType(); ct != "" {
-		c["datacontenttype"] = ct
+		c = c.set("datacontenttype", ct)
 	}
 	if ds := e.DataSchema(); ds != "" {
-		c["dataschema"] = ds
+		c = c.set("dataschema", ds)
 	}
 	for name, v := range e.Extensions() {
 		if hopExtensions[name] {
 			continue
 		}
 		if s, err := types.Format(v); err == nil {
-			c[name] = s
+			c = c.set(name, s)
 		}
 	}
 	data := e.Data()
-	trimmed := trimSpace(string(data))
-	var body string // the detail without the carriage, as "{...}" members text
+	trimmed := trimSpace(unsafe.String(unsafe.SliceData(data), len(data))) // a view of data, read here only
+	// The detail without the carriage: body as "{...}" text, or the data
+	// wrapped (wrapJSON, wrapText or wrapBase64).
+	const wrapJSON, wrapText = "json", "text"
+	var body, wrapped string
 	switch {
 	case len(data) == 0:
-		c["detail_wraps"] = wrapNone
+		c = c.set("detail_wraps", wrapNone)
 	case isJSONMedia(e.DataMediaType()) && trimmed != "" && trimmed[0] == '{' && jsonscan.Valid(trimmed):
 		body = trimmed
 	case isJSONMedia(e.DataMediaType()) && jsonscan.Valid(trimmed):
-		c["detail_wraps"] = wrapData
-		body = `{"data":` + trimmed + `}`
+		c = c.set("detail_wraps", wrapData)
+		wrapped = wrapJSON
 	case utf8.Valid(data):
-		c["detail_wraps"] = wrapData
-		s, _ := json.Marshal(string(data))
-		body = `{"data":` + string(s) + `}`
+		c = c.set("detail_wraps", wrapData)
+		wrapped = wrapText
 	default:
-		c["detail_wraps"] = wrapBase64
-		body = `{"data_base64":"` + base64.StdEncoding.EncodeToString(data) + `"}`
+		c = c.set("detail_wraps", wrapBase64)
+		wrapped = wrapBase64
 	}
-	carried, _ := json.Marshal(c)
-	head := `{"` + DetailKey + `":` + string(carried)
-	if body == "" {
-		return head + "}"
+	slices.SortFunc(c, func(a, b carried) int { return strings.Compare(a.key, b.key) })
+	b := make([]byte, 0, 64+len(DetailKey)+len(data)+c.size()+len(data)/3)
+	b = append(b, `{"`+DetailKey+`":{`...)
+	for i, m := range c {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, m.key)
+		b = append(b, ':')
+		b = appendString(b, m.value)
 	}
-	rest := trimSpace(body[1:])
-	if rest == "}" {
-		return head + "}"
+	b = append(b, '}')
+	switch {
+	case wrapped == wrapJSON:
+		b = append(b, `,"data":`...)
+		b = append(b, trimmed...)
+	case wrapped == wrapText:
+		b = append(b, `,"data":`...)
+		b = appendString(b, string(data))
+	case wrapped == wrapBase64:
+		b = append(b, `,"data_base64":"`...)
+		b = base64.StdEncoding.AppendEncode(b, data)
+		b = append(b, '"')
+	case body != "":
+		if rest := trimSpace(body[1:]); rest != "}" {
+			b = append(b, ',')
+			b = append(b, rest...)
+			return string(b)
+		}
 	}
-	return head + "," + rest
+	return string(append(b, '}'))
+}
+
+// carried is one member of the carriage.
+type carried struct{ key, value string }
+
+type carriageMembers []carried
+
+// set adds or replaces the member key, as assigning to a map does.
+func (c carriageMembers) set(key, value string) carriageMembers {
+	for i := range c {
+		if c[i].key == key {
+			c[i].value = value
+			return c
+		}
+	}
+	return append(c, carried{key, value})
+}
+
+func (c carriageMembers) size() int {
+	n := 0
+	for _, m := range c {
+		n += len(m.key) + len(m.value) + 6
+	}
+	return n
 }
 
 func isJSONMedia(media string) bool {
@@ -258,9 +313,19 @@ func applyCarriage(a *attrs, c carriage, rest string) error {
 }
 
 // appendString appends s as a JSON string.
+// It writes what json.Marshal(s) writes: a string of printable ASCII with
+// nothing to escape (the common case) is copied as it is, anything else
+// goes through json.Marshal (HTML escaping, \ufffd for invalid UTF-8).
 func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Outgoing returns a copy of e for the next hop (a structured CloudEvent

@@ -133,7 +133,7 @@ func (r *Registry) Validate(typ, dataschema string, data []byte) error {
 	if !ok {
 		return fmt.Errorf("type %q: %w", typ, ErrUnknownType)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	inst, err := instance(data)
 	if err != nil {
 		return &DataError{Type: typ, Details: []string{"data is not JSON: " + err.Error()}}
 	}

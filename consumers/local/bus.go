@@ -188,6 +188,16 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader
 		b.log.Error("bus: unmatchable event", "error", err)
 		return
 	}
+	var whole string // the event as a message body, made once for the targets that get all of it
+	message := func(t target, body []byte) string {
+		if t.input != nil {
+			return string(body)
+		}
+		if whole == "" {
+			whole = string(doc)
+		}
+		return whole
+	}
 	for _, i := range matched {
 		r := br.rules[i]
 		r.count.Matched.Add(1)
@@ -202,14 +212,14 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader
 			switch {
 			case t.queue != nil:
 				// A FIFO target queue gets one message group.
-				if _, err := t.queue.SendTraced(string(body), nil, traceHeader, "eventbridge"); err != nil {
+				if _, err := t.queue.SendTraced(message(t, body), nil, traceHeader, "eventbridge"); err != nil {
 					r.count.Failed.Add(1)
 					b.deadLetter(t, r.name, doc, traceHeader, err)
 					continue
 				}
 				r.count.Delivered.Add(1)
 			case t.topic != nil:
-				t.topic.publish(string(body), nil, traceHeader)
+				t.topic.publish(message(t, body), nil, traceHeader)
 				r.count.Delivered.Add(1)
 			case t.fn != nil:
 				b.wg.Add(1)
@@ -312,24 +322,32 @@ type subscription struct {
 func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue, traceHeader string) string {
 	id := newID()
 	t.count.Matched.Add(1)
+	var attrsDoc []byte // what MessageAttributes-scoped filter policies see, made once
 	for _, s := range t.subs {
 		if s.set != nil {
-			doc := []byte(message)
-			if !s.body {
-				doc = attributeDoc(attrs)
+			var m []int
+			var err error
+			if s.body {
+				m, err = s.set.MatchString(message, nil)
+			} else {
+				if attrsDoc == nil {
+					attrsDoc = attributeDoc(attrs)
+				}
+				m, err = s.set.MatchJSON(attrsDoc, nil)
 			}
-			if m, err := s.set.MatchJSON(doc, nil); err != nil || len(m) == 0 {
+			if err != nil || len(m) == 0 {
 				continue
 			}
 		}
 		s.count.Matched.Add(1)
 		body := message
-		qattrs := map[string]string{}
-		if s.raw {
+		var qattrs map[string]string // the queue copies them
+		if s.raw && len(attrs) > 0 {
+			qattrs = make(map[string]string, len(attrs))
 			for k, v := range attrs {
 				qattrs[k] = aws.ToString(v.StringValue)
 			}
-		} else {
+		} else if !s.raw {
 			env := map[string]any{"Type": "Notification", "MessageId": id, "TopicArn": t.arn, "Message": message,
 				"Timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), "SignatureVersion": "1"}
 			if len(attrs) > 0 {

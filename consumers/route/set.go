@@ -195,7 +195,12 @@ func (s *Set) Len() int { return len(s.patterns) }
 // MatchJSON appends to dst the indexes of the patterns that match the JSON
 // event doc (an EventBridge event, or any JSON object).
 func (s *Set) MatchJSON(doc []byte, dst []int) ([]int, error) {
-	str := string(doc)
+	return s.MatchString(string(doc), dst)
+}
+
+// MatchString is MatchJSON on a document held in a string (a queue message
+// body): no copy of it is made.
+func (s *Set) MatchString(str string, dst []int) ([]int, error) {
 	if i := jsonscan.SkipSpace(str, 0); i == len(str) || str[i] != '{' {
 		if jsonscan.Valid(str) {
 			return dst, fmt.Errorf("event must be a JSON object, got %s", jsonscan.Kind(str[i:]))

@@ -20,10 +20,13 @@ import (
 // byte for byte (non-objects, invalid UTF-8, \u escapes, empty keys,
 // numbers out of float64's range) take that slow path, errors included.
 func jsonItem(data []byte) (map[string]types.AttributeValue, error) {
-	if i := skipSpace(data); i < len(data) && data[i] == '{' && utf8.Valid(data) &&
-		!bytes.Contains(data, []byte(`\u`)) && json.Valid(data) {
-		if av, ok := jsonAV(string(data[i:])); ok {
-			return av.(*types.AttributeValueMemberM).Value, nil
+	// jsonscan.Valid is fuzzed against json.Valid (a document nested
+	// deeper than its limit takes the slow path).
+	if i := skipSpace(data); i < len(data) && data[i] == '{' && utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) {
+		if doc := string(data[i:]); jsonscan.Valid(doc) {
+			if av, ok := jsonAV(doc); ok {
+				return av.(*types.AttributeValueMemberM).Value, nil
+			}
 		}
 	}
 	var m map[string]any

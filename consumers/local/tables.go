@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,10 @@ type Tables struct {
 	db     *bolt.DB
 	keys   map[string]topology.Table
 	opened time.Time
+	// items counts each table's items: read from the file once at open,
+	// then moved by every committed write, so Count (the dashboard's and
+	// tail's poll) does not walk every page of the file each time.
+	items map[string]*atomic.Int64
 }
 
 // OpenTables opens (or creates) the database file for the given tables,
@@ -43,13 +48,17 @@ func OpenTables(path string, tables []topology.Table) (*Tables, error) {
 		return nil, fmt.Errorf("open %s: %w (is another eventplane dev using this folder?)", path, err)
 	}
 	db.MaxBatchDelay = time.Millisecond // a lone writer waits at most this long
-	t := &Tables{db: db, keys: map[string]topology.Table{}, opened: time.Now().UTC().Truncate(time.Second)}
+	t := &Tables{db: db, keys: map[string]topology.Table{}, opened: time.Now().UTC().Truncate(time.Second), items: map[string]*atomic.Int64{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, tb := range tables {
 			t.keys[tb.Name] = tb
-			if _, err := tx.CreateBucketIfNotExists([]byte(tb.Name)); err != nil {
+			b, err := tx.CreateBucketIfNotExists([]byte(tb.Name))
+			if err != nil {
 				return err
 			}
+			n := new(atomic.Int64)
+			n.Store(int64(b.Stats().KeyN))
+			t.items[tb.Name] = n
 		}
 		return nil
 	})
@@ -64,15 +73,10 @@ func (t *Tables) Close() error { return errors.Join(t.db.Sync(), t.db.Close()) }
 
 // Count returns the number of items per table.
 func (t *Tables) Count() map[string]int {
-	out := map[string]int{}
-	_ = t.db.View(func(tx *bolt.Tx) error {
-		for name := range t.keys {
-			if b := tx.Bucket([]byte(name)); b != nil {
-				out[name] = b.Stats().KeyN
-			}
-		}
-		return nil
-	})
+	out := make(map[string]int, len(t.items))
+	for name, n := range t.items {
+		out[name] = int(n.Load())
+	}
 	return out
 }
 
@@ -230,7 +234,9 @@ func (t *Tables) write(name *string, key map[string]types.AttributeValue, exact 
 	// Batch coalesces concurrent writes (a consumer's in-flight events)
 	// into one transaction; it may run fn again, which only reads and
 	// writes this key.
+	var delta int64 // the item count's change, applied once the write is committed
 	err = t.db.Batch(func(tx *bolt.Tx) error {
+		delta = 0
 		b := tx.Bucket([]byte(tb.Name))
 		var old map[string]types.AttributeValue
 		if raw := b.Get(k); raw != nil {
@@ -244,7 +250,13 @@ func (t *Tables) write(name *string, key map[string]types.AttributeValue, exact 
 		}
 		before, after = old, item
 		if item == nil {
+			if old != nil {
+				delta = -1
+			}
 			return b.Delete(k)
+		}
+		if old == nil {
+			delta = 1
 		}
 		if n := ddbjson.Size(item); n > maxItemSize {
 			return invalid("Item size has exceeded the maximum allowed size: %d bytes, over 400 KB", n)
@@ -255,6 +267,9 @@ func (t *Tables) write(name *string, key map[string]types.AttributeValue, exact 
 		}
 		return b.Put(k, raw)
 	})
+	if err == nil && delta != 0 {
+		t.items[tb.Name].Add(delta)
+	}
 	return before, after, err
 }
 
@@ -469,14 +484,23 @@ func (t *Tables) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemIn
 	case n > 25:
 		return nil, invalid("Too many items requested for the BatchWriteItem call: %d, the maximum is 25", n)
 	}
+	deltas := map[string]int64{} // the item counts' changes, applied once the writes are committed
 	err := t.db.Batch(func(tx *bolt.Tx) error {
+		clear(deltas)
 		for _, w := range writes {
 			b := tx.Bucket([]byte(w.table))
+			existed := b.Get(w.key) != nil
 			if w.item == nil {
+				if existed {
+					deltas[w.table]--
+				}
 				if err := b.Delete(w.key); err != nil {
 					return err
 				}
 				continue
+			}
+			if !existed {
+				deltas[w.table]++
 			}
 			raw, err := encodeItem(w.item)
 			if err != nil {
@@ -490,6 +514,11 @@ func (t *Tables) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemIn
 	})
 	if err != nil {
 		return nil, err
+	}
+	for table, d := range deltas {
+		if n := t.items[table]; n != nil {
+			n.Add(d)
+		}
 	}
 	return &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]types.WriteRequest{}}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -43,7 +45,31 @@ type tokens struct {
 	src  string
 }
 
+// lexed keeps the tokens of the expressions seen (a handler sends the same
+// few with every write; lexing them again was a fifth of the allocations of
+// a conditional PutItem), up to maxLexed of them: the tokens are read only.
+var (
+	lexed      sync.Map // expression -> []string
+	lexedCount atomic.Int32
+)
+
+const maxLexed = 1024
+
 func lex(src string) (*tokens, error) {
+	if toks, ok := lexed.Load(src); ok {
+		return &tokens{toks: toks.([]string), src: src}, nil
+	}
+	toks, err := lexTokens(src)
+	if err != nil {
+		return nil, err
+	}
+	if lexedCount.Add(1) <= maxLexed {
+		lexed.Store(src, toks)
+	}
+	return &tokens{toks: toks, src: src}, nil
+}
+
+func lexTokens(src string) ([]string, error) {
 	var out []string
 	for i := 0; i < len(src); {
 		c := rune(src[i])
@@ -72,7 +98,7 @@ func lex(src string) (*tokens, error) {
 			return nil, fmt.Errorf("expression %q: unsupported character %q at %d", src, c, i)
 		}
 	}
-	return &tokens{toks: out, src: src}, nil
+	return out, nil
 }
 
 func (t *tokens) peek() string {

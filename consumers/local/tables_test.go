@@ -105,3 +105,26 @@ func TestEnvelopeIsTheEventBridgeShape(t *testing.T) {
 		}
 	}
 }
+
+// A cached expression's tokens are shared by every evaluation: each one
+// still answers for its own item (the parse position is per evaluation).
+func TestLexedExpressionAnswersPerItem(t *testing.T) {
+	env := exprEnv{names: map[string]string{"#k": "pk"}, values: map[string]types.AttributeValue{":o": &types.AttributeValueMemberN{Value: "5"}}}
+	const expr = "attribute_not_exists(#k) OR eventOrder < :o"
+	for i, c := range []struct {
+		item map[string]types.AttributeValue
+		want bool
+	}{
+		{map[string]types.AttributeValue{}, true},
+		{map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}, "eventOrder": &types.AttributeValueMemberN{Value: "9"}}, false},
+		{map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}, "eventOrder": &types.AttributeValueMemberN{Value: "1"}}, true},
+		{map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}, false},
+	} {
+		if got, err := evalCondition(expr, c.item, env); err != nil || got != c.want {
+			t.Errorf("evaluation %d: %v, %v; want %v", i, got, err, c.want)
+		}
+	}
+	if _, err := evalCondition("eventOrder < :o $", nil, env); err == nil || !strings.Contains(err.Error(), "unsupported character") {
+		t.Errorf("a bad expression: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,6 +224,11 @@ var lineBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // through json.Marshal itself.
 func marshalLine(buf *bytes.Buffer, e *ce.Event) ([]byte, error) {
 	buf.Reset()
+	if b, ok := appendPlainLine(buf.AvailableBuffer(), e); ok {
+		buf.Write(b) // keeps the grown buffer for the next line
+		return buf.Bytes(), nil
+	}
+	buf.Reset()
 	if err := ce.WriteJson(e, buf); err == nil {
 		b := buf.Bytes()
 		if compactAndSafe(b) && jsonscan.Valid(unsafe.String(unsafe.SliceData(b), len(b))) {
@@ -230,6 +236,104 @@ func marshalLine(buf *bytes.Buffer, e *ce.Event) ([]byte, error) {
 		}
 	}
 	return json.Marshal(e)
+}
+
+// appendPlainLine appends what sdk-go's WriteJson writes for e, and so what
+// json.Marshal returns, when that is plain: a CloudEvents 1.0 context
+// whose attributes and (string) extensions are printable ASCII with nothing
+// to escape, and JSON data that is valid, compact and safe. WriteJson's
+// order: specversion, id, source, type, subject, datacontenttype,
+// dataschema, time, data, then the extensions sorted by name. false: the
+// caller takes sdk-go's path.
+func appendPlainLine(b []byte, e *ce.Event) ([]byte, bool) {
+	ec, ok := e.Context.(*ce.EventContextV1)
+	if !ok || e.DataBase64 {
+		return b, false
+	}
+	b = append(b, `{"specversion":"1.0","id":`...)
+	var plain bool
+	attr := func(name, v string) {
+		if !plain {
+			return
+		}
+		if name != "" {
+			b = append(b, `,"`...)
+			b = append(b, name...)
+			b = append(b, `":`...)
+		}
+		if plain = plainString(v); plain {
+			b = append(b, '"')
+			b = append(b, v...)
+			b = append(b, '"')
+		}
+	}
+	plain = true
+	attr("", ec.ID)
+	attr("source", ec.Source.String())
+	attr("type", ec.Type)
+	if ec.Subject != nil {
+		attr("subject", *ec.Subject)
+	}
+	media := ce.ApplicationJSON
+	if ec.DataContentType != nil {
+		attr("datacontenttype", *ec.DataContentType)
+		media = *ec.DataContentType
+		if i := strings.IndexByte(media, ';'); i >= 0 {
+			media = media[:i]
+		}
+		media = strings.TrimSpace(strings.ToLower(media))
+	}
+	if ec.DataSchema != nil {
+		attr("dataschema", ec.DataSchema.String())
+	}
+	if ec.Time != nil {
+		attr("time", ec.Time.String())
+	}
+	if !plain {
+		return b, false
+	}
+	if e.DataEncoded != nil {
+		switch media {
+		case ce.ApplicationJSON, ce.TextJSON, ce.ApplicationCloudEventsJSON, ce.ApplicationCloudEventsBatchJSON:
+		default:
+			return b, false // a string of text: sdk-go's escaping
+		}
+		if !compactAndSafe(e.DataEncoded) || !jsonscan.Valid(unsafe.String(unsafe.SliceData(e.DataEncoded), len(e.DataEncoded))) {
+			return b, false
+		}
+		b = append(b, `,"data":`...)
+		b = append(b, e.DataEncoded...)
+	}
+	if len(ec.Extensions) > 0 {
+		var names [8]string
+		sorted := names[:0]
+		for name := range ec.Extensions {
+			sorted = append(sorted, name)
+		}
+		slices.Sort(sorted)
+		for _, name := range sorted {
+			v, ok := ec.Extensions[name].(string)
+			if !ok || !plainString(name) {
+				return b, false
+			}
+			attr(name, v)
+		}
+		if !plain {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// plainString reports whether s is printable ASCII with nothing JSON or
+// HTML escaping changes: quoted, it is its own JSON string everywhere.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // compactAndSafe reports whether JSON text b has no white space outside its

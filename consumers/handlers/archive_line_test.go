@@ -49,6 +49,11 @@ func TestArchiveLineIsWhatJSONMarshalWrites(t *testing.T) {
 		"binary data":          lineEvent(t, "application/octet-stream", []byte{0, 1, 2, 0xE2, 0x80, 0xA8}, nil),
 		"extensions":           lineEvent(t, "application/json", []byte(`{"a":1}`), map[string]any{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "partitionkey": "a&b", "count": 3}),
 		"attribute with space": lineEvent(t, "application/json; charset=utf-8", []byte(` [1, 2] `), nil),
+		"media type case":      lineEvent(t, "Application/JSON ; charset=utf-8", []byte(`{"a":1}`), nil),
+		"cloudevents media":    lineEvent(t, "application/cloudevents+json", []byte(`{"a":1}`), nil),
+		"empty json data":      lineEvent(t, "application/json", []byte{}, nil),
+		"string extensions":    lineEvent(t, "application/json", []byte(`{"a":1}`), map[string]any{"sqsmessageid": "m-1", "sqsqueue": "arn:aws:sqs:local:000000000000:orders", "b": "x", "a": "y"}),
+		"quote in extension":   lineEvent(t, "application/json", []byte(`{"a":1}`), map[string]any{"note": `say "hi"`}),
 	}
 	for name, e := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -80,11 +85,13 @@ func TestArchiveLineRefusesInvalidJSONData(t *testing.T) {
 }
 
 func FuzzArchiveLine(f *testing.F) {
-	f.Add([]byte(`{"a":"<&>","b":[1, 2]}`), "x")
-	f.Add([]byte("{\"a\":\"\u2028\"}"), "a b")
-	f.Fuzz(func(t *testing.T, data []byte, subject string) {
-		e := lineEvent(t, "application/json", data, nil)
+	f.Add([]byte(`{"a":"<&>","b":[1, 2]}`), "x", "i", "v", "application/json")
+	f.Add([]byte("{\"a\":\"\u2028\"}"), "a b", "i", "\x7f", "text/plain")
+	f.Add([]byte(`{"a":1}`), "plain subject", "id-2", "ext value", "application/json; charset=utf-8")
+	f.Fuzz(func(t *testing.T, data []byte, subject, id, ext, contentType string) {
+		e := lineEvent(t, contentType, data, map[string]any{"sqsmessageid": ext, "count": len(ext)})
 		e.SetSubject(subject)
+		e.SetID(id)
 		want, wantErr := json.Marshal(e)
 		got, err := marshalLine(new(bytes.Buffer), e)
 		if (err != nil) != (wantErr != nil) || (err == nil && !bytes.Equal(got, want)) {

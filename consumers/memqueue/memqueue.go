@@ -65,6 +65,7 @@ type Queue struct {
 	headVisible time.Time
 	byReceipt   map[string]*message
 	changed     chan struct{}
+	waiting     int // receives waiting on changed
 	seq         int
 
 	requests sync.Map // API name -> *atomic.Int64
@@ -88,7 +89,10 @@ func New(cfg Config) *Queue {
 func (q *Queue) ARN() string { return q.cfg.ARN }
 
 func (q *Queue) count(api string) {
-	c, _ := q.requests.LoadOrStore(api, new(atomic.Int64))
+	c, ok := q.requests.Load(api)
+	if !ok {
+		c, _ = q.requests.LoadOrStore(api, new(atomic.Int64))
+	}
 	c.(*atomic.Int64).Add(1)
 }
 
@@ -102,8 +106,13 @@ func (q *Queue) Requests() map[string]int64 {
 	return out
 }
 
-// notify wakes long polls; q.mu must be held.
+// notify wakes long polls; q.mu must be held. With none waiting it does
+// nothing: a receive that is about to wait counts itself in waiting and
+// takes the channel in the same critical section.
 func (q *Queue) notify() {
+	if q.waiting == 0 {
+		return
+	}
 	close(q.changed)
 	q.changed = make(chan struct{})
 }
@@ -167,11 +176,27 @@ func (q *Queue) send(body string, attrs, system map[string]string, group string,
 	defer q.mu.Unlock()
 	q.seq++
 	now := time.Now()
-	m := &message{id: fmt.Sprintf("%s-%08d", q.cfg.Name, q.seq), body: body, attrs: maps.Clone(attrs), system: system, group: group,
+	m := &message{id: messageID(q.cfg.Name, q.seq), body: body, attrs: maps.Clone(attrs), system: system, group: group,
 		sentAt: now, visibleAt: now.Add(delay)}
 	q.msgs = append(q.msgs, m)
 	q.notify()
 	return m.id, nil
+}
+
+// messageID is fmt.Sprintf("%s-%08d", name, seq) without fmt (one per sent
+// message).
+func messageID(name string, seq int) string {
+	b := make([]byte, 0, len(name)+1+20)
+	b = append(b, name...)
+	b = append(b, '-')
+	digits := 1
+	for x := seq; x >= 10; x /= 10 {
+		digits++
+	}
+	for ; digits < 8; digits++ {
+		b = append(b, '0')
+	}
+	return string(strconv.AppendInt(b, int64(seq), 10))
 }
 
 // Receive implements delivery.Source: it waits up to the queue's WaitTime for
@@ -189,27 +214,32 @@ func (q *Queue) ReceiveWith(ctx context.Context, limit int, wait, visibility tim
 	for {
 		q.mu.Lock()
 		out, next := q.take(limit, visibility)
-		changed := q.changed
-		q.mu.Unlock()
-		if len(out) > 0 {
+		wait := time.Until(deadline)
+		if len(out) > 0 || wait <= 0 {
+			q.mu.Unlock()
 			return out, nil
 		}
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return nil, nil
-		}
+		changed := q.changed
+		q.waiting++
+		q.mu.Unlock()
 		if !next.IsZero() && time.Until(next) < wait {
 			wait = max(time.Until(next), time.Millisecond)
 		}
 		t := time.NewTimer(wait)
+		var err error
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
+			err = ctx.Err()
 		case <-changed:
 		case <-t.C:
 		}
 		t.Stop()
+		q.mu.Lock()
+		q.waiting--
+		q.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 	}
 }
 

@@ -151,3 +151,35 @@ func BenchmarkReceiveWithManyInFlight(b *testing.B) {
 		inFlight = append(inFlight[1:], got[0])
 	}
 }
+
+// A long poll returns as soon as a message is sent, and ids keep SQS's
+// local form <queue>-<8-digit sequence>.
+func TestLongPollWakesOnSend(t *testing.T) {
+	q := memqueue.New(memqueue.Config{Name: "q", WaitTime: 5 * time.Second})
+	got := make(chan []delivery.Message)
+	go func() {
+		ms, err := q.Receive(context.Background(), 10)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- ms
+	}()
+	time.Sleep(50 * time.Millisecond) // the receive is waiting
+	start := time.Now()
+	if _, err := q.Send("hello", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	ms := <-got
+	if len(ms) != 1 || ms[0].Body != "hello" || ms[0].MessageID != "q-00000001" {
+		t.Fatalf("received %+v", ms)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("the long poll returned %v after the send, not at once", d)
+	}
+	// A cancelled long poll returns the context's error.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := q.Receive(ctx, 10); err != context.DeadlineExceeded {
+		t.Fatalf("cancelled receive: %v", err)
+	}
+}

@@ -49,6 +49,9 @@ type Store struct {
 	keys    map[string]template
 	now     func() time.Time
 	version string // data path of the version field
+	// The request's constant parts, shared by every PutItem (read only).
+	table, condition *string
+	names            map[string]string
 }
 
 // NewStore builds a store handler.
@@ -74,6 +77,14 @@ func NewStore(api StoreAPI, opt StoreOptions) (*Store, error) {
 		}
 		s.version = v
 	}
+	var anyKey string // the condition names one key attribute: any of them is absent exactly when the item is
+	for attr := range s.keys {
+		anyKey = attr
+		break
+	}
+	s.table = aws.String(opt.Table)
+	s.condition = aws.String("attribute_not_exists(#k) OR eventOrder < :o")
+	s.names = map[string]string{"#k": anyKey}
 	return s, nil
 }
 
@@ -122,16 +133,11 @@ func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
 	if s.opt.TTLDays > 0 {
 		item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.now().Add(time.Duration(s.opt.TTLDays)*24*time.Hour).Unix(), 10)}
 	}
-	var anyKey string
-	for attr := range s.keys {
-		anyKey = attr
-		break
-	}
 	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.opt.Table),
+		TableName:                s.table,
 		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#k) OR eventOrder < :o"),
-		ExpressionAttributeNames: map[string]string{"#k": anyKey},
+		ConditionExpression:      s.condition,
+		ExpressionAttributeNames: s.names,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":o": &types.AttributeValueMemberN{Value: order},
 		},

@@ -37,6 +37,9 @@ func parseTemplate(s string) (template, error) {
 
 // render fills the template; a missing value is an error naming the path.
 func (t template) render(e *ce.Event) (string, error) {
+	if len(t.parts) == 1 {
+		return t.parts[0], nil // no placeholder
+	}
 	var b strings.Builder
 	for i, p := range t.parts {
 		if i%2 == 0 {

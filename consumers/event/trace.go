@@ -47,6 +47,9 @@ func traceFromAttributes(env *envelope, system, user map[string]string) {
 // into a W3C traceparent. It reports false when the header has no valid root
 // or parent.
 func XRayToTraceparent(h string) (string, bool) {
+	if h == "" {
+		return "", false // no header: what the propagator answers, without its carrier and context
+	}
 	sc := trace.SpanContextFromContext(xrayPropagator.Extract(context.Background(), propagation.MapCarrier{xrayHeaderKey: h}))
 	if !sc.IsValid() {
 		return "", false
@@ -66,6 +69,9 @@ func traceparent(sc trace.SpanContext) (string, string) {
 // a valid span): the value for PutEvents' TraceHeader and SQS's
 // AWSTraceHeader.
 func XRayHeader(ctx context.Context) string {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return "" // the propagator injects nothing for an invalid span context
+	}
 	c := propagation.MapCarrier{}
 	xrayPropagator.Inject(ctx, c)
 	return c[xrayHeaderKey]

@@ -173,9 +173,9 @@ type carriage struct {
 
 // splitDetail separates the DetailKey member from the rest of detail (a
 // valid JSON object). ok is false when detail has no carriage.
-func splitDetail(detail string) (rest, carried string, ok bool) {
+func splitDetail(detail string) (rest []byte, carried string, ok bool) {
 	if !strings.Contains(detail, `"`+DetailKey+`"`) {
-		return detail, "", false
+		return nil, "", false
 	}
 	b := make([]byte, 0, len(detail))
 	b = append(b, '{')
@@ -193,9 +193,9 @@ func splitDetail(detail string) (rest, carried string, ok bool) {
 		b = append(b, m.Value...)
 	}
 	if !ok {
-		return detail, "", false
+		return nil, "", false
 	}
-	return string(append(b, '}')), carried, true
+	return append(b, '}'), carried, true
 }
 
 // readCarriage validates and reads the carriage object raw.
@@ -259,8 +259,10 @@ func readCarriage(raw string) (carriage, error) {
 }
 
 // applyCarriage sets the producer's attributes on a from the carriage and
-// restores the data from the detail without it.
-func applyCarriage(a *attrs, c carriage, rest string) error {
+// restores the data from the detail without it (restBytes, which becomes
+// the data when the detail is the data: it is not used after).
+func applyCarriage(a *attrs, c carriage, restBytes []byte) error {
+	rest := unsafe.String(unsafe.SliceData(restBytes), len(restBytes)) // read only below
 	const shape, path = "eventbridge", "detail"
 	a.id, a.source = c.id, c.source
 	a.subject = c.subject
@@ -304,7 +306,7 @@ func applyCarriage(a *attrs, c carriage, rest string) error {
 		}
 		return nil
 	}
-	a.data = []byte(rest)
+	a.data = restBytes
 	a.contentType = c.contentType
 	if a.contentType == "" {
 		a.contentType = ContentJSON

@@ -48,11 +48,14 @@ func eventBridge(dst []ce.Event, env *envelope, f *fields) ([]ce.Event, error) {
 		if f.detail[0] != '{' {
 			return dst, errorf(shape, "detail", "want an object, got %s", jsonscan.Kind(f.detail))
 		}
-		a.data, a.contentType = []byte(f.detail), ContentJSON
 		// A CloudEvent put on the bus by eventplane carries its own
 		// attributes: EventBridge's id and time are the bus's, not the
-		// producer's (see DetailKey).
-		if rest, carried, ok := splitDetail(f.detail); ok {
+		// producer's (see DetailKey); the detail is the data otherwise.
+		rest, carried, ok := splitDetail(f.detail)
+		if !ok {
+			a.data, a.contentType = []byte(f.detail), ContentJSON
+		} else {
+			a.contentType = ContentJSON
 			c, err := readCarriage(carried)
 			if err != nil {
 				return dst, err

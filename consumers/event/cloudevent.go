@@ -1,12 +1,15 @@
 package event
 
 import (
-	"github.com/eventplane/eventplane/consumers/jsonscan"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/eventplane/eventplane/consumers/jsonscan"
 )
 
 // structured decodes a structured-mode CloudEvent (JSON format).
@@ -24,6 +27,12 @@ func structured(dst []ce.Event, env *envelope, doc string) ([]ce.Event, error) {
 // malformed input (a non-string data_base64, found by schemathesis): that is
 // checked first, and any other panic in the decoder becomes an error too.
 func DecodeStructured(doc []byte) (e ce.Event, err error) {
+	if e, ok := decodePlain(doc); ok {
+		if err := e.Validate(); err != nil {
+			return e, errorf("cloudevent", "", "%s", validationReason(err))
+		}
+		return e, nil
+	}
 	m := jsonscan.ObjectMembers(string(doc))
 	for m.Next() {
 		if m.Key == "data_base64" && !jsonscan.IsNull(m.Value) && m.Value[0] != '"' {
@@ -51,6 +60,122 @@ func DecodeStructured(doc []byte) (e ce.Event, err error) {
 		return e, errorf("cloudevent", "", "%s", validationReason(err))
 	}
 	return e, nil
+}
+
+// decodePlain decodes the common shape of a structured CloudEvent as
+// sdk-go's decoder does, without its iterator and its maps: specversion
+// "1.0" first, each member once, every attribute and extension a string of
+// printable ASCII without escapes, data any JSON value (or such a string for
+// a media type that is not JSON), no data_base64. sdk-go reads members after
+// specversion one by one: subject "" is no subject, a datacontenttype "" is
+// kept, source must parse as a URI reference and time as a timestamp,
+// dataschema is what types.ParseURI makes of it, any other member is an
+// extension set through SetExtension. false: sdk-go decodes it
+// (FuzzDecodePlain compares the two).
+func decodePlain(doc []byte) (ce.Event, bool) {
+	var e ce.Event
+	str := string(doc) // the attributes are pieces of this one copy
+	m := jsonscan.ObjectMembers(str)
+	if !m.Next() || m.Key != "specversion" || m.Value != `"1.0"` {
+		return e, false
+	}
+	ec := &ce.EventContextV1{}
+	var data string
+	var hasData, hasType bool
+	var seen [8]string
+	keys := seen[:0]
+	for m.Next() {
+		for _, k := range keys {
+			if k == m.Key {
+				return e, false // sdk-go keeps the last, or refuses
+			}
+		}
+		keys = append(keys, m.Key)
+		if m.Key == "data" {
+			// sdk-go's data is the text after the colon, white space
+			// included: taken here only when there is none.
+			if off := int(uintptr(unsafe.Pointer(unsafe.StringData(m.Value))) - uintptr(unsafe.Pointer(unsafe.StringData(str)))); off < 1 || str[off-1] != ':' {
+				return e, false
+			}
+			data, hasData = m.Value, true
+			continue
+		}
+		v, ok := plainJSONString(m.Value)
+		if !ok {
+			return e, false
+		}
+		switch m.Key {
+		case "specversion", "data_base64":
+			return e, false
+		case "id":
+			ec.ID = v
+		case "type":
+			ec.Type = v
+		case "source":
+			src := types.ParseURIRef(v)
+			if src == nil {
+				return e, false
+			}
+			ec.Source = *src
+		case "subject":
+			if v != "" {
+				ec.Subject = &v
+			}
+		case "time":
+			t, err := types.ParseTimestamp(v)
+			if err != nil {
+				return e, false
+			}
+			ec.Time = t
+		case "datacontenttype":
+			ec.DataContentType, hasType = &v, true
+		case "dataschema":
+			ec.DataSchema = types.ParseURI(v)
+		default:
+			if ec.Extensions == nil {
+				ec.Extensions = make(map[string]any, 1)
+			}
+			if ec.SetExtension(m.Key, v) != nil {
+				return e, false
+			}
+		}
+	}
+	if !m.Complete() {
+		return e, false
+	}
+	e.Context = ec
+	if hasData {
+		media := ""
+		if hasType {
+			media, _ = ec.GetDataMediaType()
+		}
+		switch media {
+		case "", ce.ApplicationJSON, ce.TextJSON, ce.ApplicationCloudEventsJSON, ce.ApplicationCloudEventsBatchJSON:
+			e.DataEncoded = []byte(data)
+		default: // the data is a string of text
+			v, ok := plainJSONString(data)
+			if !ok {
+				return e, false
+			}
+			e.DataEncoded = []byte(v)
+		}
+	}
+	return e, true
+}
+
+// plainJSONString returns the content of the JSON string raw when it is
+// printable ASCII without escapes (what any decoder reads the same).
+func plainJSONString(raw string) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	v := raw[1 : len(raw)-1]
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	return v, true
 }
 
 // binaryMode builds a CloudEvent from ce-* attributes (SQS/SNS message

@@ -402,12 +402,14 @@ func (b *bench) consumerCmd(queueURL string, telemetry bool) (*exec.Cmd, func(co
 `), 0o600); err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(b.o.consumer) // #nosec G204 -- benchmark harness: runs the binary it was given
+	// The servers are turned off by flags: an empty EVENTPLANE_* variable
+	// counts as unset (the default :9090 and 127.0.0.1:9091 would be used).
+	cmd := exec.Command(b.o.consumer, "--debug-addr=") // #nosec G204 -- benchmark harness: runs the binary it was given
 	cmd.Env = append(os.Environ(), "EVENTPLANE_CONFIG="+cfg, "EVENTPLANE_QUEUE_URL="+queueURL, "EVENTPLANE_ENDPOINT="+b.proxy.url,
 		"EVENTPLANE_REGION="+elasticmq.Region, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"EVENTPLANE_DEBUG_ADDR=", "OTEL_TRACES_EXPORTER=", "OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=")
+		"OTEL_TRACES_EXPORTER=", "OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=")
 	if !telemetry {
-		cmd.Env = append(cmd.Env, "EVENTPLANE_ADMIN_ADDR=")
+		cmd.Args = append(cmd.Args, "--admin-addr=")
 		return cmd, nil, nil
 	}
 	port, err := testserver.FreePort()
@@ -451,7 +453,8 @@ func (b *bench) profileRun(ctx context.Context) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		cmd.Env = append(cmd.Env, "EVENTPLANE_DEBUG_ADDR="+debug, "EVENTPLANE_PPROF=true")
+		cmd.Args = append(cmd.Args, "--debug-addr="+debug) // the last flag wins
+		cmd.Env = append(cmd.Env, "EVENTPLANE_PPROF=true")
 		return cmd, func(ctx context.Context) {
 			for ctx.Err() == nil { // until the debug server answers
 				if fetch(ctx, "http://"+debug+"/debug/pprof/", filepath.Join(b.o.profile, "index.html")) == nil {

@@ -20,15 +20,21 @@ func TestDelayQueueKeepsMessagesInvisibleAcrossRestore(t *testing.T) {
 	}
 	back := New(Config{Name: "slow"})
 	back.Restore(saved)
-	for name, x := range map[string]*Queue{"sent": q, "restored": back} {
-		if got, _ := x.ReceiveWith(context.Background(), 10, 0, time.Second); len(got) != 0 {
-			t.Errorf("%s: received %d messages at once, want none during the delay", name, len(got))
+	queues := []struct {
+		name string
+		q    *Queue
+	}{{"sent", q}, {"restored", back}}
+	for _, x := range queues {
+		if got, _ := x.q.ReceiveWith(context.Background(), 10, 0, time.Second); len(got) != 0 {
+			t.Errorf("%s: received %d messages at once, want none during the delay", x.name, len(got))
 		}
-		if s := x.Stats(); s.Delayed != 1 {
-			t.Errorf("%s: stats %+v, want 1 delayed", name, s)
+		if s := x.q.Stats(); s.Delayed != 1 {
+			t.Errorf("%s: stats %+v, want 1 delayed", x.name, s)
 		}
-		if got, _ := x.ReceiveWith(context.Background(), 10, time.Second, time.Second); len(got) != 1 {
-			t.Errorf("%s: received %d messages after the delay, want 1", name, len(got))
+	}
+	for _, x := range queues {
+		if got, _ := x.q.ReceiveWith(context.Background(), 10, time.Second, time.Second); len(got) != 1 {
+			t.Errorf("%s: received %d messages after the delay, want 1", x.name, len(got))
 		}
 	}
 }

@@ -13,6 +13,6 @@ cd "$(dirname "$0")/.."
 hack/setup.sh bench >/dev/null
 bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/" ./consumers/cmd/consumer ./consumers/internal/floorbench ./consumers/internal/floorbench/sqsloop
+go build -tags grpcnotrace -o "$bin/" ./consumers/cmd/consumer ./consumers/internal/floorbench ./consumers/internal/floorbench/sqsloop
 "$bin/floorbench" -consumer "$bin/consumer" -sqsloop "$bin/sqsloop" -events "${EVENTS:-20000}" -rounds "${ROUNDS:-3}" \
   ${PROFILE:+-profile "$PROFILE"}

@@ -34,10 +34,16 @@ const (
 )
 
 func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	var h [36]byte // 8-4-4-4-12 hex digits, one allocation for the string
+	hex.Encode(h[0:8], b[0:4])
+	hex.Encode(h[9:13], b[4:6])
+	hex.Encode(h[14:18], b[6:8])
+	hex.Encode(h[19:23], b[8:10])
+	hex.Encode(h[24:36], b[10:16])
+	h[8], h[13], h[18], h[23] = '-', '-', '-', '-'
+	return string(h[:])
 }
 
 // Function is a Lambda target run in process: it gets the EventBridge event

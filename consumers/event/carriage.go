@@ -177,6 +177,9 @@ func splitDetail(detail string) (rest []byte, carried string, ok bool) {
 	if !strings.Contains(detail, `"`+DetailKey+`"`) {
 		return nil, "", false
 	}
+	if rest, carried, ok := splitCarriageFirst(detail); ok {
+		return rest, carried, true
+	}
 	b := make([]byte, 0, len(detail))
 	b = append(b, '{')
 	m := jsonscan.ObjectMembers(detail)
@@ -196,6 +199,48 @@ func splitDetail(detail string) (rest []byte, carried string, ok bool) {
 		return nil, "", false
 	}
 	return append(b, '}'), carried, true
+}
+
+// splitCarriageFirst splits a detail of the shape EventBridgeDetail writes
+// — the carriage first, the other members compact after it — without
+// rebuilding them: when no later member is a carriage, none has white
+// space around it and no byte of them is one appendString would write
+// otherwise (a backslash, <, >, &, non-ASCII), the rebuilt detail is "{"
+// and those members as they are. false: splitDetail rebuilds it.
+func splitCarriageFirst(detail string) ([]byte, string, bool) {
+	if !strings.HasPrefix(detail, `{"`+DetailKey+`":`) {
+		return nil, "", false
+	}
+	m := jsonscan.ObjectMembers(detail)
+	if !m.Next() || m.Key != DetailKey {
+		return nil, "", false
+	}
+	end := int(uintptr(unsafe.Pointer(unsafe.StringData(m.Value)))-uintptr(unsafe.Pointer(unsafe.StringData(detail)))) + len(m.Value)
+	tail := detail[end:]
+	if tail == "}" {
+		return []byte("{}"), m.Value, true
+	}
+	if tail == "" || tail[0] != ',' {
+		return nil, "", false
+	}
+	body := tail[1:] // the other members and the closing brace
+	if strings.Contains(body, `"`+DetailKey+`"`) {
+		return nil, "", false
+	}
+	in := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80:
+			return nil, "", false
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return nil, "", false
+		}
+	}
+	rest := make([]byte, 0, 1+len(body))
+	rest = append(rest, '{')
+	return append(rest, body...), m.Value, true
 }
 
 // readCarriage validates and reads the carriage object raw.

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -94,7 +93,7 @@ func decodePlain(doc []byte) (ce.Event, bool) {
 		if m.Key == "data" {
 			// sdk-go's data is the text after the colon, white space
 			// included: taken here only when there is none.
-			if off := int(uintptr(unsafe.Pointer(unsafe.StringData(m.Value))) - uintptr(unsafe.Pointer(unsafe.StringData(str)))); off < 1 || str[off-1] != ':' {
+			if off := m.End() - len(m.Value); off < 1 || str[off-1] != ':' {
 				return e, false
 			}
 			data, hasData = m.Value, true

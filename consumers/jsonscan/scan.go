@@ -88,6 +88,10 @@ func (m *Members) Next() bool {
 	return true
 }
 
+// End returns the offset in the object just after the current member's
+// value (so the value starts at End() - len(Value)).
+func (m *Members) End() int { return m.i }
+
 // Complete reports whether the whole object was read and was well-formed,
 // with nothing but white space after it.
 func (m *Members) Complete() bool { return !m.bad && m.i == len(m.s)+1 }

@@ -102,6 +102,10 @@ func TestCountFollowsWrites(t *testing.T) {
 	if tb, err = OpenTables(path, tables); err != nil {
 		t.Fatal(err)
 	}
-	defer tb.Close()
+	t.Cleanup(func() {
+		if err := tb.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	check("reopened", 101)
 }

@@ -52,6 +52,7 @@ import (
 type options struct {
 	consumer, sqsloop, profile string
 	before                     string
+	beforeTelemetry            bool
 	events, rounds             int
 	profileSeconds             int
 }
@@ -61,6 +62,7 @@ func main() {
 	flag.StringVar(&o.consumer, "consumer", "", "consumer binary")
 	flag.StringVar(&o.sqsloop, "sqsloop", "", "sqsloop binary (the bare SDK loop)")
 	flag.StringVar(&o.before, "consumer-before", "", "another consumer binary (an older build) to run beside it, telemetry off (empty: none)")
+	flag.BoolVar(&o.beforeTelemetry, "before-telemetry", false, "run the -consumer-before build with telemetry on instead")
 	flag.IntVar(&o.events, "events", 20000, "events per queue")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds (each runs every contestant once)")
 	flag.StringVar(&o.profile, "profile", "", "folder for CPU and heap profiles of two more consumer runs, telemetry off and on (empty: none)")
@@ -126,8 +128,12 @@ func run(ctx context.Context, o options) error {
 		{"consumer, telemetry on", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, true) }},
 	}
 	if o.before != "" {
-		contestants = append(contestants, contestant{"older consumer, telem. off", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
-			cmd, during, err := b.consumerCmd(q, false)
+		name := "older consumer, telem. off"
+		if o.beforeTelemetry {
+			name = "older consumer, telem. on"
+		}
+		contestants = append(contestants, contestant{name, func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
+			cmd, during, err := b.consumerCmd(q, o.beforeTelemetry)
 			if err == nil {
 				cmd.Path, cmd.Args[0] = o.before, o.before
 			}

@@ -6,18 +6,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"syscall"
 	"testing"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/event"
 	"github.com/eventplane/eventplane/consumers/route"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 // benchMessage is an order event as SNS delivers it to a queue (the
@@ -31,10 +32,12 @@ func benchMessage(i int) delivery.Message {
 
 // BenchmarkOneTraced is Processor.One on the floor benchmark's event with
 // one route, per tracing set-up: off (no-op provider), spans recorded with no
-// processor, spans batched to an exporter that drops them, and spans
-// exported with OTLP/HTTP protobuf to a loopback receiver (the consumer's
-// "telemetry on"; OTEL_BSP_* and OTEL_EXPORTER_OTLP_* as the environment
-// sets them).
+// processor, spans batched (the SDK's batch span processor) to an exporter
+// that drops them, and the consumer's provider (tracing.Start) exporting with
+// OTLP/HTTP protobuf to a loopback receiver (the consumer's "telemetry on";
+// OTEL_BSP_* and OTEL_EXPORTER_OTLP_* as the environment sets them).
+// EVENTPLANE_BENCH_PAUSE pauses after every 10 messages, as a consumer
+// waits for its next receive.
 func BenchmarkOneTraced(b *testing.B) {
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -54,13 +57,13 @@ func BenchmarkOneTraced(b *testing.B) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(dropExporter{}))
 			return tp, func() { _ = tp.Shutdown(context.Background()) }
 		}},
-		{"otlp-http", func() (trace.TracerProvider, func()) {
-			otlp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(sink.URL+"/v1/traces"))
+		{"otlp-http", func() (trace.TracerProvider, func()) { // the consumer's provider
+			b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.URL) // otlptracehttp reads the process's environment
+			tp, stop, err := tracing.Start(context.Background(), os.Getenv, tracing.OTLPHTTP(os.Getenv))
 			if err != nil {
 				b.Fatal(err)
 			}
-			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(otlp))
-			return tp, func() { _ = tp.Shutdown(context.Background()) }
+			return tp, func() { _ = stop(context.Background()) }
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -83,6 +86,9 @@ func BenchmarkOneTraced(b *testing.B) {
 					b.Fatalf("settled %v: %v", s.Outcome, s.Err)
 				}
 				i++
+				if benchPause > 0 && i%10 == 0 {
+					time.Sleep(benchPause)
+				}
 			}
 			stop() // flushes what is queued: its export is part of the cost
 			// CPU, not wall time: the batch processor exports on its own
@@ -98,6 +104,11 @@ func processCPU() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// benchPause is slept after every 10 messages (a receive's batch), so that
+// the batch span processor's goroutine parks and wakes as in a consumer
+// (EVENTPLANE_BENCH_PAUSE=1ms; default none).
+var benchPause, _ = time.ParseDuration(os.Getenv("EVENTPLANE_BENCH_PAUSE"))
 
 type dropExporter struct{}
 

@@ -19,7 +19,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X github.com/eventplane/eventplane/consumers/buildinfo.version=$(VERSION)
 
 run: ## run the whole platform locally (eventplane dev, with PostgreSQL when installed): dashboard and ingest API on http://127.0.0.1:4000
-	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/eventplane ./consumers/cmd/eventplane
+	@$(GO) build -tags grpcnotrace -ldflags "$(LDFLAGS)" -o bin/eventplane ./consumers/cmd/eventplane
 	@exec bin/eventplane dev $(RUNFLAGS)
 
 setup: ## install or build every tool the tests and checks need (cached; cold ~35 min, warm < 5 s)
@@ -83,4 +83,4 @@ cluster-down: ## stop the simulated cluster
 	hack/cluster.sh down
 
 build: ## build the binaries into bin/ (bin/eventplane is the CLI), stamped with VERSION
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./consumers/cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -tags grpcnotrace -ldflags "$(LDFLAGS)" -o bin/ ./consumers/cmd/...

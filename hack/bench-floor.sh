@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 hack/setup.sh bench >/dev/null
 bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/" ./consumers/cmd/consumer ./consumers/internal/floorbench ./consumers/internal/floorbench/sqsloop
+# Built as the image's binaries are (hack/image-binaries.sh): static, trimmed,
+# stripped, grpcnotrace; a cgo build would map libc too (~1.5 MB of RSS).
+CGO_ENABLED=0 go build -trimpath -tags grpcnotrace -ldflags="-s -w" -o "$bin/" ./consumers/cmd/consumer ./consumers/internal/floorbench ./consumers/internal/floorbench/sqsloop
 "$bin/floorbench" -consumer "$bin/consumer" -sqsloop "$bin/sqsloop" -events "${EVENTS:-20000}" -rounds "${ROUNDS:-3}" \
   ${PROFILE:+-profile "$PROFILE"}

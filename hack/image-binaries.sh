@@ -11,7 +11,11 @@ set -euo pipefail
 out="${1:?usage: hack/image-binaries.sh OUTDIR}"
 cd "$(dirname "$0")/.."
 mkdir -p "$out"
-export CGO_ENABLED=0 GOOS="${GOOS:-linux}" GOFLAGS="${GOFLAGS:-} -buildvcs=false -trimpath"
+# grpcnotrace: grpc (linked by the OTLP exporter's packages) then leaves out
+# golang.org/x/net/trace and with it text/template, whose reflection makes the
+# linker keep every exported method: the consumer is 38 MB instead of 55 MB
+# and ~6 MB smaller in memory (hack/bench-floor.sh).
+export CGO_ENABLED=0 GOOS="${GOOS:-linux}" GOFLAGS="${GOFLAGS:-} -buildvcs=false -trimpath -tags=grpcnotrace"
 version="${VERSION:-devel}"
 for cmd in consumer operator eventplane; do
   go build -ldflags="-s -w -buildid= -X github.com/eventplane/eventplane/consumers/buildinfo.version=$version" -o "$out/$cmd" "./consumers/cmd/$cmd"

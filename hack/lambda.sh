@@ -3,6 +3,8 @@
 # trimmed, stripped; the binary is named bootstrap) for arm64 and amd64, and
 # packs each into build/lambda/<function>-<arch>.zip, the files Terraform's
 # lambda module deploys (LAMBDA_ARCHS="arm64" builds one). Prints each zip's size.
+# The tags: lambda.norpc (no RPC server, provided.al2023 only) and grpcnotrace
+# (see hack/image-binaries.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/lambda
@@ -11,7 +13,7 @@ for fn in lambda-files lambda-ingest lambda-sqs; do
   for arch in ${LAMBDA_ARCHS:-arm64 amd64}; do
     dir="$out/$fn-$arch"
     rm -rf "$dir" && mkdir -p "$dir"
-    GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags="-s -w -buildid=" \
+    GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath -tags lambda.norpc,grpcnotrace -ldflags="-s -w -buildid=" \
       -o "$dir/bootstrap" "./consumers/cmd/$fn"
     rm -f "$out/$fn-$arch.zip"
     (cd "$dir" && python3 -c 'import sys, zipfile

@@ -20,10 +20,13 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"html/template"
+	"fmt"
+	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,7 +76,7 @@ func DebugHandler(st State, withPprof bool) http.Handler {
 		snap := st.Snapshot()
 		if strings.Contains(r.Header.Get("Accept"), "text/html") {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_ = debugPage.Execute(w, snap)
+			_ = writeDebugPage(w, snap)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -112,15 +115,49 @@ func Serve(ctx context.Context, addr string, h http.Handler) (net.Addr, func() e
 	return ln.Addr(), stop, nil
 }
 
-var debugPage = template.Must(template.New("debug").Parse(`<!doctype html>
+// writeDebugPage renders the snapshot as an HTML page for a browser. It
+// writes the markup by hand, every value through html.EscapeString, instead
+// of using html/template: text/template's executor calls
+// reflect.Value.MethodByName with names it learns at run time, and a binary
+// that can do that keeps every exported method of every type it links (the
+// linker cannot prune them). In the consumer that was 16 MB of the 55 MB
+// binary (every S3, DynamoDB, EventBridge and SNS operation) and ~5 MB of its
+// resident memory, for a page of four tables.
+func writeDebugPage(w io.Writer, s engine.Snapshot) error {
+	esc := html.EscapeString
+	clock := func(t time.Time) string { return t.Format("15:04:05.000") }
+	var b strings.Builder
+	b.WriteString(`<!doctype html>
 <html><head><meta charset="utf-8"><title>eventplane consumer</title>
 <style>body{font-family:system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse;margin-bottom:1.5rem}
 td,th{border:1px solid #ccc;padding:.25rem .5rem;font-size:.9rem;text-align:left}code{font-size:.85rem}</style></head>
-<body><h1>eventplane consumer</h1><p>ready: <b>{{.Ready}}</b></p>
-<h2>Routes</h2><table><tr><th>name</th><th>pattern</th><th>breaker</th></tr>
-{{range .Routes}}<tr><td>{{.Name}}</td><td><code>{{.Pattern}}</code></td><td>{{index $.Breakers .Name}}</td></tr>{{end}}</table>
-<h2>In flight ({{len .InFlight}})</h2><table><tr><th>message</th><th>group</th><th>receive count</th><th>since</th></tr>
-{{range .InFlight}}<tr><td>{{.MessageID}}</td><td>{{.GroupID}}</td><td>{{.ReceiveCount}}</td><td>{{.Since.Format "15:04:05.000"}}</td></tr>{{end}}</table>
-<h2>Recent</h2><table><tr><th>at</th><th>message</th><th>event</th><th>type</th><th>routes</th><th>outcome</th><th>ms</th><th>traceparent</th></tr>
-{{range .Recent}}<tr><td>{{.At.Format "15:04:05.000"}}</td><td>{{.MessageID}}</td><td>{{.EventID}}</td><td>{{.Type}}</td><td>{{range .Routes}}{{.}} {{end}}</td><td>{{.Outcome}}</td><td>{{printf "%.1f" .DurationMS}}</td><td><code>{{.TraceParent}}</code></td></tr>{{end}}</table>
-</body></html>`))
+<body><h1>eventplane consumer</h1><p>ready: <b>`)
+	b.WriteString(strconv.FormatBool(s.Ready))
+	b.WriteString("</b></p>\n<h2>Routes</h2><table><tr><th>name</th><th>pattern</th><th>breaker</th></tr>\n")
+	for _, r := range s.Routes {
+		row(&b, esc(r.Name), "<code>"+esc(r.Pattern)+"</code>", esc(s.Breakers[r.Name]))
+	}
+	fmt.Fprintf(&b, "</table>\n<h2>In flight (%d)</h2><table><tr><th>message</th><th>group</th><th>receive count</th><th>since</th></tr>\n", len(s.InFlight))
+	for _, m := range s.InFlight {
+		row(&b, esc(m.MessageID), esc(m.GroupID), strconv.Itoa(m.ReceiveCount), clock(m.Since))
+	}
+	b.WriteString("</table>\n<h2>Recent</h2><table><tr><th>at</th><th>message</th><th>event</th><th>type</th><th>routes</th><th>outcome</th><th>ms</th><th>traceparent</th></tr>\n")
+	for _, e := range s.Recent {
+		row(&b, clock(e.At), esc(e.MessageID), esc(e.EventID), esc(e.Type), esc(strings.Join(e.Routes, " ")), esc(e.Outcome),
+			strconv.FormatFloat(e.DurationMS, 'f', 1, 64), "<code>"+esc(e.TraceParent)+"</code>")
+	}
+	b.WriteString("</table>\n</body></html>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// row writes one table row of cells that are already HTML.
+func row(b *strings.Builder, cells ...string) {
+	b.WriteString("<tr>")
+	for _, c := range cells {
+		b.WriteString("<td>")
+		b.WriteString(c)
+		b.WriteString("</td>")
+	}
+	b.WriteString("</tr>\n")
+}

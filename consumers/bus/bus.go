@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,31 +70,67 @@ var retryable = map[string]bool{"InternalFailure": true, "ThrottlingException": 
 // documents as retryable.
 func Retryable(code string) bool { return retryable[code] }
 
-// FailedEntries is the error for entries EventBridge did not accept.
+// FailedEntries is PutEvents' error when not every entry was accepted: it
+// accounts for each entry that is not on the bus, so that a caller can
+// resend only those (and knows which would fail again).
 type FailedEntries struct {
-	// Failed of Of entries of one batch were not accepted.
+	// Failed of Of entries (all of PutEvents' entries) were not accepted.
 	Failed, Of int
-	// Code and Message are the first failure's.
+	// Code and Message are the first rejected entry's (by index).
 	Code, Message string
 	// Retryable is false when any entry failed with a non-retryable code:
 	// sending the same entries again will fail again.
 	Retryable bool
+	// Entries are the entries EventBridge answered with an error code (after
+	// the retries of the retryable ones), by index in PutEvents' entries.
+	Entries []Failure
+	// Unsent are the indexes of the entries not sent because Err ended the
+	// sends (a request error, or ctx done).
+	Unsent []int
+	// Err is the error that ended the sends, if one did.
+	Err error
+}
+
+// Failure is one entry EventBridge did not accept: its index in PutEvents'
+// entries and the PutEventsResultEntry's ErrorCode and ErrorMessage.
+type Failure struct {
+	Index         int
+	Code, Message string
+	Retryable     bool
 }
 
 func (e *FailedEntries) Error() string {
-	how := "rejected"
-	if e.Retryable {
-		how = "still failing after retries"
+	var b strings.Builder
+	fmt.Fprintf(&b, "PutEvents: %d of %d events ", e.Failed, e.Of)
+	if len(e.Entries) > 0 {
+		how := "rejected"
+		if e.Retryable {
+			how = "still failing after retries"
+		}
+		if e.Err != nil {
+			fmt.Fprintf(&b, "not accepted: %d ", len(e.Entries))
+		}
+		fmt.Fprintf(&b, "%s: %s: %s", how, e.Code, e.Message)
+		if e.Err != nil {
+			b.WriteString("; ")
+		}
 	}
-	return fmt.Sprintf("PutEvents: %d of %d events %s: %s: %s", e.Failed, e.Of, how, e.Code, e.Message)
+	if e.Err != nil {
+		fmt.Fprintf(&b, "%d not sent: %v", len(e.Unsent), e.Err)
+	}
+	return b.String()
 }
+
+// Unwrap returns the error that ended the sends.
+func (e *FailedEntries) Unwrap() error { return e.Err }
 
 // PutEvents sends entries in batches of 10. Entries that fail with a
 // retryable code (partial failures) are resent after a jittered exponential
 // backoff, up to Attempts requests; entries that fail with any other code are
-// not resent. What is not accepted in the end is a *FailedEntries naming the
-// first failure. A request error is returned as it is (the SDK's retryer has
-// already retried it), and a done ctx ends the wait at once with ctx's error.
+// not resent, and the next batches are still sent. A request error (the
+// SDK's retryer has already retried it) or a done ctx ends the sends at once.
+// What is not accepted in the end is a *FailedEntries accounting for each
+// such entry, wrapping the error that ended the sends, if any.
 // The span in ctx, if any, becomes the TraceHeader of every entry without one
 // (X-Ray format, through OpenTelemetry's X-Ray propagator): EventBridge passes
 // it on to the rule's targets (SQS as the AWSTraceHeader system attribute).
@@ -106,56 +143,89 @@ func PutEvents(ctx context.Context, api API, entries []ebtypes.PutEventsRequestE
 			}
 		}
 	}
+	fe := &FailedEntries{Of: len(entries), Retryable: true}
 	for start := 0; start < len(entries); start += 10 {
-		if err := putBatch(ctx, api, entries[start:min(start+10, len(entries))]); err != nil {
-			return err
+		end := min(start+10, len(entries))
+		if err := putBatch(ctx, api, entries[start:end], start, fe); err != nil {
+			fe.Err = err
+			for i := end; i < len(entries); i++ {
+				fe.Unsent = append(fe.Unsent, i)
+			}
+			break
 		}
 	}
-	return nil
+	if len(fe.Entries) == 0 && len(fe.Unsent) == 0 {
+		return nil
+	}
+	slices.SortFunc(fe.Entries, func(a, b Failure) int { return a.Index - b.Index })
+	fe.Failed = len(fe.Entries) + len(fe.Unsent)
+	for _, f := range fe.Entries {
+		fe.Retryable = fe.Retryable && f.Retryable
+	}
+	if len(fe.Entries) > 0 {
+		fe.Code, fe.Message = fe.Entries[0].Code, fe.Entries[0].Message
+	}
+	return fe
 }
 
-func putBatch(ctx context.Context, api API, batch []ebtypes.PutEventsRequestEntry) error {
+// putBatch sends batch (at most 10 entries, the first being PutEvents'
+// entry base), resending the entries that fail with a retryable code, and
+// adds what is not accepted in the end to fe. A request error or a done ctx
+// ends it with that error: the entries not yet sent go to fe.Unsent, those
+// waiting for a resend to fe.Entries with their last failure.
+func putBatch(ctx context.Context, api API, batch []ebtypes.PutEventsRequestEntry, base int, fe *FailedEntries) error {
 	of := len(batch)
-	var rejected *FailedEntries // non-retryable failures, reported once the rest is settled
+	pending := make([]int, of) // indexes in batch of the entries to send
+	for i := range pending {
+		pending[i] = i
+	}
+	in := batch
+	var waiting []Failure // the last failures of the entries to resend
 	for attempt := 1; ; attempt++ {
-		out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+		out, err := api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: in})
 		if err != nil {
-			return fmt.Errorf("PutEvents: %w", err)
-		}
-		var again []ebtypes.PutEventsRequestEntry
-		var first *ebtypes.PutEventsResultEntry
-		for i := range out.Entries {
-			r := &out.Entries[i]
-			switch code := aws.ToString(r.ErrorCode); {
-			case code == "":
-			case Retryable(code):
-				again = append(again, batch[i])
-				if first == nil {
-					first = r
+			if attempt == 1 {
+				for _, i := range pending {
+					fe.Unsent = append(fe.Unsent, base+i)
 				}
-			case rejected == nil:
-				rejected = &FailedEntries{Failed: 1, Of: of, Code: code, Message: aws.ToString(r.ErrorMessage)}
-			default:
-				rejected.Failed++
 			}
+			fe.Entries = append(fe.Entries, waiting...)
+			return err
+		}
+		var again []int
+		waiting = waiting[:0]
+		for k, i := range pending {
+			// EventBridge answers one result per entry, in order; an entry
+			// without one was not accepted.
+			f := Failure{Index: base + i, Code: "InternalFailure", Message: fmt.Sprintf("no result for the entry (%d results for %d entries)", len(out.Entries), len(in)), Retryable: true}
+			if k < len(out.Entries) {
+				r := &out.Entries[k]
+				if f.Code = aws.ToString(r.ErrorCode); f.Code == "" {
+					continue
+				}
+				f.Message, f.Retryable = aws.ToString(r.ErrorMessage), Retryable(f.Code)
+			}
+			if !f.Retryable {
+				fe.Entries = append(fe.Entries, f)
+				continue
+			}
+			again = append(again, i)
+			waiting = append(waiting, f)
 		}
 		if len(again) == 0 {
-			if rejected != nil {
-				return rejected
-			}
 			return nil
 		}
 		if attempt == Attempts {
-			if rejected != nil {
-				rejected.Failed += len(again)
-				return rejected
-			}
-			return &FailedEntries{Failed: len(again), Of: of, Code: aws.ToString(first.ErrorCode),
-				Message: aws.ToString(first.ErrorMessage), Retryable: true}
+			fe.Entries = append(fe.Entries, waiting...)
+			return nil
 		}
-		batch = again
+		pending, in = again, make([]ebtypes.PutEventsRequestEntry, len(again))
+		for k, i := range again {
+			in[k] = batch[i]
+		}
 		if err := wait(ctx, backoff(attempt)); err != nil {
-			return fmt.Errorf("PutEvents: %d of %d events not sent: %w", len(again), of, err)
+			fe.Entries = append(fe.Entries, waiting...)
+			return fmt.Errorf("waiting to resend %d of %d events: %w", len(again), of, err)
 		}
 	}
 }

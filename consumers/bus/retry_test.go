@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -159,4 +160,61 @@ func TestPutEventsDoesNotResendAnInvalidEntryToMoto(t *testing.T) {
 	if n := requests.Load(); n != 1 {
 		t.Fatalf("%d requests, want 1: an invalid entry is not resent", n)
 	}
+}
+
+// A rejection in one batch of 10 does not keep the next batches off the bus,
+// and the error accounts for every entry not accepted by its index, so that
+// a caller (the ingest API) can say which events to resend.
+func TestPutEventsAccountsForEachEntryAcrossBatches(t *testing.T) {
+	s := &scripted{fail: func(d string, call int) string {
+		switch d {
+		case `{"n":3}`:
+			return "MalformedDetail"
+		case `{"n":11}`:
+			return "ThrottlingException"
+		}
+		return ""
+	}}
+	var ds []string
+	for i := range 12 {
+		ds = append(ds, `{"n":`+strconv.Itoa(i)+`}`)
+	}
+	err := PutEvents(context.Background(), s, details(ds...))
+	var fe *FailedEntries
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v, want *FailedEntries", err)
+	}
+	if fe.Failed != 2 || fe.Of != 12 || fe.Retryable || fe.Code != "MalformedDetail" || len(fe.Entries) != 2 ||
+		fe.Entries[0] != (Failure{Index: 3, Code: "MalformedDetail", Message: "scripted MalformedDetail"}) ||
+		fe.Entries[1] != (Failure{Index: 11, Code: "ThrottlingException", Message: "scripted ThrottlingException", Retryable: true}) {
+		t.Fatalf("%+v: want entries 3 (MalformedDetail) and 11 (ThrottlingException, retryable) of 12", fe)
+	}
+	// 10, then the 2 of the second batch, then entry 11 twice more.
+	if len(s.calls) != 4 || len(s.calls[1]) != 2 {
+		t.Fatalf("requests %v", s.calls)
+	}
+}
+
+// A request error ends the sends: the entries of the batches sent before it
+// are on the bus, the rest are Unsent, and the error wraps the request's.
+func TestPutEventsRequestErrorLeavesTheRestUnsent(t *testing.T) {
+	down := errors.New("connection refused")
+	calls := 0
+	api := apiFunc(func(in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+		if calls++; calls > 1 {
+			return nil, down
+		}
+		return &eventbridge.PutEventsOutput{Entries: make([]ebtypes.PutEventsResultEntry, len(in.Entries))}, nil
+	})
+	err := PutEvents(context.Background(), api, make([]ebtypes.PutEventsRequestEntry, 25))
+	var fe *FailedEntries
+	if !errors.As(err, &fe) || !errors.Is(err, down) || fe.Failed != 15 || len(fe.Unsent) != 15 || fe.Unsent[0] != 10 || fe.Unsent[14] != 24 || !fe.Retryable {
+		t.Fatalf("err = %v (%+v), want entries 10..24 unsent, wrapping the request error", err, fe)
+	}
+}
+
+type apiFunc func(*eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error)
+
+func (f apiFunc) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	return f(in)
 }

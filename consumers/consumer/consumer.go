@@ -41,9 +41,10 @@ import (
 	"github.com/eventplane/eventplane/consumers/delivery"
 	"github.com/eventplane/eventplane/consumers/emf"
 	"github.com/eventplane/eventplane/consumers/handlers"
+	"github.com/eventplane/eventplane/consumers/logging"
 	"github.com/eventplane/eventplane/consumers/metrics"
 	"github.com/eventplane/eventplane/consumers/sqs"
-	"github.com/eventplane/eventplane/consumers/telemetry"
+	"github.com/eventplane/eventplane/consumers/tracing"
 )
 
 // Option registers handlers.
@@ -113,7 +114,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "consumer: invalid configuration:\n%v\n", err)
 		return 2
 	}
-	log, err := telemetry.Logger(stdout, cfg.Log.Level)
+	log, err := logging.New(stdout, cfg.Log.Level)
 	if err != nil {
 		fmt.Fprintf(stderr, "consumer: %v\n", err)
 		return 2
@@ -128,7 +129,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func serve(ctx context.Context, cfg config.Config, reg *handlers.Registry, log *slog.Logger, getenv func(string) string) error {
 	m := metrics.New()
-	tp, stopTracing, err := telemetry.Tracing(ctx, getenv)
+	tp, stopTracing, err := tracing.Start(ctx, getenv, tracing.OTLPHTTP(getenv))
 	if err != nil {
 		return err
 	}

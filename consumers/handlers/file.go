@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/tidwall/gjson"
 
@@ -204,7 +203,7 @@ func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 	if f.opt.CompletionBus == "" {
 		return nil
 	}
-	done := cloudevents.NewEvent()
+	done := ce.New()
 	done.SetID("file-processed:" + bucket + "/" + key + ":" + e.ID()) // stable across redeliveries
 	done.SetSource("eventplane/file")
 	done.SetType(FileType)
@@ -215,7 +214,7 @@ func (f *File) Handle(ctx context.Context, e *ce.Event) error {
 	delete(summary, "sk")
 	delete(summary, "eventId")
 	summary["table"] = f.opt.Table
-	_ = done.SetData(cloudevents.ApplicationJSON, summary)
+	_ = done.SetData(ce.ApplicationJSON, summary)
 	return putEvents(ctx, f.api.EventBridge, bus.Entry(f.opt.CompletionBus, &done))
 }
 

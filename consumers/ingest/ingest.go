@@ -15,10 +15,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go"
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -58,14 +62,39 @@ type Handler struct {
 
 // Response is the API's answer.
 type Response struct {
-	Status int    `json:"-"`
-	Body   []byte `json:"-"`
+	Status int         `json:"-"`
+	Header http.Header `json:"-"`
+	Body   []byte      `json:"-"`
 }
 
 // Accepted is the body of a 202.
 type Accepted struct {
 	Accepted []string `json:"accepted"`
 }
+
+// NotAccepted is the body of an answer to a request the bus did not take
+// whole: Accepted's shape (the ids that are on the bus, in order: a retry
+// resends only the others), the failures, and a summary.
+type NotAccepted struct {
+	Error    string   `json:"error"`
+	Accepted []string `json:"accepted"`
+	Failed   []Failed `json:"failed"`
+}
+
+// Failed is an event the bus did not accept: its id, its position in the
+// request, EventBridge's error code (empty when the request itself failed)
+// and message, and whether sending it again can succeed.
+type Failed struct {
+	ID        string `json:"id"`
+	Index     int    `json:"index"`
+	Code      string `json:"code,omitempty"`
+	Message   string `json:"message"`
+	Retryable bool   `json:"retryable"`
+}
+
+// RetryAfter is the Retry-After (seconds) of a 503: bus.PutEvents has
+// already resent throttled entries for about a second.
+const RetryAfter = "2"
 
 // Problem is the body of an error response.
 type Problem struct {
@@ -161,10 +190,110 @@ func (h *Handler) Handle(ctx context.Context, method string, header http.Header,
 		ids = append(ids, e.ID())
 	}
 	if err := bus.PutEvents(ctx, h.API, entries); err != nil {
-		return problem(http.StatusServiceUnavailable, nil, "the event bus is unavailable, retry later: %v", err)
+		return notAccepted(ids, err)
 	}
 	b, _ := json.Marshal(Accepted{Accepted: ids})
 	return Response{Status: http.StatusAccepted, Body: b}
+}
+
+// notAccepted answers for the events of ids that bus.PutEvents' err says
+// are not on the bus. Each failure has a status: 503 when sending it again
+// can succeed (a retryable entry code, or a request error the SDK counts as
+// retryable or that is not EventBridge's refusal: the bus unreachable);
+// otherwise by the PutEventsResultEntry code's meaning in the EventBridge
+// API reference — 400 for the event's own content (MalformedDetail,
+// InvalidArgument), 403 for a source or detail-type the bus's policy does not
+// allow this platform to put (NotAuthorizedForSourceException,
+// NotAuthorizedForDetailTypeException: the events:source and
+// events:detail-type condition keys; another event would pass), and 500 for
+// the platform's own misconfiguration that no client can fix
+// (AccessDeniedException, InvalidAccountIdException, a request EventBridge
+// refuses, codes the reference does not list). The answer has the highest
+// status: a 503 (with Retry-After) whenever part of the request is worth
+// resending, so a client that resends the failed ids ends with the
+// permanent status.
+func notAccepted(ids []string, err error) Response {
+	var fe *bus.FailedEntries
+	if !errors.As(err, &fe) {
+		fe = &bus.FailedEntries{Of: len(ids), Err: err}
+		for i := range ids {
+			fe.Unsent = append(fe.Unsent, i)
+		}
+	}
+	failed := make([]Failed, 0, len(fe.Entries)+len(fe.Unsent))
+	for _, f := range fe.Entries {
+		failed = append(failed, Failed{ID: ids[f.Index], Index: f.Index, Code: f.Code, Message: f.Message, Retryable: f.Retryable})
+	}
+	if len(fe.Unsent) > 0 {
+		code, retry := requestError(fe.Err)
+		for _, i := range fe.Unsent {
+			failed = append(failed, Failed{ID: ids[i], Index: i, Code: code, Message: fe.Err.Error(), Retryable: retry})
+		}
+	}
+	slices.SortFunc(failed, func(a, b Failed) int { return a.Index - b.Index })
+	status, worst := 0, 0
+	for i, f := range failed {
+		if s := failureStatus(f); s > status {
+			status, worst = s, i
+		}
+	}
+	body := NotAccepted{Accepted: make([]string, 0, len(ids)-len(failed)), Failed: failed}
+	notOK := make(map[int]bool, len(failed))
+	for _, f := range failed {
+		notOK[f.Index] = true
+	}
+	for i, id := range ids {
+		if !notOK[i] {
+			body.Accepted = append(body.Accepted, id)
+		}
+	}
+	f := failed[worst]
+	reason := f.Message
+	if f.Code != "" {
+		reason = f.Code + ": " + f.Message
+	}
+	what := map[int]string{
+		http.StatusBadRequest:          "EventBridge rejects the event's content",
+		http.StatusForbidden:           "the bus's policy does not allow this event's source or type",
+		http.StatusInternalServerError: "the platform cannot put events on its bus (its configuration; retrying will not help until it is fixed)",
+		http.StatusServiceUnavailable:  "the event bus is unavailable, retry the failed events later",
+	}[status]
+	body.Error = fmt.Sprintf("%d of %d events not put on the bus: %s: event %s: %s", len(failed), len(ids), what, f.ID, reason)
+	b, _ := json.Marshal(body)
+	resp := Response{Status: status, Body: b}
+	if status == http.StatusServiceUnavailable {
+		resp.Header = http.Header{"Retry-After": {RetryAfter}}
+	}
+	return resp
+}
+
+// failureStatus is the HTTP status of one failed event (see notAccepted).
+func failureStatus(f Failed) int {
+	switch {
+	case f.Retryable:
+		return http.StatusServiceUnavailable
+	case f.Code == "MalformedDetail" || f.Code == "InvalidArgument":
+		return http.StatusBadRequest
+	case f.Code == "NotAuthorizedForSourceException" || f.Code == "NotAuthorizedForDetailTypeException":
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+// requestError classifies the error of a PutEvents request: EventBridge's
+// error code, if it answered one, and whether resending can succeed — false
+// only for a refusal of the request (a client fault such as
+// AccessDeniedException or ResourceNotFoundException) that the SDK's retryer
+// does not count as retryable; a network error or a 5xx can pass later.
+func requestError(err error) (code string, retryable bool) {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return "", true
+	}
+	if ae.ErrorFault() != smithy.FaultClient {
+		return ae.ErrorCode(), true
+	}
+	return ae.ErrorCode(), retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
 
 // reservedMember reports whether data is a JSON object with the member
@@ -238,6 +367,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeResponse(w http.ResponseWriter, resp Response) {
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)

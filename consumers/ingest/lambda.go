@@ -17,8 +17,7 @@ func (h *Handler) APIGatewayV2(ctx context.Context, req events.APIGatewayV2HTTPR
 	} else {
 		resp = h.Handle(ctx, req.RequestContext.HTTP.Method, header(req.Headers, nil), body)
 	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Body: string(resp.Body),
-		Headers: map[string]string{"Content-Type": "application/json"}}, nil
+	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Body: string(resp.Body), Headers: resp.headers()}, nil
 }
 
 // APIGatewayV1 serves a REST API (payload format 1.0) proxy request.
@@ -30,8 +29,7 @@ func (h *Handler) APIGatewayV1(ctx context.Context, req events.APIGatewayProxyRe
 	} else {
 		resp = h.Handle(ctx, req.HTTPMethod, header(req.Headers, req.MultiValueHeaders), body)
 	}
-	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Body: string(resp.Body),
-		Headers: map[string]string{"Content-Type": "application/json"}}, nil
+	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Body: string(resp.Body), Headers: resp.headers()}, nil
 }
 
 func decodeBody(body string, b64 bool) ([]byte, error) {
@@ -52,6 +50,15 @@ func header(single map[string]string, multi map[string][]string) http.Header {
 		if h.Get(k) == "" {
 			h.Set(k, v)
 		}
+	}
+	return h
+}
+
+// headers are the response's headers as API Gateway takes them.
+func (r Response) headers() map[string]string {
+	h := map[string]string{"Content-Type": "application/json"}
+	for k := range r.Header {
+		h[k] = r.Header.Get(k)
 	}
 	return h
 }

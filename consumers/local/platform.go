@@ -202,7 +202,7 @@ func (p *Platform) buildQueues() {
 		// A short long-poll wait: consumers are ready within it at start,
 		// and an idle wake-up costs nothing in process.
 		p.queues[q.Name] = memqueue.New(memqueue.Config{Name: q.Name, FIFO: q.FIFO, VisibilityTimeout: vt,
-			MaxReceiveCount: q.MaxReceiveCount, DeadLetter: dlq, WaitTime: 200 * time.Millisecond})
+			MaxReceiveCount: q.MaxReceiveCount, DeadLetter: dlq, WaitTime: 200 * time.Millisecond, Delay: time.Duration(q.DelaySeconds) * time.Second})
 	}
 }
 

@@ -131,6 +131,9 @@ func checkKey(tb topology.Table, item map[string]types.AttributeValue, exact boo
 			typ, empty = "S", x.Value == ""
 		case *types.AttributeValueMemberN:
 			typ = "N"
+			if err := ddbjson.Number(x.Value); err != nil {
+				return invalid("One or more parameter values were invalid: key %s: %v", k.Name, err)
+			}
 		case *types.AttributeValueMemberB:
 			typ, empty = "B", len(x.Value) == 0
 		}
@@ -187,13 +190,18 @@ func typeName(v types.AttributeValue) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// key encodes an item's primary key (checked with checkKey).
+// key encodes an item's primary key (checked with checkKey). A number is
+// encoded by its value (ddbjson.CanonicalNumber): "1" and "1.0" are one key,
+// as in DynamoDB.
 func (t *Tables) key(tb topology.Table, item map[string]types.AttributeValue) []byte {
 	part := func(k topology.Key) []byte {
 		switch v := item[k.Name].(type) {
 		case *types.AttributeValueMemberS:
 			return []byte(v.Value)
 		case *types.AttributeValueMemberN:
+			if n, err := ddbjson.CanonicalNumber(v.Value); err == nil {
+				return []byte(n)
+			}
 			return []byte(v.Value)
 		case *types.AttributeValueMemberB:
 			return v.Value

@@ -34,6 +34,9 @@ type Config struct {
 	MaxReceiveCount int
 	// DeadLetter is the redrive target, also used by Source.DeadLetter.
 	DeadLetter *Queue
+	// Delay is the queue's DelaySeconds: every message sent is invisible
+	// for this long (a message's own delay, SendSystem's, overrides it).
+	Delay time.Duration
 }
 
 type message struct {
@@ -101,10 +104,11 @@ func (q *Queue) notify() {
 	q.changed = make(chan struct{})
 }
 
-// Send enqueues a message and returns its id. group is the FIFO message
-// group (required on FIFO queues, ignored otherwise).
+// Send enqueues a message, invisible for the queue's Delay, and returns its
+// id. group is the FIFO message group (required on FIFO queues, ignored
+// otherwise).
 func (q *Queue) Send(body string, attrs map[string]string, group string) (string, error) {
-	return q.send(body, attrs, nil, group, 0)
+	return q.send(body, attrs, nil, group, q.cfg.Delay)
 }
 
 // SendTraced enqueues a message with the AWSTraceHeader system attribute
@@ -115,12 +119,12 @@ func (q *Queue) SendTraced(body string, attrs map[string]string, traceHeader, gr
 	if traceHeader != "" {
 		system = map[string]string{"AWSTraceHeader": traceHeader}
 	}
-	return q.send(body, attrs, system, group, 0)
+	return q.send(body, attrs, system, group, q.cfg.Delay)
 }
 
 // SendSystem enqueues a message with system attributes (AWSTraceHeader)
-// that becomes visible after delay, as SendMessage with DelaySeconds and
-// MessageSystemAttributes does.
+// that becomes visible after delay (the queue's Delay does not apply), as
+// SendMessage with DelaySeconds and MessageSystemAttributes does.
 func (q *Queue) SendSystem(body string, attrs, system map[string]string, group string, delay time.Duration) (string, error) {
 	return q.send(body, attrs, maps.Clone(system), group, delay)
 }
@@ -130,6 +134,9 @@ func (q *Queue) Name() string { return q.cfg.Name }
 
 // FIFO reports whether the queue is a FIFO queue.
 func (q *Queue) FIFO() bool { return q.cfg.FIFO }
+
+// Delay returns the queue's delay (DelaySeconds).
+func (q *Queue) Delay() time.Duration { return q.cfg.Delay }
 
 // Purge deletes every message, in flight or not (PurgeQueue), and returns
 // how many it deleted.
@@ -431,6 +438,8 @@ type Saved struct {
 	Group        string            `json:"group,omitempty"`
 	ReceiveCount int               `json:"receiveCount,omitempty"`
 	SentAt       time.Time         `json:"sentAt"`
+	// DelayedUntil is when a message still in its delay becomes visible.
+	DelayedUntil time.Time `json:"delayedUntil,omitzero"`
 }
 
 // Save returns every message not deleted, in order (in-flight ones
@@ -439,24 +448,33 @@ func (q *Queue) Save() []Saved {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := make([]Saved, 0, len(q.msgs))
+	now := time.Now()
 	for _, m := range q.msgs {
 		if !m.deleted {
-			out = append(out, Saved{ID: m.id, Body: m.body, Attributes: maps.Clone(m.attrs), System: maps.Clone(m.system), Group: m.group,
-				ReceiveCount: m.receiveCount, SentAt: m.sentAt})
+			s := Saved{ID: m.id, Body: m.body, Attributes: maps.Clone(m.attrs), System: maps.Clone(m.system), Group: m.group,
+				ReceiveCount: m.receiveCount, SentAt: m.sentAt}
+			if m.receiveCount == 0 && m.visibleAt.After(now) {
+				s.DelayedUntil = m.visibleAt
+			}
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// Restore appends saved messages, visible at once, keeping their ids,
-// receive counts and send times.
+// Restore appends saved messages, visible at once (a delayed one when its
+// delay ends), keeping their ids, receive counts and send times.
 func (q *Queue) Restore(saved []Saved) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
 	for _, s := range saved {
+		visible := now
+		if s.DelayedUntil.After(now) {
+			visible = s.DelayedUntil
+		}
 		q.msgs = append(q.msgs, &message{id: s.ID, body: s.Body, attrs: maps.Clone(s.Attributes), system: maps.Clone(s.System), group: s.Group,
-			receiveCount: s.ReceiveCount, sentAt: s.SentAt, visibleAt: now})
+			receiveCount: s.ReceiveCount, sentAt: s.SentAt, visibleAt: visible})
 	}
 	q.notify()
 }

@@ -1,9 +1,9 @@
 // Package tracing sets up OpenTelemetry tracing from the standard OTEL_*
-// variables with an exporter the caller chooses. The Lambda functions use
-// OTLPHTTP (OTLP over HTTP/protobuf, the protocol ADOT's collector and
-// X-Ray's OTLP endpoint accept) so they link one exporter, not every
-// exporter autoexport knows (gRPC, Prometheus, console); the consumer passes
-// autoexport through package telemetry.
+// variables with an exporter the caller chooses. The consumer and the Lambda
+// functions use OTLPHTTP (OTLP over HTTP/protobuf, the protocol ADOT's
+// collector and X-Ray's OTLP endpoint accept) so they link one exporter, not
+// every exporter autoexport knows (gRPC, Prometheus, console): autoexport
+// made the consumer's binary 8 MB larger.
 package tracing
 
 import (

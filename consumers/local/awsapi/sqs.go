@@ -223,7 +223,7 @@ func (q *sqsService) getQueueAttributes(_ context.Context, _ *http.Request, body
 		"VisibilityTimeout":                     strconv.Itoa(int(x.VisibilityTimeout().Seconds())),
 		"MessageRetentionPeriod":                strconv.Itoa(int(retention.Seconds())),
 		"MaximumMessageSize":                    "262144",
-		"DelaySeconds":                          "0",
+		"DelaySeconds":                          strconv.Itoa(int(x.Delay() / time.Second)),
 		"ReceiveMessageWaitTimeSeconds":         "0",
 		"CreatedTimestamp":                      created,
 		"LastModifiedTimestamp":                 created,
@@ -326,7 +326,10 @@ func (q *sqsService) send(x Queue, e sendEntry) (map[string]any, error) {
 		}
 		system[k] = s
 	}
-	delay := 0
+	// A message without DelaySeconds gets the queue's (SendMessage's
+	// DelaySeconds: "If you don't specify a value, the default value for
+	// the queue applies").
+	delay := int(x.Delay() / time.Second)
 	if e.DelaySeconds != nil {
 		delay = *e.DelaySeconds
 	}
@@ -345,8 +348,8 @@ func (q *sqsService) send(x Queue, e sendEntry) (map[string]any, error) {
 		if e.MessageGroupId == "" {
 			return nil, missingParam("MessageGroupId")
 		}
-		if delay != 0 {
-			return nil, invalidParam("DelaySeconds is not supported per message on FIFO queues")
+		if e.DelaySeconds != nil && *e.DelaySeconds != 0 {
+			return nil, invalidParam("DelaySeconds is not supported per message on FIFO queues: a FIFO queue's delay is set on the queue (delaySeconds in the topology)")
 		}
 		group = e.MessageGroupId
 		// Without a MessageDeduplicationId the body's SHA-256 is the id,
@@ -373,7 +376,7 @@ func (q *sqsService) send(x Queue, e sendEntry) (map[string]any, error) {
 			out["MessageId"], out["SequenceNumber"] = d.id, d.seq
 			return out, nil // accepted, not delivered again
 		}
-		id, err := x.SendSystem(body, attrs, system, group, 0)
+		id, err := x.SendSystem(body, attrs, system, group, x.Delay())
 		if err != nil {
 			return nil, invalidParam("%v", err)
 		}

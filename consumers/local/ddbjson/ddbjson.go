@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -97,9 +98,11 @@ func (a value) attributeValue(strict bool) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberS{Value: *a.S}, nil
 	case a.N != nil:
 		if strict {
-			if err := Number(*a.N); err != nil {
+			n, err := CanonicalNumber(*a.N)
+			if err != nil {
 				return nil, err
 			}
+			return &types.AttributeValueMemberN{Value: n}, nil
 		}
 		return &types.AttributeValueMemberN{Value: *a.N}, nil
 	case a.B != nil:
@@ -114,7 +117,14 @@ func (a value) attributeValue(strict bool) (types.AttributeValue, error) {
 	case a.SS != nil:
 		return &types.AttributeValueMemberSS{Value: a.SS}, checkSet(strict, a.SS, func(s string) (string, error) { return s, nil })
 	case a.NS != nil:
-		return &types.AttributeValueMemberNS{Value: a.NS}, checkSet(strict, a.NS, canonicalNumber)
+		if err := checkSet(strict, a.NS, CanonicalNumber); err != nil || !strict {
+			return &types.AttributeValueMemberNS{Value: a.NS}, err
+		}
+		ns := make([]string, len(a.NS))
+		for i, n := range a.NS {
+			ns[i], _ = CanonicalNumber(n) // checked by checkSet
+		}
+		return &types.AttributeValueMemberNS{Value: ns}, nil
 	case a.BS != nil:
 		return &types.AttributeValueMemberBS{Value: a.BS}, checkSet(strict, a.BS, func(b []byte) (string, error) { return string(b), nil })
 	case a.L != nil:
@@ -164,11 +174,19 @@ func checkSet[E any](strict bool, set []E, key func(E) (string, error)) error {
 // Number checks a number as DynamoDB takes it: a decimal of up to 38
 // significant digits, magnitude between 1E-130 and 9.9999999999999999999999999999999999999E+125.
 func Number(s string) error {
-	_, err := canonicalNumber(s)
+	_, err := CanonicalNumber(s)
 	return err
 }
 
-func canonicalNumber(s string) (string, error) {
+// CanonicalNumber checks a number as Number does and returns it as DynamoDB
+// keeps and returns it: in DynamoDB a number is its value ("leading and
+// trailing zeroes are trimmed", the developer guide's Number data type), so
+// "1.0", "01" and "1e0" are all "1", "1.5E2" is "150", "-0" is "0". Two
+// numbers are equal exactly when their canonical texts are.
+func CanonicalNumber(s string) (string, error) {
+	if canonical(s) {
+		return s, nil
+	}
 	f, ok := new(big.Float).SetPrec(256).SetString(s)
 	if !ok || s == "" || strings.Trim(s, "0123456789+-.eE") != "" {
 		return "", fmt.Errorf("the parameter cannot be converted to a numeric value: %q", s)
@@ -182,13 +200,80 @@ func canonicalNumber(s string) (string, error) {
 	if len(strings.TrimRight(digits, "0")) > 38 {
 		return "", fmt.Errorf("attempting to store more than 38 significant digits in a Number: %q", s)
 	}
-	if f.Sign() != 0 {
-		e := f.MantExp(nil)
-		if f.IsInf() || e > 419 || e < -432 { // 2^419 ~ 1E126, 2^-432 ~ 1E-130
-			return "", fmt.Errorf("number %q overflows or underflows DynamoDB's range (1E-130 to 9.9E125)", s)
+	if f.Sign() == 0 {
+		return "0", nil
+	}
+	if e := f.MantExp(nil); f.IsInf() || e > 419 || e < -432 { // 2^419 ~ 1E126, 2^-432 ~ 1E-130
+		return "", fmt.Errorf("number %q overflows or underflows DynamoDB's range (1E-130 to 9.9E125)", s)
+	}
+	// The value is sign * digits * 10^exp, in decimal (no binary rounding).
+	neg := s[0] == '-'
+	m := strings.TrimLeft(mantissa(s), "+-")
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp, _ = strconv.Atoi(s[i+1:]) // in range: checked above
+	}
+	whole, frac, _ := strings.Cut(m, ".")
+	exp -= len(frac)
+	digits = strings.TrimLeft(whole+frac, "0")
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	digits = trimmed
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	switch point := len(digits) + exp; {
+	case exp >= 0:
+		b.WriteString(digits)
+		b.WriteString(strings.Repeat("0", exp))
+	case point > 0:
+		b.WriteString(digits[:point])
+		b.WriteByte('.')
+		b.WriteString(digits[point:])
+	default:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -point))
+		b.WriteString(digits)
+	}
+	return b.String(), nil
+}
+
+// canonical reports whether s is already a number in CanonicalNumber's
+// form with at most 38 digits: an optional "-", digits without a leading
+// zero (or "0" before a point), an optional point with digits not ending
+// in zero; not "0" negated. The common case (integers) costs one pass.
+func canonical(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	start, point, digits := i, -1, 0
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && point < 0:
+			point = i
+		default:
+			return false
 		}
 	}
-	return f.Text('g', 40), nil
+	switch {
+	case digits == 0 || digits > 38 || point == start || point == len(s)-1:
+		return false
+	case s[start] == '0' && len(s)-start > 1 && point != start+1: // a leading zero
+		return false
+	case point > 0 && s[len(s)-1] == '0': // a trailing zero after the point
+		return false
+	case s[start] == '0' && point < 0: // "0", "-0"
+		return start == 0
+	case s[start] == '0' && strings.Trim(s[start:], "0.") == "": // "0.0..." is not canonical anyway
+		return false
+	}
+	// 0.000...1 below 1E-130 or more than 38 digits counting zeros after the
+	// point are left to the full check.
+	return point < 0 || len(s)-point-1 <= 38
 }
 
 func mantissa(s string) string {
@@ -235,7 +320,13 @@ func AppendValue(b []byte, v types.AttributeValue) ([]byte, error) {
 	case *types.AttributeValueMemberS:
 		return append(AppendString(append(b, `{"S":`...), x.Value), '}'), nil
 	case *types.AttributeValueMemberN:
-		return append(AppendString(append(b, `{"N":`...), x.Value), '}'), nil
+		// As DynamoDB keeps a number: its value's text (a number that is
+		// not one is written as it is; requests are checked when decoded).
+		n := x.Value
+		if c, err := CanonicalNumber(n); err == nil {
+			n = c
+		}
+		return append(AppendString(append(b, `{"N":`...), n), '}'), nil
 	case *types.AttributeValueMemberB:
 		return append(AppendString(append(b, `{"B":`...), base64.StdEncoding.EncodeToString(x.Value)), '}'), nil
 	case *types.AttributeValueMemberBOOL:

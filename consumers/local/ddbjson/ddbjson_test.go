@@ -67,3 +67,31 @@ func TestSize(t *testing.T) {
 		t.Errorf("Size %d, want %d", got, want)
 	}
 }
+
+// CanonicalNumber is the text DynamoDB returns for a number: its value with
+// leading and trailing zeroes trimmed and no exponent; equal numbers have
+// one text. The fast path for text already in that form agrees with the
+// full conversion.
+func TestCanonicalNumberIsTheValuesText(t *testing.T) {
+	for in, want := range map[string]string{
+		"1": "1", "1.0": "1", "01": "1", "1e0": "1", "+1": "1", "10e-1": "1", "0.1e1": "1",
+		"0": "0", "-0": "0", "0.000": "0", "0e5": "0",
+		"1.5E2": "150", "-12.5e3": "-12500", "00042": "42", "-0.0250": "-0.025", ".5": "0.5", "5.": "5",
+		"1e-3": "0.001", "12.50": "12.5", "100": "100", "-7": "-7", "0.5": "0.5",
+		"12345678901234567890123456789012345678": "12345678901234567890123456789012345678",
+		"1E38":                                   "100000000000000000000000000000000000000",
+	} {
+		got, err := ddbjson.CanonicalNumber(in)
+		if err != nil || got != want {
+			t.Errorf("CanonicalNumber(%q) = %q, %v; want %q", in, got, err, want)
+		}
+		if again, _ := ddbjson.CanonicalNumber(got); again != got {
+			t.Errorf("CanonicalNumber(%q) = %q: not a fixed point", got, again)
+		}
+	}
+	for _, bad := range []string{"", "-", ".", "1e", "abc", "1..2", "--1", "1e999", "123456789012345678901234567890123456789"} {
+		if got, err := ddbjson.CanonicalNumber(bad); err == nil {
+			t.Errorf("CanonicalNumber(%q) = %q, want an error", bad, got)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func (f *Function) Stop() {
 func Build(tb testing.TB, dir string) string {
 	tb.Helper()
 	out := filepath.Join(tb.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, ".") // #nosec G204 -- test helper: go build of the project's own Lambda main
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc,grpcnotrace", "-ldflags=-s -w", "-o", out, ".") // #nosec G204 -- test helper: go build of the project's own Lambda main
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -120,7 +120,13 @@ type answer struct {
 	} `json:"failed"`
 }
 
-func postBatch(t *testing.T, srv *httptest.Server, ids ...string) (*http.Response, answer) {
+// reply is the status and headers of a response whose body was read.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func postBatch(t *testing.T, srv *httptest.Server, ids ...string) (reply, answer) {
 	t.Helper()
 	var evs []string
 	for _, id := range ids {
@@ -136,7 +142,7 @@ func postBatch(t *testing.T, srv *httptest.Server, ids ...string) (*http.Respons
 	if err := json.Unmarshal(raw, &a); err != nil {
 		t.Fatalf("body %s: %v", raw, err)
 	}
-	return resp, a
+	return reply{resp.StatusCode, resp.Header}, a
 }
 
 func (a answer) failedIDs() []string {

@@ -4,7 +4,8 @@
 // and drains it with each contestant as its own process — the bare loop, the
 // consumer with telemetry off (no admin server, no tracing) and on (its
 // /metrics scraped every second, every span exported over OTLP/HTTP to a
-// loopback sink) — and reports, as medians over the rounds and as ratios to
+// loopback sink; then again with the chart's default sampling of 10%) — and
+// reports, as medians over the rounds and as ratios to
 // the bare loop: CPU seconds per 1,000 events (the process's rusage, user +
 // system), SQS requests per event (counted by a proxy in front of
 // ElasticMQ) and peak RSS (VmHWM in /proc/PID/status just before SIGTERM,
@@ -135,6 +136,15 @@ func run(ctx context.Context, o options) error {
 		{"bare aws-sdk-go-v2 loop", (*bench).sqsloopCmd},
 		{"consumer, telemetry off", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, false) }},
 		{"consumer, telemetry on", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, true) }},
+		// Telemetry on as the chart deploys it: tracing.sampleRatio 0.1
+		// (parentbased_traceidratio; these events carry no upstream trace).
+		{"consumer, on, 10% sampled", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
+			cmd, during, err := b.consumerCmd(q, true)
+			if err == nil {
+				cmd.Env = append(cmd.Env, "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.1")
+			}
+			return cmd, during, err
+		}},
 	}
 	if o.before != "" {
 		name := "older consumer, telem. off"

@@ -5,7 +5,8 @@
 # consumer binary (telemetry off, then on: /metrics scraped, spans exported to
 # a loopback OTLP sink), ROUNDS times, and prints medians and ratios to the
 # bare loop (CPU s per 1,000 events from rusage, SQS requests per event,
-# peak RSS). PROFILE=DIR adds a profiled consumer run (DIR/cpu.pprof, heap.pprof).
+# peak RSS). PROFILE=DIR adds two profiled consumer runs: telemetry off
+# (DIR/cpu.pprof, heap.pprof) and on (DIR/cpu-telemetry.pprof, heap-telemetry.pprof).
 #
 #   hack/bench-floor.sh      EVENTS=20000 ROUNDS=3 by default; ~5 min on 2 cores
 set -euo pipefail

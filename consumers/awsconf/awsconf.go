@@ -76,8 +76,13 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		cfg.APIOptions = append(cfg.APIOptions, CountRequests(opts.OnRequest))
 	}
 	if opts.Tracer != nil {
+		// DefaultAttributeBuilder picks the DynamoDB, S3, SQS or SNS builder by
+		// the call's service id. Listing those builders beside it ran each
+		// on every call (they do not check the service): an SQS span said
+		// messaging.system aws_sns and db.system.name aws.dynamodb, and every
+		// call built its attributes twice, reflecting over its input for S3.
 		otelaws.AppendMiddlewares(&cfg.APIOptions, otelaws.WithTracerProvider(opts.Tracer), otelaws.WithTextMapPropagator(xray.Propagator{}),
-			otelaws.WithAttributeBuilder(otelaws.DefaultAttributeBuilder, otelaws.DynamoDBAttributeBuilder, otelaws.SQSAttributeBuilder, otelaws.SNSAttributeBuilder, otelaws.S3AttributeBuilder))
+			otelaws.WithAttributeBuilder(otelaws.DefaultAttributeBuilder))
 	}
 	return cfg, nil
 }

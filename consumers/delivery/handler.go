@@ -70,6 +70,8 @@ func RouteName(ctx context.Context) string {
 	return s
 }
 
-func withRoute(ctx context.Context, name string) context.Context {
+// withRoute is ctx with the route name (boxed once per route: a string
+// converted to any allocates).
+func withRoute(ctx context.Context, name any) context.Context {
 	return context.WithValue(ctx, routeKey{}, name)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
@@ -91,8 +93,10 @@ type Settlement struct {
 	Duplicates int
 	// Unrouted counts events that matched no route.
 	Unrouted int
-	// TraceID is the trace of the last handler span ("" without tracing).
-	TraceID string
+	// TraceID is the trace of the last handler span (invalid without
+	// tracing). It stays 16 bytes until a log line or the debug page formats
+	// it: most settlements are never shown.
+	TraceID trace.TraceID
 }
 
 // Observer receives the processor's measurements (the engine feeds them to
@@ -126,9 +130,27 @@ type ProcessorOptions struct {
 // safe for concurrent use.
 type Processor struct {
 	opt        ProcessorOptions
-	router     *route.Router[Handler]
+	router     *route.Router[*target]
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
+	// spanStart are the options of every handler span, made once.
+	spanStart []trace.SpanStartOption
+	// system, operation type and name: the attributes every span shares.
+	static [3]attribute.KeyValue
+	// source is the last event source formatted for a span attribute.
+	source atomic.Pointer[formattedSource]
+}
+
+// target is a route's handler with what its spans share, made once per
+// route rather than per event.
+type target struct {
+	Handler
+	// spanName is "process <route>".
+	spanName string
+	// routeValue is the route name boxed once for the handler's context.
+	routeValue any
+	// routeAttr is eventplane.route.
+	routeAttr attribute.KeyValue
 }
 
 // NewProcessor validates the options and compiles the routes.
@@ -150,18 +172,25 @@ func NewProcessor(opt ProcessorOptions) (*Processor, error) {
 	if opt.System == "" {
 		opt.System = semconv.MessagingSystemAWSSQS.Value.AsString()
 	}
-	for _, rt := range opt.Routes {
+	routes := make([]route.Route[*target], len(opt.Routes))
+	for i, rt := range opt.Routes {
 		if rt.Handler == nil {
 			return nil, fmt.Errorf("engine: route %q has no handler", rt.Name)
 		}
+		routes[i] = route.Route[*target]{Name: rt.Name, Pattern: rt.Pattern, Handler: &target{Handler: rt.Handler,
+			spanName: "process " + rt.Name, routeValue: rt.Name, routeAttr: attribute.String("eventplane.route", rt.Name)}}
 	}
-	r, err := route.NewRouter(opt.Routes...)
+	r, err := route.NewRouter(routes...)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	return &Processor{opt: opt, router: r,
 		tracer:     opt.Tracer.Tracer("github.com/eventplane/eventplane/consumers/delivery"),
-		propagator: propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{})}, nil
+		propagator: propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{}),
+		spanStart:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
+		static: [3]attribute.KeyValue{semconv.MessagingSystemKey.String(opt.System), semconv.MessagingOperationTypeProcess,
+			semconv.MessagingOperationName("process")},
+	}, nil
 }
 
 // Process processes a batch in order and returns one Settlement per
@@ -195,7 +224,7 @@ func (p *Processor) One(ctx context.Context, m Message) Settlement {
 		return Settlement{Outcome: Ack, Control: ctl}
 	}
 	var s Settlement
-	var buf [8]*route.Route[Handler]
+	var buf [8]*route.Route[*target]
 	for i := range events {
 		ev := &events[i]
 		routes := p.router.Match(ev, buf[:0])
@@ -222,7 +251,7 @@ func (p *Processor) One(ctx context.Context, m Message) Settlement {
 		}
 		for _, rt := range routes {
 			traceID, err := p.call(ctx, rt, ev, m)
-			if traceID != "" {
+			if traceID.IsValid() {
 				s.TraceID = traceID
 			}
 			if err == nil {
@@ -278,32 +307,28 @@ func deadLetter(kind string, err error) Settlement {
 
 // call runs one route's handler chain for one event, in a span that
 // continues the message's upstream trace, and returns the span's trace id.
-func (p *Processor) call(ctx context.Context, rt *route.Route[Handler], ev *ce.Event, m Message) (string, error) {
-	ctx = withRoute(p.traceContext(ctx, ev, m), rt.Name)
-	ctx, span := p.tracer.Start(ctx, "process "+rt.Name, trace.WithSpanKind(trace.SpanKindConsumer))
+func (p *Processor) call(ctx context.Context, rt *route.Route[*target], ev *ce.Event, m Message) (trace.TraceID, error) {
+	t := rt.Handler
+	ctx = withRoute(p.traceContext(ctx, ev, m), t.routeValue)
+	ctx, span := p.tracer.Start(ctx, t.spanName, p.spanStart...)
 	defer span.End()
 	if span.IsRecording() { // no attribute work when tracing is off or the trace is not sampled
 		span.SetAttributes(
-			semconv.MessagingSystemKey.String(p.opt.System),
-			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingOperationName("process"),
+			p.static[0], p.static[1], p.static[2],
 			semconv.MessagingMessageID(m.MessageID),
 			semconv.MessagingDestinationName(queueName(m.QueueARN)),
 			attribute.Int("eventplane.receive_count", m.ReceiveCount),
 			semconv.CloudEventsEventID(ev.ID()),
-			semconv.CloudEventsEventSource(ev.Source()),
+			semconv.CloudEventsEventSource(p.sourceOf(ev)),
 			semconv.CloudEventsEventType(ev.Type()),
-			attribute.String("eventplane.route", rt.Name),
+			t.routeAttr,
 		)
 	}
-	var traceID string
-	if sc := span.SpanContext(); sc.HasTraceID() {
-		traceID = sc.TraceID().String()
-	}
+	traceID := span.SpanContext().TraceID()
 	ctx, cancel := context.WithTimeout(ctx, p.opt.HandlerTimeout)
 	defer cancel()
 	start := time.Now()
-	err := rt.Handler.Handle(ctx, ev)
+	err := t.Handle(ctx, ev)
 	if p.opt.Observer != nil {
 		p.opt.Observer.Handled(rt.Name, time.Since(start), err)
 	}
@@ -314,21 +339,71 @@ func (p *Processor) call(ctx context.Context, rt *route.Route[Handler], ev *ce.E
 	return traceID, err
 }
 
+// formattedSource is an event source and its string form.
+type formattedSource struct {
+	u url.URL
+	s string
+}
+
+// sourceOf is the event's source as a string. A queue's events mostly share
+// one source: the last one formatted is kept, so that the span attribute
+// does not format the URI reference again for every event (url.URL.String
+// allocates).
+func (p *Processor) sourceOf(ev *ce.Event) string {
+	ec, ok := ev.Context.(*ce.EventContextV1)
+	if !ok {
+		return ev.Source()
+	}
+	if f := p.source.Load(); f != nil && f.u == ec.Source.URL {
+		return f.s
+	}
+	f := &formattedSource{u: ec.Source.URL, s: ec.Source.String()}
+	p.source.Store(f)
+	return f.s
+}
+
 // traceContext extracts the upstream trace of a message: the X-Ray
 // AWSTraceHeader system attribute (what EventBridge, SNS and SQS carry), or
-// the event's traceparent extension.
+// the event's traceparent extension. A message with neither has no upstream
+// trace: ctx as it is, with nothing to parse.
 func (p *Processor) traceContext(ctx context.Context, ev *ce.Event, m Message) context.Context {
-	c := propagation.MapCarrier{}
-	if x := m.Attributes["AWSTraceHeader"]; x != "" {
-		c["X-Amzn-Trace-Id"] = x
+	c := traceCarrier{xray: m.Attributes["AWSTraceHeader"]}
+	if c.traceparent = extension(ev, event.ExtTraceParent); c.traceparent != "" {
+		c.tracestate = extension(ev, event.ExtTraceState)
 	}
-	if tp := extension(ev, event.ExtTraceParent); tp != "" {
-		c["traceparent"] = tp
-		if ts := extension(ev, event.ExtTraceState); ts != "" {
-			c["tracestate"] = ts
-		}
+	if c.xray == "" && c.traceparent == "" {
+		return ctx
 	}
 	return p.propagator.Extract(ctx, c)
+}
+
+// traceCarrier is the carrier of traceContext: the three headers the X-Ray
+// and W3C propagators read, as fields rather than a map made per event.
+type traceCarrier struct{ xray, traceparent, tracestate string }
+
+func (c traceCarrier) Get(key string) string {
+	switch key {
+	case "X-Amzn-Trace-Id":
+		return c.xray
+	case "traceparent":
+		return c.traceparent
+	case "tracestate":
+		return c.tracestate
+	}
+	return ""
+}
+
+// Set is never called: the carrier is only extracted from.
+func (traceCarrier) Set(string, string) {}
+
+func (c traceCarrier) Keys() []string {
+	keys := make([]string, 0, 3)
+	for _, k := range [...]struct{ k, v string }{{"X-Amzn-Trace-Id", c.xray}, {"traceparent", c.traceparent}, {"tracestate", c.tracestate}} {
+		if k.v != "" {
+			keys = append(keys, k.k)
+		}
+	}
+	return keys
 }
 
 // queueName is the last part of a queue ARN.

@@ -1,10 +1,15 @@
 package engine
 
 import (
-	"github.com/eventplane/eventplane/consumers/delivery"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventplane/eventplane/consumers/delivery"
 )
 
 // RouteInfo describes a route for the debug page.
@@ -28,6 +33,11 @@ type RecentEvent struct {
 	Routes     []string `json:"routes,omitempty"`
 	Outcome    string   `json:"outcome"`
 	DurationMS float64  `json:"durationMs"`
+
+	// What Snapshot formats into TraceID and Source: every message is
+	// recorded, few are ever shown.
+	traceID trace.TraceID
+	source  *url.URL
 }
 
 // InFlight is one message being processed.
@@ -75,9 +85,14 @@ func (d *debugState) end(receipt string) {
 
 func (d *debugState) record(m delivery.Message, s delivery.Settlement, start time.Time) {
 	r := RecentEvent{At: time.Now().UTC(), MessageID: m.MessageID, ReceiveCount: m.ReceiveCount, Outcome: outcome(s),
-		DurationMS: float64(time.Since(start).Microseconds()) / 1000, TraceID: s.TraceID}
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000, traceID: s.TraceID}
 	if ev := s.Event; ev != nil {
-		r.EventID, r.Type, r.Source = ev.ID(), ev.Type(), ev.Source()
+		r.EventID, r.Type = ev.ID(), ev.Type()
+		if ec, ok := ev.Context.(*ce.EventContextV1); ok {
+			r.source = &ec.Source.URL // the event is not changed after it was processed
+		} else {
+			r.Source = ev.Source()
+		}
 		r.TraceParent = extension(ev, "traceparent")
 	}
 	r.Routes = append(r.Routes, s.Routes...)
@@ -115,7 +130,14 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	n := min(d.count, recentSize)
 	for i := 1; i <= n; i++ {
-		s.Recent = append(s.Recent, d.recent[(d.next-i+recentSize)%recentSize])
+		r := d.recent[(d.next-i+recentSize)%recentSize]
+		if r.traceID.IsValid() {
+			r.TraceID = r.traceID.String()
+		}
+		if r.source != nil {
+			r.Source = r.source.String()
+		}
+		s.Recent = append(s.Recent, r)
 	}
 	d.mu.Unlock()
 	sort.Slice(s.InFlight, func(i, j int) bool { return s.InFlight[i].Since.Before(s.InFlight[j].Since) })

@@ -54,8 +54,8 @@ func (e *Engine) settle(m delivery.Message, s delivery.Settlement) {
 	if s.Event != nil {
 		log = log.With("event_id", s.Event.ID(), "event_type", s.Event.Type())
 	}
-	if s.TraceID != "" {
-		log = log.With("trace_id", s.TraceID)
+	if s.TraceID.IsValid() {
+		log = log.With("trace_id", s.TraceID.String())
 	}
 	switch s.Outcome {
 	case delivery.Release:

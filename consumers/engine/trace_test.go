@@ -39,3 +39,21 @@ func TestSpansContinueUpstreamTrace(t *testing.T) {
 		t.Errorf("span attributes %v", attrs)
 	}
 }
+
+// The debug page's recent events show the trace of their handler span and
+// the event's source as it was sent.
+func TestDebugRecentShowsTraceAndSource(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	h := start(t, memqueue.Config{}, engine.Options{Tracer: tp,
+		Routes: routes(delivery.HandlerFunc(func(context.Context, *ce.Event) error { return nil }))})
+	send(t, h.q, `{"specversion":"1.0","id":"1","source":"https://shop.example.com/orders?region=eu","type":"t.v1"}`, nil)
+	eventually(t, 5*time.Second, "event recorded", func() bool { return len(h.eng.Snapshot().Recent) == 1 && len(rec.Ended()) == 1 })
+	r := h.eng.Snapshot().Recent[0]
+	if want := rec.Ended()[0].SpanContext().TraceID().String(); r.TraceID != want {
+		t.Errorf("recent event trace %q, want the span's %q", r.TraceID, want)
+	}
+	if r.Source != "https://shop.example.com/orders?region=eu" || r.EventID != "1" || r.Outcome != "processed" {
+		t.Errorf("recent event %+v", r)
+	}
+}

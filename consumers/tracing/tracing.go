@@ -83,7 +83,9 @@ func Start(ctx context.Context, getenv func(string) string, exporter Exporter) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracing: %w", err)
 	}
-	tp := sdktrace.NewTracerProvider(append(opts, sdktrace.WithBatcher(exp))...)
+	// The SDK's batch span processor (configured by OTEL_BSP_*), with ended
+	// spans handed to it in bursts (handoff.go).
+	tp := sdktrace.NewTracerProvider(append(opts, sdktrace.WithSpanProcessor(newHandoff(sdktrace.NewBatchSpanProcessor(exp), getenv)))...)
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(Propagator())
 	return tp, tp.Shutdown, nil

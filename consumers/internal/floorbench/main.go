@@ -4,7 +4,8 @@
 // and drains it with each contestant as its own process — the bare loop, the
 // consumer with telemetry off (no admin server, no tracing) and on (its
 // /metrics scraped every second, every span exported over OTLP/HTTP to a
-// loopback sink) — and reports, as medians over the rounds and as ratios to
+// loopback sink; then again with the chart's default sampling of 10%) — and
+// reports, as medians over the rounds and as ratios to
 // the bare loop: CPU seconds per 1,000 events (the process's rusage, user +
 // system), SQS requests per event (counted by a proxy in front of
 // ElasticMQ) and peak RSS (VmHWM in /proc/PID/status just before SIGTERM,
@@ -18,8 +19,9 @@
 //
 //	floorbench -consumer BIN -sqsloop BIN [-events 20000] [-rounds 3] [-profile DIR]
 //
-// With -profile, one more consumer run (telemetry off) is profiled through
-// its loopback pprof endpoint: DIR/cpu.pprof and DIR/heap.pprof.
+// With -profile, two more consumer runs are profiled through their loopback
+// pprof endpoint: telemetry off (DIR/cpu.pprof, heap.pprof) and on
+// (DIR/cpu-telemetry.pprof, heap-telemetry.pprof).
 package main
 
 import (
@@ -58,6 +60,7 @@ import (
 type options struct {
 	consumer, sqsloop, profile string
 	before                     string
+	beforeTelemetry            bool
 	events, rounds             int
 	profileSeconds             int
 }
@@ -67,9 +70,10 @@ func main() {
 	flag.StringVar(&o.consumer, "consumer", "", "consumer binary")
 	flag.StringVar(&o.sqsloop, "sqsloop", "", "sqsloop binary (the bare SDK loop)")
 	flag.StringVar(&o.before, "consumer-before", "", "another consumer binary (an older build) to run beside it, telemetry off (empty: none)")
+	flag.BoolVar(&o.beforeTelemetry, "before-telemetry", false, "run the -consumer-before build with telemetry on instead")
 	flag.IntVar(&o.events, "events", 20000, "events per queue")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds (each runs every contestant once)")
-	flag.StringVar(&o.profile, "profile", "", "folder for a CPU and heap profile of one more consumer run (empty: none)")
+	flag.StringVar(&o.profile, "profile", "", "folder for CPU and heap profiles of two more consumer runs, telemetry off and on (empty: none)")
 	flag.IntVar(&o.profileSeconds, "profile-seconds", 20, "length of the CPU profile")
 	flag.Parse()
 	if o.consumer == "" || o.sqsloop == "" {
@@ -132,10 +136,23 @@ func run(ctx context.Context, o options) error {
 		{"bare aws-sdk-go-v2 loop", (*bench).sqsloopCmd},
 		{"consumer, telemetry off", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, false) }},
 		{"consumer, telemetry on", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) { return b.consumerCmd(q, true) }},
+		// Telemetry on as the chart deploys it: tracing.sampleRatio 0.1
+		// (parentbased_traceidratio; these events carry no upstream trace).
+		{"consumer, on, 10% sampled", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
+			cmd, during, err := b.consumerCmd(q, true)
+			if err == nil {
+				cmd.Env = append(cmd.Env, "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.1")
+			}
+			return cmd, during, err
+		}},
 	}
 	if o.before != "" {
-		contestants = append(contestants, contestant{"older consumer, telem. off", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
-			cmd, during, err := b.consumerCmd(q, false)
+		name := "older consumer, telem. off"
+		if o.beforeTelemetry {
+			name = "older consumer, telem. on"
+		}
+		contestants = append(contestants, contestant{name, func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
+			cmd, during, err := b.consumerCmd(q, o.beforeTelemetry)
 			if err == nil {
 				cmd.Path, cmd.Args[0] = o.before, o.before
 			}
@@ -437,25 +454,45 @@ func (b *bench) consumerCmd(queueURL string, telemetry bool) (*exec.Cmd, func(co
 	return cmd, scrape, nil
 }
 
-// profileRun drains one more queue with the consumer (telemetry off) and
-// takes a CPU profile of it and a heap profile at the end.
+// profileRun drains two more queues with the consumer, each run profiled
+// through its loopback pprof endpoint: telemetry off (cpu.pprof, heap.pprof)
+// and telemetry on, scraped and traced as in its rounds
+// (cpu-telemetry.pprof, heap-telemetry.pprof).
 func (b *bench) profileRun(ctx context.Context) error {
 	if err := os.MkdirAll(b.o.profile, 0o750); err != nil {
 		return err
 	}
+	for _, run := range []struct {
+		telemetry bool
+		suffix    string
+	}{{false, ""}, {true, "-telemetry"}} {
+		if err := b.profileOne(ctx, run.telemetry, run.suffix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// profileOne drains one queue with the consumer and takes a CPU profile of
+// it and a heap profile at the end: DIR/cpu<suffix>.pprof, heap<suffix>.pprof.
+func (b *bench) profileOne(ctx context.Context, telemetry bool, suffix string) error {
 	port, err := testserver.FreePort()
 	if err != nil {
 		return err
 	}
 	debug := "127.0.0.1:" + strconv.Itoa(port)
+	cpuFile, heapFile := filepath.Join(b.o.profile, "cpu"+suffix+".pprof"), filepath.Join(b.o.profile, "heap"+suffix+".pprof")
 	c := contestant{"consumer, profiled", func(b *bench, q string) (*exec.Cmd, func(context.Context), error) {
-		cmd, _, err := b.consumerCmd(q, false)
+		cmd, scrape, err := b.consumerCmd(q, telemetry)
 		if err != nil {
 			return nil, nil, err
 		}
 		cmd.Args = append(cmd.Args, "--debug-addr="+debug) // the last flag wins
 		cmd.Env = append(cmd.Env, "EVENTPLANE_PPROF=true")
 		return cmd, func(ctx context.Context) {
+			if scrape != nil {
+				go scrape(ctx)
+			}
 			for ctx.Err() == nil { // until the debug server answers
 				if fetch(ctx, "http://"+debug+"/debug/pprof/", filepath.Join(b.o.profile, "index.html")) == nil {
 					break
@@ -465,20 +502,24 @@ func (b *bench) profileRun(ctx context.Context) error {
 			// The profile runs its whole length even when the queue is empty
 			// sooner (an idle consumer adds next to nothing to it).
 			ctx = context.WithoutCancel(ctx)
-			if err := fetch(ctx, "http://"+debug+"/debug/pprof/profile?seconds="+strconv.Itoa(b.o.profileSeconds), filepath.Join(b.o.profile, "cpu.pprof")); err != nil {
+			if err := fetch(ctx, "http://"+debug+"/debug/pprof/profile?seconds="+strconv.Itoa(b.o.profileSeconds), cpuFile); err != nil {
 				fmt.Fprintf(os.Stderr, "floorbench: CPU profile: %v\n", err)
 			}
-			if err := fetch(ctx, "http://"+debug+"/debug/pprof/heap", filepath.Join(b.o.profile, "heap.pprof")); err != nil {
+			if err := fetch(ctx, "http://"+debug+"/debug/pprof/heap", heapFile); err != nil {
 				fmt.Fprintf(os.Stderr, "floorbench: heap profile: %v\n", err)
 			}
 		}, nil
 	}}
-	r, err := b.drain(ctx, "profile", c)
+	r, err := b.drain(ctx, "profile"+suffix, c)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nprofiled run: %.3f CPU s/1,000 events, %.1f MB peak RSS; profiles in %s (go tool pprof -top %s)\n",
-		cpuPer1000(r, b.o.events), mb(r.rssKB), b.o.profile, filepath.Join(b.o.profile, "cpu.pprof"))
+	what := "telemetry off"
+	if telemetry {
+		what = "telemetry on"
+	}
+	fmt.Printf("\nprofiled run, %s: %.3f CPU s/1,000 events, %.1f MB peak RSS, %.2f spans/event; profiles in %s (go tool pprof -top %s)\n",
+		what, cpuPer1000(r, b.o.events), mb(r.rssKB), float64(r.spans)/float64(b.o.events), b.o.profile, cpuFile)
 	return nil
 }
 

@@ -75,7 +75,7 @@ type Archive struct {
 
 type batch struct {
 	partition string
-	lines     bytes.Buffer // JSON Lines, compressed at flush
+	lines     *bytes.Buffer // JSON Lines, compressed at flush (then back to linesBuffers)
 	n         int
 	done      chan struct{}
 	err       error
@@ -191,7 +191,8 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 	b := a.batches[p]
 	if b == nil {
 		b = &batch{partition: p, done: make(chan struct{})}
-		b.lines.Grow(min(a.opt.MaxEvents*(len(line)+1), a.opt.MaxBytes)) // one allocation per batch
+		b.lines = batchBuffers.Get().(*bytes.Buffer)
+		b.lines.Grow(min(a.opt.MaxEvents*(len(line)+1), a.opt.MaxBytes)) // one allocation per batch, or none with a pooled buffer
 		b.timer = time.AfterFunc(a.maxAge, func() { a.flush(b) })
 		a.batches[p] = b
 	}
@@ -213,6 +214,10 @@ func (a *Archive) Handle(ctx context.Context, e *ce.Event) error {
 }
 
 var lineBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// batchBuffers hold batches' lines (MaxEvents lines, ~100 KB) from one
+// object to the next.
+var batchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // marshalLine returns json.Marshal(e), the line the lake has always held,
 // written into buf (valid until buf's next use). json.Marshal runs sdk-go's
@@ -398,6 +403,13 @@ func (a *Archive) flush(b *batch) {
 	_, _ = zw.Write(b.lines.Bytes())
 	err := zw.Close()
 	a.gzipWriters.Put(zw)
+	// Nothing reads the lines after this (Handle writes only to batches
+	// still in a.batches): the buffer serves a later batch. The compressed
+	// body is not pooled: an HTTP transport may read it after PutObject
+	// returns an error.
+	b.lines.Reset()
+	batchBuffers.Put(b.lines)
+	b.lines = nil
 	if err != nil {
 		b.err = err
 		close(b.done)

@@ -81,9 +81,12 @@ func decodePlain(doc []byte) (ce.Event, bool) {
 	ec := &ce.EventContextV1{}
 	var data string
 	var hasData, hasType bool
-	var seen [8]string
+	var seen [16]string // more members than this: sdk-go (the duplicate check stays linear)
 	keys := seen[:0]
 	for m.Next() {
+		if len(keys) == len(seen) {
+			return e, false
+		}
 		for _, k := range keys {
 			if k == m.Key {
 				return e, false // sdk-go keeps the last, or refuses
@@ -94,6 +97,9 @@ func decodePlain(doc []byte) (ce.Event, bool) {
 			// sdk-go's data is the text after the colon, white space
 			// included: taken here only when there is none.
 			if off := m.End() - len(m.Value); off < 1 || str[off-1] != ':' {
+				return e, false
+			}
+			if !plainNumbers(m.Value) {
 				return e, false
 			}
 			data, hasData = m.Value, true
@@ -160,6 +166,28 @@ func decodePlain(doc []byte) (ce.Event, bool) {
 		}
 	}
 	return e, true
+}
+
+// plainNumbers reports whether data has no exponent and no run of more than
+// 300 digits anywhere (strings included: this only sends more to sdk-go),
+// so that every number in it is one sdk-go's decoder reads: it refuses one a
+// float64 cannot hold (1e309: "readNumberAsString: invalid number").
+func plainNumbers(data string) bool {
+	run := 0
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c >= '0' && c <= '9':
+			if run++; run > 300 {
+				return false
+			}
+		case (c == 'e' || c == 'E') && run > 0:
+			return false
+		case c == '.' && run > 0:
+		default:
+			run = 0
+		}
+	}
+	return true
 }
 
 // plainJSONString returns the content of the JSON string raw when it is

@@ -33,7 +33,8 @@ var ErrUnknownType = errors.New("no schema for this event type")
 // Registry holds compiled schemas by type and by $id.
 type Registry struct {
 	byType map[string]*jsonschema.Schema
-	byID   map[string]string // $id -> type
+	byID   map[string]string    // $id -> type
+	accept map[string]*acceptor // type -> its fast accept, when the schema has one
 }
 
 // Load compiles the embedded schemas.
@@ -42,7 +43,7 @@ func Load() (*Registry, error) {
 }
 
 func load(fsys fs.FS) (*Registry, error) {
-	r := &Registry{byType: map[string]*jsonschema.Schema{}, byID: map[string]string{}}
+	r := &Registry{byType: map[string]*jsonschema.Schema{}, byID: map[string]string{}, accept: map[string]*acceptor{}}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	names, err := fs.Glob(fsys, "*.json")
@@ -85,6 +86,9 @@ func load(fsys fs.FS) (*Registry, error) {
 		}
 		r.byType[typ] = s
 		r.byID[id] = typ
+		if a := newAcceptor(s); a != nil {
+			r.accept[typ] = a
+		}
 	}
 	return r, nil
 }
@@ -136,6 +140,9 @@ func (r *Registry) Validate(typ, dataschema string, data []byte) error {
 	inst, err := instance(data)
 	if err != nil {
 		return &DataError{Type: typ, Details: []string{"data is not JSON: " + err.Error()}}
+	}
+	if a := r.accept[typ]; a != nil && a.accepts(inst) {
+		return nil
 	}
 	err = s.Validate(inst)
 	if err == nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	ce "github.com/cloudevents/sdk-go/v2/event"
+	kgzip "github.com/klauspost/compress/gzip"
 )
 
 func lineEvent(t testing.TB, contentType string, data []byte, ext map[string]any) *ce.Event {
@@ -136,12 +137,25 @@ func BenchmarkArchiveGzip(b *testing.B) {
 		lines.Write(line)
 		lines.WriteByte('\n')
 	}
+	type writer interface {
+		io.Writer
+		Reset(io.Writer)
+		Close() error
+	}
+	std := func(level int) (writer, error) { return gzip.NewWriterLevel(nil, level) }
+	kp := func(level int) (writer, error) { return kgzip.NewWriterLevel(nil, level) }
 	for _, c := range []struct {
 		name  string
 		level int
-	}{{"baseline default level", gzip.DefaultCompression}, {"level 2", 2}} {
+		new   func(int) (writer, error)
+	}{
+		{"baseline compress/gzip default level", gzip.DefaultCompression, std},
+		{"compress/gzip level 2", 2, std},
+		{"klauspost gzip default level", kgzip.DefaultCompression, kp},
+		{"klauspost gzip level 2 (the archive's writer)", 2, kp},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			zw, err := gzip.NewWriterLevel(nil, c.level)
+			zw, err := c.new(c.level)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -66,12 +66,15 @@ func EventBridgeDetail(e *ce.Event) string { //nolint:revive // EventBridge is t
 	if ds := e.DataSchema(); ds != "" {
 		c = c.set("dataschema", ds)
 	}
+	// Extension names are unique (a map's keys): each is checked against the
+	// attributes above only, so that many extensions cost linear time.
+	attributes := len(c)
 	for name, v := range e.Extensions() {
 		if hopExtensions[name] {
 			continue
 		}
 		if s, err := types.Format(v); err == nil {
-			c = c.set(name, s)
+			c = c.setAmong(attributes, name, s)
 		}
 	}
 	data := e.Data()
@@ -134,8 +137,11 @@ type carried struct{ key, value string }
 type carriageMembers []carried
 
 // set adds or replaces the member key, as assigning to a map does.
-func (c carriageMembers) set(key, value string) carriageMembers {
-	for i := range c {
+func (c carriageMembers) set(key, value string) carriageMembers { return c.setAmong(len(c), key, value) }
+
+// setAmong is set for a key that can equal only one of the first n members.
+func (c carriageMembers) setAmong(n int, key, value string) carriageMembers {
+	for i := range c[:n] {
 		if c[i].key == key {
 			c[i].value = value
 			return c

@@ -129,3 +129,29 @@ func BenchmarkDecodeStructured(b *testing.B) {
 		}
 	})
 }
+
+// The bus entry of an event with many extensions is built in linear time
+// too: ingest builds it before it knows the entry is over EventBridge's
+// 256 KiB (before, one 1 MiB POST of ~88,000 extensions cost ~48 s of CPU).
+func TestEventBridgeDetailIsLinearInTheExtensions(t *testing.T) {
+	detail := func(n int) time.Duration {
+		e := ce.New()
+		e.SetID("1")
+		e.SetSource("s")
+		e.SetType("t")
+		for i := range n {
+			e.SetExtension(fmt.Sprintf("x%d", i), "v")
+		}
+		best := time.Hour
+		for range 3 {
+			start := time.Now()
+			_ = EventBridgeDetail(&e)
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	a, b := detail(1000), detail(32000)
+	if b > 200*a {
+		t.Errorf("32,000 extensions took %v, 1,000 took %v (%.0fx for 32x the extensions): not linear", b, a, float64(b)/float64(a))
+	}
+}

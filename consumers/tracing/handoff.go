@@ -34,10 +34,12 @@ type handoff struct {
 	next  sdktrace.SpanProcessor
 	delay time.Duration
 
-	mu    sync.Mutex
-	spans []sdktrace.ReadOnlySpan
-	timer *time.Timer // armed while spans wait
-	armed bool
+	mu      sync.Mutex
+	spans   []sdktrace.ReadOnlySpan
+	timer   *time.Timer // armed while spans wait
+	armed   bool
+	passing int        // hand-offs taken and not yet done (h.mu)
+	passed  *sync.Cond // on h.mu: broadcast when passing drops to 0
 }
 
 // newHandoff returns next behind a hand-off that waits at most the
@@ -48,6 +50,7 @@ func newHandoff(next sdktrace.SpanProcessor, getenv func(string) string) *handof
 	if ms, err := strconv.Atoi(getenv("OTEL_BSP_SCHEDULE_DELAY")); err == nil && ms >= 0 {
 		h.delay = min(h.delay, time.Duration(ms)*time.Millisecond)
 	}
+	h.passed = sync.NewCond(&h.mu)
 	h.timer = time.AfterFunc(time.Hour, h.flush)
 	h.timer.Stop()
 	return h
@@ -74,8 +77,11 @@ func (h *handoff) OnEnd(s sdktrace.ReadOnlySpan) {
 }
 
 // take empties the gathered spans and disarms the timer; h.mu is held.
+// The caller passes what it took on (pass), which ForceFlush and Shutdown
+// wait for.
 func (h *handoff) take() []sdktrace.ReadOnlySpan {
 	spans := h.spans
+	h.passing++
 	h.spans = make([]sdktrace.ReadOnlySpan, 0, handoffBatch)
 	if h.armed {
 		h.armed = false
@@ -88,6 +94,20 @@ func (h *handoff) pass(spans []sdktrace.ReadOnlySpan) {
 	for _, s := range spans {
 		h.next.OnEnd(s)
 	}
+	h.mu.Lock()
+	if h.passing--; h.passing == 0 {
+		h.passed.Broadcast()
+	}
+	h.mu.Unlock()
+}
+
+// waitPassed returns once no hand-off is under way.
+func (h *handoff) waitPassed() {
+	h.mu.Lock()
+	for h.passing > 0 {
+		h.passed.Wait()
+	}
+	h.mu.Unlock()
 }
 
 // flush hands off what has gathered.
@@ -98,12 +118,17 @@ func (h *handoff) flush() {
 	h.pass(spans)
 }
 
+// ForceFlush and Shutdown hand off what has gathered and wait for every
+// hand-off under way (the timer's, or a full batch's on another goroutine)
+// before they flush the batch processor.
 func (h *handoff) ForceFlush(ctx context.Context) error {
 	h.flush()
+	h.waitPassed()
 	return h.next.ForceFlush(ctx)
 }
 
 func (h *handoff) Shutdown(ctx context.Context) error {
 	h.flush()
+	h.waitPassed()
 	return h.next.Shutdown(ctx)
 }

@@ -203,7 +203,7 @@ func CanonicalNumber(s string) (string, error) {
 	if f.Sign() == 0 {
 		return "0", nil
 	}
-	if e := f.MantExp(nil); f.IsInf() || e > 419 || e < -432 { // 2^419 ~ 1E126, 2^-432 ~ 1E-130
+	if e := f.MantExp(nil); f.IsInf() || e > 420 || e < -433 { // 2^420 > 1E126, 2^-433 < 1E-130: a first bound on the exponent
 		return "", fmt.Errorf("number %q overflows or underflows DynamoDB's range (1E-130 to 9.9E125)", s)
 	}
 	// The value is sign * digits * 10^exp, in decimal (no binary rounding).
@@ -219,6 +219,11 @@ func CanonicalNumber(s string) (string, error) {
 	trimmed := strings.TrimRight(digits, "0")
 	exp += len(digits) - len(trimmed)
 	digits = trimmed
+	// |value| = 0.digits * 10^point: in DynamoDB's range when 1E-130 <=
+	// |value| < 1E126 (the binary check above only bounds the exponent).
+	if point := len(digits) + exp; point > 126 || point < -129 {
+		return "", fmt.Errorf("number %q overflows or underflows DynamoDB's range (1E-130 to 9.9E125)", s)
+	}
 	var b strings.Builder
 	if neg {
 		b.WriteByte('-')

@@ -80,6 +80,11 @@ func TestCanonicalNumberIsTheValuesText(t *testing.T) {
 		"1e-3": "0.001", "12.50": "12.5", "100": "100", "-7": "-7", "0.5": "0.5",
 		"12345678901234567890123456789012345678": "12345678901234567890123456789012345678",
 		"1E38":                                   "100000000000000000000000000000000000000",
+		// DynamoDB's range: positive 1E-130 to 9.9999999999999999999999999999999999999E+125
+		// (Developer Guide, "Supported data types and naming rules").
+		"9.9999999999999999999999999999999999999E+125": "99999999999999999999999999999999999999" + strings.Repeat("0", 88),
+		"1E-130":  "0." + strings.Repeat("0", 129) + "1",
+		"-1E-130": "-0." + strings.Repeat("0", 129) + "1",
 	} {
 		got, err := ddbjson.CanonicalNumber(in)
 		if err != nil || got != want {
@@ -89,7 +94,8 @@ func TestCanonicalNumberIsTheValuesText(t *testing.T) {
 			t.Errorf("CanonicalNumber(%q) = %q: not a fixed point", got, again)
 		}
 	}
-	for _, bad := range []string{"", "-", ".", "1e", "abc", "1..2", "--1", "1e999", "123456789012345678901234567890123456789"} {
+	for _, bad := range []string{"", "-", ".", "1e", "abc", "1..2", "--1", "1e999", "123456789012345678901234567890123456789",
+		"1E126", "1.2E126", "-1E126", "9e-131", "5e-131", "0.99E-130"} {
 		if got, err := ddbjson.CanonicalNumber(bad); err == nil {
 			t.Errorf("CanonicalNumber(%q) = %q, want an error", bad, got)
 		}

@@ -12,7 +12,7 @@ import (
 
 // The consumer exports traces with OTLP over HTTP/protobuf only, like the
 // Lambdas (one exporter: the gRPC and console exporters autoexport would
-// link cost the binary 8 MB). A configuration naming another protocol or
+// link cost the binary 3 MB). A configuration naming another protocol or
 // exporter stops the start with a message naming the variable, instead of
 // running without the traces it asked for.
 func TestConsumerRefusesATraceExporterItDoesNotLink(t *testing.T) {

@@ -359,11 +359,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	// Read into one buffer of the announced size (io.ReadAll doubles its
-	// way up to a batch's size); the limit holds whatever is announced.
+	// Read into one buffer of the announced size, up to 64 KiB (io.ReadAll
+	// doubles its way up to a batch's size): a client that announces 1 MiB
+	// and sends nothing holds no more than that. The limit holds whatever
+	// is announced.
 	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= MaxBodyBytes {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	if r.ContentLength > 0 {
+		buf.Grow(int(min(r.ContentLength, 64<<10)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
 	body := buf.Bytes()

@@ -3,7 +3,7 @@
 // functions use OTLPHTTP (OTLP over HTTP/protobuf, the protocol ADOT's
 // collector and X-Ray's OTLP endpoint accept) so they link one exporter, not
 // every exporter autoexport knows (gRPC, Prometheus, console): autoexport
-// made the consumer's binary 8 MB larger.
+// made the consumer's binary 3 MB larger (unstripped, 38 -> 35 MB).
 package tracing
 
 import (

@@ -137,7 +137,9 @@ type carried struct{ key, value string }
 type carriageMembers []carried
 
 // set adds or replaces the member key, as assigning to a map does.
-func (c carriageMembers) set(key, value string) carriageMembers { return c.setAmong(len(c), key, value) }
+func (c carriageMembers) set(key, value string) carriageMembers {
+	return c.setAmong(len(c), key, value)
+}
 
 // setAmong is set for a key that can equal only one of the first n members.
 func (c carriageMembers) setAmong(n int, key, value string) carriageMembers {

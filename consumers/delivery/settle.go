@@ -325,7 +325,7 @@ func (p *Processor) call(ctx context.Context, rt *route.Route[*target], ev *ce.E
 		)
 	}
 	traceID := span.SpanContext().TraceID()
-	ctx, cancel := context.WithTimeout(ctx, p.opt.HandlerTimeout)
+	ctx, cancel := withTimeout(ctx, p.opt.HandlerTimeout) // a timer only for a handler that waits on it
 	defer cancel()
 	start := time.Now()
 	err := t.Handle(ctx, ev)

@@ -19,13 +19,16 @@ import (
 // was the store handler's largest cost. Documents it does not vouch for
 // byte for byte (non-objects, invalid UTF-8, \u escapes, empty keys,
 // numbers out of float64's range) take that slow path, errors included.
-func jsonItem(data []byte) (map[string]types.AttributeValue, error) {
+//
+// extra is how many attributes the caller adds to the item: the map is made
+// with room for them, not grown while they are added.
+func jsonItem(data []byte, extra int) (map[string]types.AttributeValue, error) {
 	// jsonscan.Valid is fuzzed against json.Valid (a document nested
 	// deeper than its limit takes the slow path).
 	if i := skipSpace(data); i < len(data) && data[i] == '{' && utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) {
 		if doc := string(data[i:]); jsonscan.Valid(doc) {
-			if av, ok := jsonAV(doc); ok {
-				return av.(*types.AttributeValueMemberM).Value, nil
+			if m, ok := jsonObject(doc, 8+extra); ok { // 8: a small map's room
+				return m, nil
 			}
 		}
 	}
@@ -73,18 +76,11 @@ func jsonAV(raw string) (types.AttributeValue, bool) {
 		}
 		return l, true
 	case '{':
-		m := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
-		for it := jsonscan.ObjectMembers(raw); it.Next(); {
-			if it.Key == "" {
-				return nil, false // MarshalMap refuses an empty key
-			}
-			av, ok := jsonAV(it.Value)
-			if !ok {
-				return nil, false
-			}
-			m.Value[it.Key] = av
+		m, ok := jsonObject(raw, 0)
+		if !ok {
+			return nil, false
 		}
-		return m, true
+		return &types.AttributeValueMemberM{Value: m}, true
 	}
 	if plainInteger(raw) {
 		return &types.AttributeValueMemberN{Value: raw}, true // float64 holds it exactly
@@ -94,6 +90,23 @@ func jsonAV(raw string) (types.AttributeValue, bool) {
 		return nil, false
 	}
 	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(f, 'f', -1, 64)}, true
+}
+
+// jsonObject converts one valid JSON object into a map made with room for
+// hint entries.
+func jsonObject(raw string, hint int) (map[string]types.AttributeValue, bool) {
+	m := make(map[string]types.AttributeValue, hint)
+	for it := jsonscan.ObjectMembers(raw); it.Next(); {
+		if it.Key == "" {
+			return nil, false // MarshalMap refuses an empty key
+		}
+		av, ok := jsonAV(it.Value)
+		if !ok {
+			return nil, false
+		}
+		m[it.Key] = av
+	}
+	return m, true
 }
 
 // plainInteger reports whether the JSON number raw is an integer of at most

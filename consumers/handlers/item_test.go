@@ -30,7 +30,7 @@ func viaMap(data []byte) (map[string]types.AttributeValue, error) {
 func sameItem(t *testing.T, doc []byte) {
 	t.Helper()
 	want, werr := viaMap(doc)
-	got, gerr := jsonItem(doc)
+	got, gerr := jsonItem(doc, 0)
 	if (werr != nil) != (gerr != nil) {
 		t.Fatalf("%s: error %v, the map path's %v", doc, gerr, werr)
 	}
@@ -144,7 +144,7 @@ func BenchmarkStoreItem(b *testing.B) {
 	b.Run("jsonItem", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := jsonItem(data); err != nil {
+			if _, err := jsonItem(data, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -104,16 +104,22 @@ func (s *Store) ManagesDuplicates() {}
 
 // Handle implements delivery.Handler.
 func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
-	item := map[string]types.AttributeValue{}
+	extra := len(s.keys) + 4 // the keys, eventId, eventSource, eventType, eventOrder
+	if s.opt.TTLDays > 0 {
+		extra++ // expiresAt
+	}
+	var item map[string]types.AttributeValue
 	if e.DataMediaType() == "application/json" && len(e.Data()) > 0 {
-		av, err := jsonItem(e.Data())
-		if de := (decodeError{}); errors.As(err, &de) {
-			return delivery.Permanentf("store: data of event %s is not a JSON object: %v", e.ID(), de.error)
-		}
+		av, err := jsonItem(e.Data(), extra)
 		if err != nil {
+			if de := (decodeError{}); errors.As(err, &de) {
+				return delivery.Permanentf("store: data of event %s is not a JSON object: %v", e.ID(), de.error)
+			}
 			return delivery.Permanentf("store: event %s: %v", e.ID(), err)
 		}
 		item = av
+	} else {
+		item = make(map[string]types.AttributeValue, extra)
 	}
 	for attr, t := range s.keys {
 		v, err := t.render(e)
@@ -142,11 +148,10 @@ func (s *Store) Handle(ctx context.Context, e *ce.Event) error {
 			":o": &types.AttributeValueMemberN{Value: order},
 		},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return delivery.ErrSkip // a duplicate, or older than what is stored
-	}
 	if err != nil {
+		if ccf := (*types.ConditionalCheckFailedException)(nil); errors.As(err, &ccf) {
+			return delivery.ErrSkip // a duplicate, or older than what is stored
+		}
 		return fmt.Errorf("store: table %s: %w", s.opt.Table, err)
 	}
 	return nil

@@ -99,3 +99,35 @@ func TestStoreOptionsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// discardPuts is a StoreAPI that keeps nothing: the store handler's own
+// cost, without a table.
+type discardPuts struct{}
+
+func (discardPuts) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// BenchmarkStoreHandle is the store handler's work for one order event of
+// the local platform's benchmark (item, key templates, request), the
+// table's write left out.
+func BenchmarkStoreHandle(b *testing.B) {
+	s, err := NewStore(discardPuts{}, StoreOptions{Table: "orders-store", Key: map[string]string{"pk": "order#{{data.orderId}}", "sk": "state"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := cloudevents.NewEvent()
+	e.SetID("b-40000-17")
+	e.SetSource("shop")
+	e.SetType("io.eventplane.demo.order.placed.v1")
+	e.SetTime(time.Date(2026, 11, 26, 17, 10, 0, 0, time.UTC))
+	e.DataEncoded = []byte(`{"orderId":"b-40000-17","customerId":"c-1","currency":"EUR","total":10,"items":[{"sku":"a","quantity":1,"price":10}]}`)
+	e.SetDataContentType(cloudevents.ApplicationJSON)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Handle(ctx, &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

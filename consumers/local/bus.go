@@ -102,9 +102,54 @@ type Bus struct {
 }
 
 type busRules struct {
-	set   *route.Set
+	set   *route.Set // the rules' patterns, then the policies'
 	rules []*rule
 	count atomic.Int64
+	// policies holds, for a topic some rule sends whole events to, the
+	// index in set of each subscription's MessageBody filter policy (-1:
+	// none, or not in set): the rules' walk of the event answers them too,
+	// instead of a second walk of the same document in publish.
+	policies map[*topic][]int
+}
+
+// maxShared is how many patterns a bus's set may hold for one walk to
+// answer the filter policies too (matches are kept in a 64-bit mask).
+const maxShared = 64
+
+// sharePolicies adds to the bus's set the MessageBody filter policies of
+// the topics its rules send whole events to (route.Set answers each of its
+// patterns as that pattern alone: FuzzSetAgreesWithEveryPattern).
+func (br *busRules) sharePolicies() error {
+	for _, r := range br.rules {
+		for _, t := range r.targets {
+			if t.topic == nil || t.input != nil || br.policies[t.topic] != nil {
+				continue
+			}
+			idx := make([]int, len(t.topic.subs))
+			for i, s := range t.topic.subs {
+				idx[i] = -1
+				if s.set == nil || !s.body || br.set.Len() >= maxShared {
+					continue
+				}
+				n, err := br.set.Add(s.policy)
+				if err != nil {
+					return fmt.Errorf("topic %s subscription %d: filter policy: %w", t.topic.arn, i, err)
+				}
+				idx[i] = n
+			}
+			if br.policies == nil {
+				br.policies = map[*topic][]int{}
+			}
+			br.policies[t.topic] = idx
+		}
+	}
+	return nil
+}
+
+// shared is what a bus's walk answered for a topic's filter policies.
+type shared struct {
+	index []int  // per subscription, its pattern's index in the bus's set, or -1
+	mask  uint64 // the set's patterns that matched
 }
 
 // PutEvents implements the EventBridge operation: each entry becomes an
@@ -189,22 +234,29 @@ func envelope(id string, e ebtypes.PutEventsRequestEntry) ([]byte, error) {
 // only, to its dead-letter queue with the reason, which gets the original
 // event as EventBridge's does.
 func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader string, ingested time.Time) {
-	matched, err := br.set.MatchJSON(doc, nil)
+	whole := string(doc) // the event as a message body for the targets that get all of it, and what the patterns see
+	var buf [maxShared]int
+	matched, err := br.set.MatchString(whole, buf[:0])
 	if err != nil {
 		b.log.Error("bus: unmatchable event", "error", err)
 		return
 	}
-	var whole string // the event as a message body, made once for the targets that get all of it
+	var mask uint64
+	for _, i := range matched {
+		if i < maxShared {
+			mask |= 1 << i
+		}
+	}
 	message := func(t target, body []byte) string {
 		if t.input != nil {
 			return string(body)
 		}
-		if whole == "" {
-			whole = string(doc)
-		}
 		return whole
 	}
 	for _, i := range matched {
+		if i >= len(br.rules) {
+			break // a filter policy's (they follow the rules)
+		}
 		r := br.rules[i]
 		r.count.Matched.Add(1)
 		for _, t := range r.targets {
@@ -225,7 +277,11 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader
 				}
 				r.count.Delivered.Add(1)
 			case t.topic != nil:
-				t.topic.publish(message(t, body), nil, traceHeader)
+				var sh *shared
+				if t.input == nil && br.policies[t.topic] != nil {
+					sh = &shared{index: br.policies[t.topic], mask: mask}
+				}
+				t.topic.publish(message(t, body), nil, traceHeader, sh)
 				r.count.Delivered.Add(1)
 			case t.fn != nil:
 				b.wg.Add(1)
@@ -315,34 +371,43 @@ type topic struct {
 }
 
 type subscription struct {
-	queue *memqueue.Queue
-	raw   bool
-	body  bool // filter policy scope MessageBody
-	set   *route.Set
-	count *Counter
+	queue  *memqueue.Queue
+	raw    bool
+	body   bool // filter policy scope MessageBody
+	set    *route.Set
+	policy []byte // the filter policy set holds
+	count  *Counter
 }
 
 // publish delivers a message to the subscriptions; traceHeader (X-Ray) goes
 // on as each queue message's AWSTraceHeader, as SNS passes the trace of an
 // active-traced publish on to SQS.
-func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue, traceHeader string) string {
+//
+// sh, when not nil, holds what the bus's walk of message answered for the
+// subscriptions' MessageBody filter policies.
+func (t *topic) publish(message string, attrs map[string]snstypes.MessageAttributeValue, traceHeader string, sh *shared) string {
 	id := newID()
 	t.count.Matched.Add(1)
 	var attrsDoc []byte // what MessageAttributes-scoped filter policies see, made once
-	for _, s := range t.subs {
+	for i, s := range t.subs {
 		if s.set != nil {
-			var m []int
-			var err error
-			if s.body {
-				m, err = s.set.MatchString(message, nil)
-			} else {
+			var buf [4]int
+			switch {
+			case s.body && sh != nil && sh.index[i] >= 0:
+				if sh.mask&(1<<sh.index[i]) == 0 {
+					continue
+				}
+			case s.body:
+				if m, err := s.set.MatchString(message, buf[:0]); err != nil || len(m) == 0 {
+					continue
+				}
+			default:
 				if attrsDoc == nil {
 					attrsDoc = attributeDoc(attrs)
 				}
-				m, err = s.set.MatchJSON(attrsDoc, nil)
-			}
-			if err != nil || len(m) == 0 {
-				continue
+				if m, err := s.set.MatchJSON(attrsDoc, buf[:0]); err != nil || len(m) == 0 {
+					continue
+				}
 			}
 		}
 		s.count.Matched.Add(1)
@@ -404,5 +469,5 @@ func (ts *Topics) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*
 	if !ok {
 		return nil, &snstypes.NotFoundException{Message: aws.String(fmt.Sprintf("topic %s does not exist", aws.ToString(in.TopicArn)))}
 	}
-	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes, event.XRayHeader(ctx)))}, nil
+	return &sns.PublishOutput{MessageId: aws.String(t.publish(aws.ToString(in.Message), in.MessageAttributes, event.XRayHeader(ctx), nil))}, nil
 }

@@ -220,7 +220,7 @@ func (p *Platform) buildTopics() (map[string]*topic, error) {
 			sub := subscription{queue: p.queues[s.Queue], raw: s.RawMessageDelivery != nil && *s.RawMessageDelivery,
 				body: s.FilterPolicyScope == "MessageBody", count: sc}
 			if len(s.FilterPolicy) > 0 {
-				sub.set = route.NewSet()
+				sub.set, sub.policy = route.NewSet(), s.FilterPolicy
 				if _, err := sub.set.Add(s.FilterPolicy); err != nil {
 					return nil, fmt.Errorf("topic %s subscription %s: filter policy: %w", tp.Name, s.Queue, err)
 				}
@@ -269,6 +269,11 @@ func (p *Platform) buildRules(ctx context.Context, reg *handlers.Registry, deps 
 			return fmt.Errorf("rule %s: %w", r.Name, err)
 		}
 		br.rules = append(br.rules, rl)
+	}
+	for _, br := range p.Bus.buses {
+		if err := br.sharePolicies(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

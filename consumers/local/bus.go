@@ -284,6 +284,7 @@ func (b *Bus) deliver(ctx context.Context, br *busRules, doc []byte, traceHeader
 				t.topic.publish(message(t, body), nil, traceHeader, sh)
 				r.count.Delivered.Add(1)
 			case t.fn != nil:
+				r, t := r, t // the goroutine's own: the loop's variables stay on the stack
 				b.wg.Add(1)
 				go func() {
 					defer b.wg.Done()

@@ -40,6 +40,24 @@ func (d *decoder) space() {
 	}
 }
 
+// next reads what follows a member or an element: a comma (end false) or
+// the closing byte (end true); anything else is not ok.
+func (d *decoder) next(closing byte) (end, ok bool) {
+	d.space()
+	if d.i >= len(d.s) {
+		return false, false
+	}
+	switch d.s[d.i] {
+	case ',':
+		d.i++
+		return false, true
+	case closing:
+		d.i++
+		return true, true
+	}
+	return false, false
+}
+
 func (d *decoder) value(depth int) (any, bool) {
 	if d.i >= len(d.s) || depth > maxDepth {
 		return nil, false
@@ -70,18 +88,8 @@ func (d *decoder) value(depth int) (any, bool) {
 				return nil, false
 			}
 			m[k] = v
-			d.space()
-			if d.i >= len(d.s) {
-				return nil, false
-			}
-			switch d.s[d.i] {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
-				return m, true
-			default:
-				return nil, false
+			if end, ok := d.next('}'); !ok || end {
+				return m, ok
 			}
 		}
 	case c == '[':
@@ -99,18 +107,8 @@ func (d *decoder) value(depth int) (any, bool) {
 				return nil, false
 			}
 			a = append(a, v)
-			d.space()
-			if d.i >= len(d.s) {
-				return nil, false
-			}
-			switch d.s[d.i] {
-			case ',':
-				d.i++
-			case ']':
-				d.i++
-				return a, true
-			default:
-				return nil, false
+			if end, ok := d.next(']'); !ok || end {
+				return a, ok
 			}
 		}
 	case c == '"':
